@@ -1,3 +1,55 @@
-"""o2sync: a synchronous, threaded client for the O2 Exchange real-time streams."""
+"""o2sync: a synchronous, threaded client for the O2 Exchange real-time streams.
+
+Blocking iteration, callbacks and thread-safe queues over the same streams the
+official async SDK offers, with the same method and attribute names::
+
+    from o2sync import O2Client
+    with O2Client(ws_url=..., api_url=...) as client:
+        for update in client.stream_depth("fFUEL/fUSDC"):
+            print(update.changes.best_bid)
+"""
+
+from .engine.subscription import Overflow, Subscription, merge
+from .errors import (
+    ApiError,
+    CallbackError,
+    ClientClosedError,
+    ConnectError,
+    DecodeError,
+    MarketNotFoundError,
+    O2SyncError,
+    RateLimitedError,
+    ServerError,
+    StreamOverflow,
+    SubscriptionClosed,
+)
+from .models import (
+    Balance,
+    BalanceUpdate,
+    ConnectionEvent,
+    ConnectionState,
+    DepthChanges,
+    DepthLevel,
+    DepthUpdate,
+    Market,
+    MarketAsset,
+    NonceUpdate,
+    Order,
+    OrderUpdate,
+    Side,
+    Trade,
+    TradeUpdate,
+)
+from .o2.client import O2Client
+from .o2.network import Network
 
 __version__ = "0.1.0"
+
+__all__ = [
+    "ApiError", "Balance", "BalanceUpdate", "CallbackError", "ClientClosedError",
+    "ConnectError", "ConnectionEvent", "ConnectionState", "DecodeError", "DepthChanges",
+    "DepthLevel", "DepthUpdate", "Market", "MarketAsset", "MarketNotFoundError", "Network",
+    "NonceUpdate", "O2Client", "O2SyncError", "Order", "OrderUpdate", "Overflow",
+    "RateLimitedError", "ServerError", "Side", "StreamOverflow", "Subscription",
+    "SubscriptionClosed", "Trade", "TradeUpdate", "merge",
+]

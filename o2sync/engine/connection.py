@@ -1,0 +1,185 @@
+"""The socket and its reader thread.
+
+:class:`Connection` is the low-level half (websocket-client's ``WebSocket``): it
+opens a socket when the watchdog asks, sends text, and runs one named reader
+thread that only receives frames and hands them to ``on_frame`` (decode + route,
+no user code). A socket that fails is reported once, by generation, through
+``on_lost``; reconnecting is the watchdog's job.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from typing import Any, Callable, Optional
+from urllib.parse import urlsplit
+
+import websocket
+
+log = logging.getLogger(__name__)
+
+FrameHandler = Callable[[str], None]
+LostHandler = Callable[[int, str], None]
+
+
+def proxy_options(proxy: Optional[str]) -> dict[str, Any]:
+    """websocket-client connect options for an ``http://[user:pass@]host:port`` proxy."""
+    if not proxy:
+        return {}
+    parts = urlsplit(proxy if "://" in proxy else "http://" + proxy)
+    if not parts.hostname:
+        raise ValueError(f"proxy must look like http://host:port, got {proxy!r}")
+    opts: dict[str, Any] = {"http_proxy_host": parts.hostname,
+                            "http_proxy_port": parts.port or 8080,
+                            "proxy_type": parts.scheme if parts.scheme != "https" else "http"}
+    if parts.username:
+        opts["http_proxy_auth"] = (parts.username, parts.password or "")
+    return opts
+
+
+class Connection:
+    """One WebSocket URL: at most one live socket at a time, plus its reader thread."""
+
+    def __init__(self, url: str, *, name: str, on_frame: FrameHandler, on_lost: LostHandler,
+                 sslopt: Optional[dict[str, Any]] = None, proxy: Optional[str] = None,
+                 header: Optional[dict[str, str]] = None) -> None:
+        self.url = url
+        self._on_frame = on_frame
+        self._on_lost = on_lost
+        self._sslopt = sslopt
+        self._connect_options = proxy_options(proxy)
+        self._header = header
+        self._lock = threading.Condition(threading.Lock())
+        self._ws: Optional[websocket.WebSocket] = None
+        self._generation = 0
+        self._closing = False
+        self.last_rx = 0.0  # monotonic time of the last frame of any kind
+        self._reader = threading.Thread(target=self._read_loop, name=f"{name}-reader",
+                                        daemon=True)
+
+    # ------------------------------------------------------------------ control
+
+    def start(self) -> None:
+        """Start the reader thread (it waits for a socket)."""
+        self._reader.start()
+
+    def open(self, timeout: float) -> int:
+        """Connect a fresh socket and hand it to the reader. Returns its generation.
+
+        Raises whatever websocket-client raises when the connect fails.
+        """
+        ws = websocket.WebSocket(skip_utf8_validation=True, enable_multithread=True,
+                                 sslopt=self._sslopt)
+        ws.connect(self.url, timeout=timeout, header=self._header, **self._connect_options)
+        # Reads block without a timeout: the watchdog aborts a dead socket instead,
+        # which wakes recv() at once and costs no extra syscall per frame.
+        ws.settimeout(None)
+        with self._lock:
+            if self._closing:
+                ws.shutdown()
+                raise websocket.WebSocketConnectionClosedException("client is closing")
+            self._generation += 1
+            self._ws = ws
+            self.last_rx = time.monotonic()
+            self._lock.notify_all()
+            return self._generation
+
+    @property
+    def generation(self) -> int:
+        return self._generation
+
+    @property
+    def is_open(self) -> bool:
+        return self._ws is not None
+
+    def send(self, text: str) -> bool:
+        """Send a text frame on the live socket; False if there is none or it failed."""
+        ws = self._ws
+        if ws is None:
+            return False
+        try:
+            ws.send(text)
+            return True
+        except Exception as exc:  # the reader or watchdog will see the socket die
+            log.debug("send failed on %s: %r", self.url, exc)
+            return False
+
+    def drop(self, generation: int, reason: str) -> bool:
+        """Abort the socket of ``generation`` if it is still the live one.
+
+        Returns True for the caller that actually dropped it; that caller's reason is
+        reported once through ``on_lost``.
+        """
+        with self._lock:
+            ws = self._ws
+            if ws is None or generation != self._generation:
+                return False
+            self._ws = None
+        _abort(ws)
+        if not self._closing:
+            self._on_lost(generation, reason)
+        return True
+
+    def close(self) -> None:
+        """Abort any socket and let the reader thread end."""
+        with self._lock:
+            self._closing = True
+            ws, self._ws = self._ws, None
+            self._lock.notify_all()
+        if ws is not None:
+            _abort(ws)
+
+    def join(self, timeout: Optional[float]) -> bool:
+        if self._reader.ident is None or self._reader is threading.current_thread():
+            return True
+        self._reader.join(timeout)
+        return not self._reader.is_alive()
+
+    @property
+    def thread(self) -> threading.Thread:
+        return self._reader
+
+    # ------------------------------------------------------------------ reader
+
+    def _next_socket(self) -> Optional[tuple]:
+        with self._lock:
+            while self._ws is None and not self._closing:
+                self._lock.wait()
+            if self._closing:
+                return None
+            return self._ws, self._generation
+
+    def _read_loop(self) -> None:
+        while True:
+            current = self._next_socket()
+            if current is None:
+                return
+            ws, generation = current
+            reason = self._receive(ws)
+            self.drop(generation, reason)
+
+    def _receive(self, ws: websocket.WebSocket) -> str:
+        """Receive until the socket fails; return why it ended."""
+        on_frame = self._on_frame
+        clock = time.monotonic
+        try:
+            while True:
+                frame = ws.recv()
+                self.last_rx = clock()
+                if frame.__class__ is str:
+                    if frame:
+                        on_frame(frame)
+                elif frame:  # binary frames are not part of the protocol
+                    on_frame(frame.decode("utf-8", "replace"))
+        except websocket.WebSocketConnectionClosedException as exc:
+            return f"connection closed by server ({exc})"
+        except Exception as exc:  # socket errors, protocol errors, an abort()
+            return f"connection lost ({exc!r})"
+
+
+def _abort(ws: websocket.WebSocket) -> None:
+    try:
+        ws.abort()
+    finally:
+        ws.shutdown()

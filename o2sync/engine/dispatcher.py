@@ -1,0 +1,73 @@
+"""The dispatcher thread: the only o2sync thread that runs user callbacks."""
+
+from __future__ import annotations
+
+import functools
+import logging
+import queue
+import threading
+from typing import Any, Callable, Optional
+
+log = logging.getLogger(__name__)
+
+#: ``dispatcher=`` hook type: schedules a zero-argument function elsewhere, for
+#: example ``lambda fn: root.after(0, fn)`` to run callbacks on the Tk main loop.
+Scheduler = Callable[[Callable[[], None]], Any]
+
+_STOP = object()
+
+
+class Dispatcher:
+    """Runs callbacks in arrival order on one named thread, or hands them to a hook.
+
+    A callback that blocks delays only later callbacks; reading, pings, reconnects
+    and queue delivery run on other threads. With a ``scheduler`` hook the thread
+    still exists (so the reader never waits on the hook) and passes each callback
+    to the hook in order.
+    """
+
+    def __init__(self, name: str, scheduler: Optional[Scheduler] = None,
+                 on_hook_error: Optional[Callable[[BaseException], None]] = None) -> None:
+        self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._scheduler = scheduler
+        self._on_hook_error = on_hook_error
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def submit(self, fn: Callable[..., None], arg: Any) -> None:
+        """Queue ``fn(arg)``; never blocks the caller."""
+        self._queue.put((fn, arg))
+
+    def stop(self) -> None:
+        """Run what is already queued, then end the thread."""
+        self._queue.put(_STOP)
+
+    def join(self, timeout: Optional[float]) -> bool:
+        """Wait for the thread to end; True if it did (or never started)."""
+        if self._thread.ident is None or self._thread is threading.current_thread():
+            return True
+        self._thread.join(timeout)
+        return not self._thread.is_alive()
+
+    @property
+    def thread(self) -> threading.Thread:
+        return self._thread
+
+    def _run(self) -> None:
+        get = self._queue.get
+        while True:
+            item = get()
+            if item is _STOP:
+                return
+            fn, arg = item
+            if self._scheduler is None:
+                fn(arg)  # fn reports its own exceptions (Subscription._run_callback)
+                continue
+            try:
+                self._scheduler(functools.partial(fn, arg))
+            except Exception as exc:  # e.g. the GUI loop is gone
+                log.warning("dispatcher hook failed: %r", exc)
+                if self._on_hook_error is not None:
+                    self._on_hook_error(exc)

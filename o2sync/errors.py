@@ -1,0 +1,94 @@
+"""Exceptions raised by o2sync, and the error reports handed to ``on_error`` callbacks."""
+
+from __future__ import annotations
+
+from typing import Any, Optional
+
+
+class O2SyncError(Exception):
+    """Base class of every error o2sync raises or reports."""
+
+
+class MarketNotFoundError(O2SyncError, LookupError):
+    """A market argument matched no market, or more than one.
+
+    ``available`` lists the pair names the exchange offers.
+    """
+
+    def __init__(self, query: str, available: list[str], reason: str = "no market matches") -> None:
+        self.query = query
+        self.available = available
+        listed = ", ".join(available) or "(none)"
+        super().__init__(f"{reason} {query!r}; available markets: {listed}")
+
+
+class ApiError(O2SyncError):
+    """A REST call answered with an error status or an error body."""
+
+    def __init__(self, status: int, code: Optional[int], message: str, url: str = "") -> None:
+        self.status = status
+        self.code = code
+        self.message = message
+        self.url = url
+        super().__init__(f"HTTP {status}, code {code}: {message}" + (f" ({url})" if url else ""))
+
+
+class RateLimitedError(ApiError):
+    """The exchange kept answering 429 / code 1003 after every retry."""
+
+
+class ConnectError(O2SyncError, ConnectionError):
+    """The WebSocket could not be (re)connected in the time allowed."""
+
+
+class ClientClosedError(O2SyncError):
+    """The client (or subscription) is closed; nothing more can be started on it."""
+
+
+class DecodeError(O2SyncError):
+    """A frame from the server could not be turned into an event.
+
+    The frame is dropped (never delivered half-built) and counted in ``stats()``.
+    ``raw`` holds the frame text, cut to 500 characters.
+    """
+
+    def __init__(self, reason: str, raw: Any = None) -> None:
+        self.reason = reason
+        self.raw = raw if not isinstance(raw, str) or len(raw) <= 500 else raw[:500] + "..."
+        super().__init__(f"{reason}: {self.raw!r}" if raw is not None else reason)
+
+
+class StreamOverflow(O2SyncError):
+    """A subscription's queue was full and events were dropped.
+
+    ``dropped`` is how many were dropped this time; the subscription keeps a
+    running total in ``Subscription.dropped``. A depth stream that overflows
+    asks the server for a fresh snapshot.
+    """
+
+    def __init__(self, subscription: Any, dropped: int) -> None:
+        self.subscription = subscription
+        self.dropped = dropped
+        super().__init__(f"{subscription!r}: queue full, {dropped} event(s) dropped")
+
+
+class CallbackError(O2SyncError):
+    """A user callback raised. The original exception is ``__cause__`` and ``error``."""
+
+    def __init__(self, subscription: Any, error: BaseException) -> None:
+        self.subscription = subscription
+        self.error = error
+        super().__init__(f"callback of {subscription!r} raised {error!r}")
+        self.__cause__ = error
+
+
+class SubscriptionClosed(ClientClosedError):
+    """``Subscription.get()`` was called on a subscription that has ended and is drained."""
+
+
+class ServerError(O2SyncError):
+    """The server sent an error frame (``action: "error"``); ``payload`` is the frame."""
+
+    def __init__(self, payload: Any) -> None:
+        self.payload = payload
+        super().__init__(f"server error frame: {payload!r}")

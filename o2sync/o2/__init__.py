@@ -1,0 +1,1 @@
+"""The O2 Exchange venue: client facade, wire protocol, decoding, REST, markets."""

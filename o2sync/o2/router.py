@@ -1,0 +1,142 @@
+"""Reader-thread routing for O2: frame text -> decoded event -> the topic's consumers.
+
+Every problem with a frame (not JSON, not an object, unknown or missing action,
+missing or mistyped fields) is counted and reported, and the frame is dropped: a
+consumer never sees a half-built event, and the reader never dies.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .._json import loads
+from ..engine.stream import StreamEngine
+from ..errors import DecodeError, ServerError
+from ..models import BalanceUpdate, OrderUpdate
+from .decode import DECODERS
+from .protocol import PONG, normalize_id
+
+_DECODE_FAILURES = (DecodeError, KeyError, TypeError, AttributeError, ValueError)
+
+
+def _owner_id(identity: Any) -> Any:
+    if isinstance(identity, dict) and identity:
+        value = identity.get("ContractId") or next(iter(identity.values()))
+        if isinstance(value, str):
+            return normalize_id(value)
+    return None
+
+
+class O2Router:
+    """Callable installed as the engine's router for an O2 connection."""
+
+    def __init__(self, engine: StreamEngine) -> None:
+        self._engine = engine
+        self._topics = engine.topics
+        self._counters = engine.counters
+
+    def __call__(self, text: str) -> None:
+        counters = self._counters
+        if text == PONG:
+            counters["pongs"] += 1
+            return
+        counters["messages"] += 1
+        try:
+            msg = loads(text)
+        except ValueError:
+            return self._bad("frame is not JSON", text)
+        if msg.__class__ is not dict:
+            return self._bad("frame is not a JSON object", text)
+        action = msg.get("action")
+        entry = DECODERS.get(action)  # type: ignore[arg-type]
+        if entry is None:
+            return self._unroutable(action, msg, text)
+        if msg.get("turbo") is True:  # the Turbo (margin) venue: not ours
+            counters["ignored"] += 1
+            return None
+        kind, decoder = entry
+        if kind in ("depth", "trades"):
+            return self._market_scoped(kind, decoder, msg, text)
+        try:
+            event = decoder(msg)
+        except _DECODE_FAILURES as exc:
+            return self._bad(f"malformed {action} message ({exc!r})", text)
+        if kind == "nonce":
+            return self._deliver_to(("nonce", event.contract_id), event)
+        if kind == "orders":
+            return self._split(event, "orders", "orders", lambda o: o.owner or o.account)
+        return self._split(event, "balances", "balance", lambda b: b.identity)
+
+    def _unroutable(self, action: Any, msg: dict[str, Any], text: str) -> None:
+        if action == "error":
+            if msg.get("turbo") is True:
+                self._counters["ignored"] += 1
+                return
+            self._counters["server_errors"] += 1
+            self._engine.report(ServerError(msg))
+            return
+        reason = "frame has no action" if action is None else f"unknown action {action!r}"
+        self._bad(reason, text)
+
+    def _market_scoped(self, kind: str, decoder: Any, msg: dict[str, Any], text: str) -> None:
+        market_id = msg.get("market_id")
+        if not isinstance(market_id, str):
+            return self._bad(f"{msg.get('action')} message without market_id", text)
+        topic = self._topics.get((kind, normalize_id(market_id)))
+        if topic is None:
+            self._counters["ignored"] += 1  # e.g. in flight after an unsubscribe
+            return
+        is_snapshot = msg["action"] == "subscribe_depth"
+        if kind == "depth" and topic.awaiting_snapshot and not is_snapshot:
+            self._counters["ignored"] += 1  # a delta from before the (re)subscription
+            return
+        try:
+            event = decoder(msg)
+        except _DECODE_FAILURES as exc:
+            return self._bad(f"malformed {msg['action']} message ({exc!r})", text)
+        if is_snapshot:
+            topic.awaiting_snapshot = False
+        self._engine.deliver(topic, event)
+
+    def _deliver_to(self, key: Any, event: Any) -> None:
+        topic = self._topics.get(key)
+        if topic is None:
+            self._counters["ignored"] += 1
+        else:
+            self._engine.deliver(topic, event)
+
+    def _split(self, event: Any, kind: str, field: str, owner_of: Any) -> None:
+        """Account streams carry no subscription key: route each item by its owner.
+
+        Items without an owner go to every subscribed account of that kind.
+        """
+        items: list[Any] = getattr(event, field)
+        by_topic: dict[int, tuple] = {}
+        for item in items:
+            owner = _owner_id(owner_of(item))
+            if owner is None:
+                targets = [t for t in tuple(self._topics.values())
+                           if isinstance(t.key, tuple) and t.key[0] == kind]
+            else:
+                topic = self._topics.get((kind, owner))
+                targets = [topic] if topic is not None else []
+            for topic in targets:
+                by_topic.setdefault(id(topic), (topic, []))[1].append(item)
+        if not by_topic:
+            self._counters["ignored"] += 1
+            return
+        for topic, mine in by_topic.values():
+            self._engine.deliver(topic, event if len(mine) == len(items)
+                                 else _with_items(event, field, mine))
+
+    def _bad(self, reason: str, text: str) -> None:
+        self._counters["decode_errors"] += 1
+        self._engine.report(DecodeError(reason, text))
+
+
+def _with_items(event: Any, field: str, items: list[Any]) -> Any:
+    if isinstance(event, OrderUpdate):
+        return OrderUpdate(items, event.onchain_timestamp, event.seen_timestamp)
+    assert isinstance(event, BalanceUpdate) and field == "balance"
+    return BalanceUpdate(items, event.onchain_timestamp, event.seen_timestamp)
+
