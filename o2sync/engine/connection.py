@@ -19,6 +19,9 @@ import websocket
 
 log = logging.getLogger(__name__)
 
+#: How long close() may spend sending the close frame to a peer that stopped reading.
+CLOSE_SEND_TIMEOUT = 1.0
+
 FrameHandler = Callable[[str], None]
 LostHandler = Callable[[int, str], None]
 
@@ -122,12 +125,17 @@ class Connection:
         return True
 
     def close(self) -> None:
-        """Abort any socket and let the reader thread end."""
+        """Say goodbye (close frame 1000, best effort), abort the socket, end the reader."""
         with self._lock:
             self._closing = True
             ws, self._ws = self._ws, None
             self._lock.notify_all()
         if ws is not None:
+            try:
+                ws.sock.settimeout(CLOSE_SEND_TIMEOUT)
+                ws.send_close()
+            except Exception as exc:  # already dead: nothing to be polite to
+                log.debug("close frame not sent: %r", exc)
             _abort(ws)
 
     def join(self, timeout: Optional[float]) -> bool:

@@ -1,0 +1,137 @@
+"""Wire -> event decoding on the protocol fixtures, and the models' JSON round trip."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from o2sync import (
+    BalanceUpdate,
+    DecodeError,
+    DepthUpdate,
+    NonceUpdate,
+    OrderUpdate,
+    Side,
+    TradeUpdate,
+)
+from o2sync.o2 import decode
+from o2sync.o2.rest import _market_from_wire
+
+FIXTURES = Path(__file__).parent / "fixtures"
+MARKET = "0x43c8c52e49590d26ca6f72777a49c852ac83ab7b57a0950976ea4f21eff6586a"
+ACCOUNT = "0x79bfe0c3410f7cc73bf245f2371632e89eaef45e846dade03a72c5b1eab9fe43"
+
+
+def fixture(name: str) -> dict:
+    return json.loads((FIXTURES / f"{name}.json").read_text())
+
+
+@pytest.mark.parametrize("name", ["o2_depth_snapshot", "o2_depth_snapshot_view"])
+def test_depth_snapshot_under_orders_or_view(name: str) -> None:
+    update = decode.decode(fixture(name))
+    assert isinstance(update, DepthUpdate)
+    assert update.is_snapshot
+    assert update.market_id == MARKET
+    assert [(lv.price, lv.quantity) for lv in update.changes.bids] == [
+        (12490000, 820000000000), (12480000, 2500000000000), (12470000, 5000000000000)]
+    assert update.changes.best_bid.price == 12490000
+    assert update.changes.best_ask.price == 12510000
+
+
+def test_depth_snapshot_at_top_level() -> None:
+    msg = fixture("o2_depth_snapshot")
+    book = msg.pop("orders")
+    msg.update(book)
+    assert decode.decode(msg).changes.best_ask.quantity == 640000000000
+
+
+def test_depth_delta() -> None:
+    update = decode.decode(fixture("o2_depth_update"))
+    assert not update.is_snapshot
+    assert [(lv.price, lv.quantity) for lv in update.changes.asks] == [
+        (12510000, 0), (12505000, 300000000000)]
+    assert update.seen_timestamp == "1767225602"
+
+
+def test_trades() -> None:
+    update = decode.decode(fixture("o2_trades"))
+    assert isinstance(update, TradeUpdate)
+    trade = update.trades[0]
+    assert trade.side is Side.SELL and trade.side == "Sell"
+    assert (trade.price, trade.quantity, trade.total) == (12510000, 640000000000, 8006400000)
+    assert trade.timestamp == 1767225601234
+
+
+def test_trades_alias_and_lowercase_side() -> None:
+    msg = fixture("o2_trades")
+    msg["action"] = "trades"
+    msg["trades"][0]["side"] = "sell"
+    assert decode.decode(msg).trades[0].side is Side.SELL
+
+
+def test_orders() -> None:
+    update = decode.decode(fixture("o2_orders_update"))
+    assert isinstance(update, OrderUpdate)
+    buy, sell = update.orders
+    assert buy.is_open and buy.status == "open" and buy.side is Side.BUY
+    assert not sell.is_open and sell.status == "filled"
+    assert sell.quantity_fill == 640000000000
+    assert buy.owner == {"ContractId": ACCOUNT}
+
+
+def test_balances() -> None:
+    update = decode.decode(fixture("o2_balance_update"))
+    assert isinstance(update, BalanceUpdate)
+    usdc = update.balance[0]
+    assert usdc.available == 58006400000
+    assert usdc.total == 58006400000 + 2498000000
+    book = "0xf95183169121b6c892eec103d09d86eec19a8791a5bc577adbce35a5403ce470"
+    assert usdc.order_books[book].locked == 2498000000
+
+
+@pytest.mark.parametrize("nonce", ["43", 43, "0x2b"])
+def test_nonce_in_every_encoding(nonce: object) -> None:
+    msg = fixture("o2_nonce_update")
+    msg["nonce"] = nonce
+    update = decode.decode(msg)
+    assert isinstance(update, NonceUpdate)
+    assert update.nonce == 43 and update.contract_id == ACCOUNT
+
+
+@pytest.mark.parametrize("mutate", [
+    lambda m: m.pop("market_id"),
+    lambda m: m["changes"]["buys"][0].pop("price"),
+    lambda m: m["changes"]["buys"][0].__setitem__("quantity", "1.5"),
+    lambda m: m["changes"]["buys"][0].__setitem__("quantity", 1.5),
+    lambda m: m.__setitem__("changes", {"buys": 7}),
+])
+def test_malformed_depth_raises_decode_error(mutate) -> None:
+    msg = fixture("o2_depth_update")
+    mutate(msg)
+    with pytest.raises(DecodeError):
+        decode.decode(msg)
+
+
+def test_unknown_action_raises() -> None:
+    with pytest.raises(DecodeError, match="unknown action"):
+        decode.decode({"action": "subscribe_weather"})
+
+
+@pytest.mark.parametrize("name", ["o2_depth_snapshot", "o2_depth_update", "o2_trades",
+                                  "o2_orders_update", "o2_balance_update", "o2_nonce_update"])
+def test_events_round_trip_through_dataclasses_json(name: str) -> None:
+    event = decode.decode(fixture(name))
+    again = type(event).from_json(event.to_json())
+    assert again == event
+
+
+def test_market_scaling_is_exact() -> None:
+    market = _market_from_wire(fixture("o2_markets")["markets"][0])
+    assert market.pair == "fFUEL/fUSDC"
+    assert market.format_price(12500000) == Decimal("0.0125")
+    assert market.format_quantity("1500000000000") == Decimal("1500")
+    # 0.01234567 -> 12345670 -> truncated to the quote's 6 significant places
+    assert market.scale_price("0.01234567") == 12345000
