@@ -86,6 +86,7 @@ class StreamEngine:
         self._dropped_by_closed = 0
         self._error_counts: dict[str, int] = {}
         self.router: Callable[[str], None] = self._no_router
+        self._taps: tuple[Callable[[str], None], ...] = ()
         self.connection = Connection(url, name=name, on_frame=self._on_frame,
                                      on_lost=self._on_lost, sslopt=sslopt, proxy=proxy,
                                      header=header)
@@ -200,8 +201,8 @@ class StreamEngine:
 
     def subscribe(self, key: Hashable, frames: list[str], *, name: str,
                   callback: Optional[Callable[[Any], Any]] = None, is_depth: bool = False,
-                  info: Any = None, conflict: Optional[Callable[[Topic], None]] = None
-                  ) -> Subscription[Any]:
+                  info: Any = None, conflict: Optional[Callable[[Topic], None]] = None,
+                  sink: Optional[Callable[[Any], None]] = None) -> Subscription[Any]:
         """Register a consumer of ``key`` before sending anything, then subscribe.
 
         Two consumers of one key share one wire subscription. ``conflict`` may raise
@@ -210,7 +211,7 @@ class StreamEngine:
         """
         sub: Subscription[Any] = Subscription(self, name, maxsize=self.queue_size,
                                               overflow=self.overflow, callback=callback,
-                                              is_depth=is_depth)
+                                              is_depth=is_depth, sink=sink)
         sub._key = key  # type: ignore[attr-defined]
         with self._lock:
             self._check_open()
@@ -229,11 +230,11 @@ class StreamEngine:
             self.start()
         return sub
 
-    def local(self, key: Hashable, name: str, callback: Optional[Callable[[Any], Any]]
-              ) -> Subscription[Any]:
+    def local(self, key: Hashable, name: str, callback: Optional[Callable[[Any], Any]],
+              sink: Optional[Callable[[Any], None]] = None) -> Subscription[Any]:
         """A subscription to a local stream (lifecycle, errors): nothing goes on the wire,
         and registering one does not connect."""
-        sub = self.subscribe(key, [], name=name, callback=callback)
+        sub = self.subscribe(key, [], name=name, callback=callback, sink=sink)
         if callback is not None:
             self._start_dispatcher()
         return sub
@@ -292,7 +293,17 @@ class StreamEngine:
 
     # ------------------------------------------------------------------ delivery
 
+    def add_tap(self, tap: Callable[[str], None]) -> None:
+        """Also hand every raw frame to ``tap`` (reader thread, before routing).
+
+        For recorders: ``tap`` must be quick and must not raise.
+        """
+        with self._lock:
+            self._taps = (*self._taps, tap)
+
     def _on_frame(self, text: str) -> None:
+        for tap in self._taps:
+            tap(text)
         try:
             self.router(text)
         except Exception as exc:  # a router bug must not kill the reader thread
@@ -307,6 +318,10 @@ class StreamEngine:
         self.counters["events"] += 1
         for sub in topic.subscribers:
             sub._push(event)
+
+    def publish(self, key: Hashable, event: Any) -> None:
+        """Hand a locally made event (lifecycle, error, book change) to ``key``'s consumers."""
+        self._publish(key, event)
 
     def _publish(self, key: Hashable, event: Any) -> None:
         topic = self.topics.get(key)

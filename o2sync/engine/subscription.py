@@ -58,12 +58,14 @@ class Subscription(Generic[T]):
 
     def __init__(self, engine: Optional[StreamEngine], name: str, *, maxsize: int,
                  overflow: Overflow = Overflow.DROP_NEWEST,
-                 callback: Optional[Callable[[T], Any]] = None, is_depth: bool = False) -> None:
+                 callback: Optional[Callable[[T], Any]] = None, is_depth: bool = False,
+                 sink: Optional[Callable[[T], None]] = None) -> None:
         if maxsize < 1:
             raise ValueError(f"queue_size must be >= 1, got {maxsize}")
         self.name = name
         self._engine = engine
         self._callback = callback
+        self._sink = sink  # internal consumers (order books) run inline on the producer thread
         self._maxsize = maxsize
         self._overflow = Overflow(overflow)
         self._is_depth = is_depth
@@ -83,6 +85,11 @@ class Subscription(Generic[T]):
 
     def _push(self, event: T) -> None:
         """Hand one event over (reader, watchdog or dispatcher thread). Never blocks."""
+        if self._sink is not None:
+            if not self._closed:
+                self.received += 1
+                self._sink(event)
+            return
         first_drop = False
         accepted = False
         with self._cond:

@@ -8,6 +8,7 @@ from typing import Any, Callable, Optional, TypeVar, Union
 from urllib.parse import urlsplit, urlunsplit
 
 from .._json import dumps
+from ..book import LiveOrderBook
 from ..engine.dispatcher import Scheduler
 from ..engine.stream import ERRORS, LIFECYCLE, StreamEngine, Topic
 from ..engine.subscription import Overflow, Subscription
@@ -227,6 +228,19 @@ class O2Client:
         """Reports of dropped frames, overflows and failed callbacks, as exceptions."""
         return self._engine.local(ERRORS, "errors", None)
 
+    def order_book(self, market: MarketLike, precision: int = 1) -> LiveOrderBook:
+        """A :class:`~o2sync.book.LiveOrderBook` kept live from the depth stream.
+
+        It resets on every reconnect (or lost event) from the fresh snapshot and is
+        not ready in between. ``book.wait_ready(timeout)`` before reading.
+        """
+        protocol.wire_precision(precision)
+        m = self.get_market(market)
+        return LiveOrderBook(
+            self._engine, m, precision,
+            subscribe=lambda sink: self._depth(m, precision, None, sink),
+            fetch_depth=lambda: self.rest.depth(m, precision))
+
     # ------------------------------------------------------------ callbacks
 
     def on_depth(self, market: MarketLike, callback: Optional[Callback[DepthUpdate]] = None,
@@ -269,8 +283,8 @@ class O2Client:
 
     # ------------------------------------------------------------ internals
 
-    def _depth(self, market: MarketLike, precision: int, callback: Optional[Callback[Any]]
-               ) -> Subscription[DepthUpdate]:
+    def _depth(self, market: MarketLike, precision: int, callback: Optional[Callback[Any]],
+               sink: Optional[Callable[[Any], None]] = None) -> Subscription[DepthUpdate]:
         frame = protocol.subscribe_depth("", precision)  # validates precision first
         m = self.get_market(market)
         frame["market_id"] = m.market_id
@@ -283,7 +297,8 @@ class O2Client:
 
         return self._engine.subscribe(("depth", m.market_id), [dumps(frame)],
                                       name=f"depth:{m.pair}@{precision}", callback=callback,
-                                      is_depth=True, info=precision, conflict=conflict)
+                                      is_depth=True, info=precision, conflict=conflict,
+                                      sink=sink)
 
     def _trades(self, market: MarketLike, callback: Optional[Callback[Any]]
                 ) -> Subscription[TradeUpdate]:
