@@ -1,0 +1,393 @@
+"""The public, thread-safe front of the simulator: :class:`Simulator`."""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import json
+import logging
+import threading
+from collections.abc import Awaitable, Mapping, Sequence
+from typing import Any, Callable, Optional, TypeVar
+
+from .depth import aggregate, width_for_level
+from .engine import Exchange
+from .faults import Faults
+from .flow import Flow, check_rate
+from .markets import find_market
+from .records import ConnectionRecord, Observer
+from .server import WS_PATH, SimServer
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+THREAD_NAME = "o2sync-sim"
+#: Longest wait for the loop thread to run a control call.
+CALL_TIMEOUT = 30.0
+#: Valid close codes a test may ask :meth:`Simulator.drop_connections` to send.
+_SENDABLE_CLOSE_CODES = set(range(1000, 1004)) | set(range(1007, 1015)) | set(range(3000, 5000))
+
+
+class Simulator:
+    """A local O2 Exchange: REST and WebSocket on one loopback port.
+
+    It speaks the protocol of ``o2-websocket.md`` / ``o2-rest.md`` and runs a
+    seeded, deterministic market (limit orders, cancels, trades) on every market
+    of ``GET /v1/markets``; a share of the orders belong to :attr:`account`, so
+    the orders, balances and nonce streams move too. Fault controls let a test
+    break the link in every way a client must survive.
+
+    The server runs on an asyncio loop in one daemon thread named ``o2sync-sim``;
+    every method may be called from any other thread::
+
+        with Simulator(seed=1, start_flow=False) as sim:
+            client = O2Client(ws_url=sim.ws_url, api_url=sim.api_url)
+            sim.step(100)                # 100 engine events, frames queued to clients
+            sim.drop_connections()      # abrupt TCP drop, no close frame
+
+    Args:
+        host: interface to bind, an IP address (loopback by default).
+        port: TCP port; 0 picks a free one (kept by :meth:`restart`).
+        seed: seed of the market engine; same seed and steps, same market.
+        rate: background engine events per second (0: none). Timing decides how
+            many events run between two observations, never which ones.
+        start_flow: False to start paused (no background events until :meth:`resume`).
+        markets: market dicts in the ``GET /v1/markets`` shape (default: fFUEL/fUSDC
+            and fETH/fUSDC as in the fixtures); an optional ``"sim_price"`` key gives
+            the initial mid price in raw quote units.
+    """
+
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        seed: int = 0,
+        rate: float = 20.0,
+        start_flow: bool = True,
+        markets: Optional[Sequence[Mapping[str, Any]]] = None,
+    ) -> None:
+        self.host = host
+        self._port = port
+        self.seed = seed
+        self._exchange = Exchange(seed, markets)
+        self._flow = Flow(rate, paused=not start_flow)
+        self._faults = Faults()
+        self._observer = Observer()
+        self._lifecycle = threading.RLock()  # serialises start/stop/restart
+        self._loop: Optional[asyncio.AbstractEventLoop] = None
+        self._thread: Optional[threading.Thread] = None
+        self._server: Optional[SimServer] = None
+
+    # -- lifecycle ----------------------------------------------------------------
+
+    def start(self) -> Simulator:
+        """Start serving; returns once the port is listening. No-op if running."""
+        with self._lifecycle:
+            if self._thread is not None:
+                return self
+            loop = asyncio.new_event_loop()
+            # any executor thread (e.g. name resolution) is ours too, and named so
+            loop.set_default_executor(
+                concurrent.futures.ThreadPoolExecutor(
+                    2, thread_name_prefix=THREAD_NAME + "-executor"
+                )
+            )
+            thread = threading.Thread(target=_run_loop, args=(loop,), name=THREAD_NAME, daemon=True)
+            thread.start()
+            server = SimServer(
+                self._exchange, self.host, self._port, self._flow, self._faults, self._observer
+            )
+            try:
+                self._port = asyncio.run_coroutine_threadsafe(server.start(), loop).result(
+                    CALL_TIMEOUT
+                )
+            except BaseException:
+                loop.call_soon_threadsafe(loop.stop)
+                thread.join(CALL_TIMEOUT)
+                raise
+            self._loop, self._thread, self._server = loop, thread, server
+            return self
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Close every connection (code 1001) and the port, and end the thread.
+
+        Idempotent; safe to call when never started.
+        """
+        with self._lifecycle:
+            loop, thread, server = self._loop, self._thread, self._server
+            if loop is None or thread is None or server is None:
+                return
+            self._loop = self._thread = self._server = None
+            try:
+                asyncio.run_coroutine_threadsafe(server.shutdown(), loop).result(timeout)
+            except Exception:
+                logger.exception("simulator: unclean shutdown")
+            finally:
+                loop.call_soon_threadsafe(loop.stop)
+                thread.join(timeout)
+            if thread.is_alive():
+                logger.warning("simulator thread still alive after %.1fs", timeout)
+
+    def restart(self) -> None:
+        """Stop and start again on the same port: open connections die, the market
+        (books, orders, account) carries on where it was."""
+        with self._lifecycle:
+            self.stop()
+            self.start()
+
+    def __enter__(self) -> Simulator:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def running(self) -> bool:
+        """Whether the server is started."""
+        return self._thread is not None
+
+    # -- addresses and static data --------------------------------------------------
+
+    @property
+    def port(self) -> int:
+        """The TCP port (the bound one once started)."""
+        return self._port
+
+    @property
+    def ws_url(self) -> str:
+        """``ws://HOST:PORT/v1/ws``."""
+        return f"ws://{self._netloc()}{WS_PATH}"
+
+    @property
+    def api_url(self) -> str:
+        """``http://HOST:PORT``: the REST base (paths start with ``/v1/``)."""
+        return f"http://{self._netloc()}"
+
+    def _netloc(self) -> str:
+        if not self._port:
+            raise RuntimeError("the simulator has no port yet: call start() first")
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{host}:{self._port}"
+
+    @property
+    def markets(self) -> list[dict[str, Any]]:
+        """Market dicts exactly as in ``GET /v1/markets`` ``"markets"``."""
+        return [json.loads(json.dumps(spec.info)) for spec in self._exchange.specs]
+
+    @property
+    def account(self) -> str:
+        """The simulated trade account id (``0x`` + 64 hex), owner of some orders."""
+        return self._exchange.account.account_id
+
+    @property
+    def events(self) -> int:
+        """Engine events run so far (background flow and :meth:`step`)."""
+        return self._exchange.events
+
+    # -- order flow -----------------------------------------------------------------
+
+    @property
+    def rate(self) -> float:
+        """Background engine events per second."""
+        return self._flow.rate
+
+    @property
+    def paused(self) -> bool:
+        """Whether background flow is paused."""
+        return self._flow.paused
+
+    def set_rate(self, events_per_second: float) -> None:
+        """Change the background rate (0 stops background events)."""
+        rate = check_rate(events_per_second)
+        self._call(self._set_flow, rate, self._flow.paused)
+
+    def pause(self) -> None:
+        """Stop background events; when this returns, none is running or will run."""
+        self._call(self._set_flow, self._flow.rate, True)
+
+    def resume(self) -> None:
+        """Restart background events at the current rate."""
+        self._call(self._set_flow, self._flow.rate, False)
+
+    def _set_flow(self, rate: float, paused: bool) -> None:
+        self._flow.rate, self._flow.paused = rate, paused
+        if self._server is not None:
+            self._server.flow_changed()
+
+    def step(self, n: int = 1) -> None:
+        """Run ``n`` engine events now, whether or not background flow runs.
+
+        Returns after their frames are queued to every subscribed connection
+        (so each client will receive them, in order).
+        """
+        if n < 0:
+            raise ValueError("n must be >= 0")
+        self._call(self._run_events, n)
+        self._observer.changed()
+
+    def _run_events(self, n: int) -> None:
+        if self._server is not None:
+            self._server.run_events(n)
+        else:  # not serving: nobody to tell
+            for _ in range(n):
+                self._exchange.step()
+
+    # -- truth ----------------------------------------------------------------------
+
+    def book(self, market_id_or_pair: str, precision: int = 1) -> dict[str, list[tuple[int, int]]]:
+        """The current book as WS snapshots and REST depth show it.
+
+        ``precision`` is the user level 1..18 (wire value ``10**precision``).
+        Returns ``{"buys": [(price, qty), ...best first], "sells": [...]}`` in raw ints.
+        """
+        spec = find_market(self._exchange.specs, market_id_or_pair)
+        if spec is None:
+            raise KeyError(f"unknown market {market_id_or_pair!r}")
+        width = width_for_level(precision)
+        bids, asks = self._call(aggregate, self._exchange.book(spec.market_id), width)
+        return {"buys": bids, "sells": asks}
+
+    # -- faults -----------------------------------------------------------------------
+
+    def drop_connections(self, code: Optional[int] = None) -> None:
+        """Cut every open WebSocket connection.
+
+        ``code=None``: abort the TCP connection, no close frame (a crash or a dead
+        link). An int: send a close frame with that code (e.g. 1011, 1012, 4000).
+        Returns once the connections are aborted or their close frames written.
+        """
+        if code is not None and code not in _SENDABLE_CLOSE_CODES:
+            raise ValueError(f"close code {code} cannot be sent on the wire")
+        if self._server is not None:
+            self._call_async(self._server.drop(code))
+
+    def refuse(self, seconds: float, tcp: bool = False) -> None:
+        """Refuse new WebSocket connections for ``seconds``; open ones stay up.
+
+        Default: the handshake is answered with HTTP 503 (REST keeps working).
+        ``tcp=True``: the listening socket is closed, so connects (REST included)
+        fail with ECONNREFUSED, then it reopens on the same port.
+        """
+        if tcp:
+            if self._server is not None:
+                self._call_async(self._server.refuse_tcp(seconds))
+        else:
+            self._faults.refuse_for(seconds)
+
+    def stall(self) -> None:
+        """Half-open every open connection: TCP stays up, but the server stops
+        reading (so protocol pings and text PINGs get no answer) and sending.
+        Connections made later are served normally."""
+        if self._server is not None:
+            self._call(self._server.stall)
+
+    def unstall(self) -> None:
+        """End :meth:`stall`: reading resumes and queued frames are delivered."""
+        if self._server is not None:
+            self._call(self._server.unstall)
+
+    def inject(self, text: str) -> None:
+        """Send ``text`` as a raw text frame (it may be invalid JSON) to every open
+        connection, after whatever is already queued to it."""
+        if self._server is not None:
+            self._call(self._server.inject, text)
+
+    def rate_limit(self, n: int) -> None:
+        """Answer the next ``n`` REST requests with HTTP 429
+        ``{"code": 1003, "message": "Rate limit exceeded"}``."""
+        self._faults.rate_limit(n)
+
+    # -- observation ------------------------------------------------------------------
+
+    @property
+    def connections(self) -> list[ConnectionRecord]:
+        """Every WebSocket connection accepted by this simulator, oldest first.
+
+        Records survive :meth:`restart` (ids keep increasing), so a test can check
+        what a client re-sent after a reconnect.
+        """
+        return list(self._observer.records)
+
+    @property
+    def open_connections(self) -> int:
+        """How many WebSocket connections are open now."""
+        return sum(1 for record in self._observer.records if record.open)
+
+    def client_frames(self, action: Optional[str] = None) -> list[dict[str, Any]]:
+        """JSON frames sent by clients (all connections, in order); non-JSON skipped.
+
+        With ``action``, only frames whose ``"action"`` equals it.
+        """
+        frames = []
+        for record in self.connections:
+            for text in list(record.frames):
+                try:
+                    frame = json.loads(text)
+                except ValueError:
+                    continue
+                if isinstance(frame, dict) and (action is None or frame.get("action") == action):
+                    frames.append(frame)
+        return frames
+
+    def wait_for(self, predicate: Callable[[Simulator], bool], timeout: float = 5.0) -> bool:
+        """Wait until ``predicate(sim)`` is true; False if ``timeout`` passes first.
+
+        Wakes on every connection event and client frame, and polls every 20 ms
+        for everything else, so tests never need ``sleep()``.
+        """
+        return self._observer.wait_for(lambda: predicate(self), timeout)
+
+    # -- plumbing -------------------------------------------------------------------
+
+    def _call(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run ``fn`` on the loop thread (where all state lives) and return its result."""
+        loop = self._loop
+        if loop is None or threading.current_thread() is self._thread:
+            return fn(*args)
+        future: concurrent.futures.Future[T] = concurrent.futures.Future()
+
+        def run() -> None:
+            try:
+                future.set_result(fn(*args))
+            except BaseException as exc:  # handed to the caller
+                future.set_exception(exc)
+
+        loop.call_soon_threadsafe(run)
+        return future.result(CALL_TIMEOUT)
+
+    def _call_async(self, coro: Awaitable[T]) -> T:
+        loop = self._loop
+        if loop is None:
+            raise RuntimeError("the simulator is not running")
+        return asyncio.run_coroutine_threadsafe(_as_coroutine(coro), loop).result(CALL_TIMEOUT)
+
+    def __repr__(self) -> str:
+        state = "running" if self.running else "stopped"
+        where = f"{self.host}:{self._port}" if self._port else self.host
+        flow = "paused" if self._flow.paused else f"{self._flow.rate:g} ev/s"
+        connections = f"{self.open_connections}/{len(self._observer.records)}"
+        return (
+            f"<Simulator {state} {where} seed={self.seed} flow={flow} "
+            f"events={self.events} connections={connections}>"
+        )
+
+
+async def _as_coroutine(awaitable: Awaitable[T]) -> T:
+    return await awaitable
+
+
+def _run_loop(loop: asyncio.AbstractEventLoop) -> None:
+    """Body of the ``o2sync-sim`` thread: run the loop, then clean up everything."""
+    asyncio.set_event_loop(loop)
+    try:
+        loop.run_forever()
+    finally:
+        tasks = asyncio.all_tasks(loop)
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            loop.run_until_complete(asyncio.gather(*tasks, return_exceptions=True))
+        loop.run_until_complete(loop.shutdown_asyncgens())
+        loop.run_until_complete(loop.shutdown_default_executor())
+        loop.close()
