@@ -50,10 +50,35 @@ def test_two_consumers_share_one_wire_subscription(sim: Simulator, client: O2Cli
 
 
 def test_second_depth_precision_for_a_market_is_refused(client: O2Client) -> None:
-    client.stream_depth(PAIR, precision=1)
+    first = client.stream_depth(PAIR, precision=1)
     with pytest.raises(ValueError, match="precision"):
         client.stream_depth(PAIR, precision=3)
-    client.stream_depth(PAIR, precision=1)  # same precision: shared
+    second = client.stream_depth(PAIR, precision=1)  # same precision: shared
+    assert client.stats()["wire_subscriptions"] == 1 and not first.closed
+    second.close()
+    first.close()
+    third = client.stream_depth(PAIR, precision=3)  # the market is free again
+    assert not third.closed
+
+
+def test_unreferenced_queue_subscription_is_closed_and_unsubscribed(
+        sim: Simulator, client: O2Client) -> None:
+    sub = client.stream_trades(PAIR)
+    assert sim.wait_for(lambda s: len(s.client_frames("subscribe_trades")) == 1, 5)
+    del sub  # as after `for ev in client.stream_trades(m): break`: nobody can read it now
+    assert wait_until(lambda: client.stats()["wire_subscriptions"] == 0)
+    assert sim.wait_for(lambda s: len(s.client_frames("unsubscribe_trades")) == 1, 5)
+
+
+def test_late_depth_subscriber_gets_its_own_snapshot(sim: Simulator, client: O2Client) -> None:
+    early = client.stream_depth(PAIR)
+    assert early.get(timeout=5).is_snapshot
+    sim.step(30)
+    late = client.stream_depth(PAIR)
+    first = late.get(timeout=5)
+    assert first.is_snapshot  # never a delta it has no book for
+    assert len(sim.client_frames("subscribe_depth")) == 2
+    assert early.closed is False
 
 
 def test_orders_unsubscribe_keeps_other_accounts(sim: Simulator, client: O2Client) -> None:

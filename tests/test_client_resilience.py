@@ -198,8 +198,8 @@ def test_reconnect_after_abrupt_drop_replays_subscriptions(sim: Simulator,
     client = new_client(sim, clients)
     lifecycle = client.stream_lifecycle()
     depth = client.stream_depth(PAIR)
-    client.stream_trades(PAIR)
-    client.stream_balances(sim.account)
+    trades = client.stream_trades(PAIR)
+    balances = client.stream_balances(sim.account)
     assert depth.get(timeout=5).is_snapshot
     assert sim.wait_for(lambda s: len(s.connections[0].frames) >= 3, 5)
     sim.drop_connections()  # no close frame
@@ -212,12 +212,13 @@ def test_reconnect_after_abrupt_drop_replays_subscriptions(sim: Simulator,
     assert states(seen) == [ConnectionState.CONNECTED, ConnectionState.DISCONNECTED,
                             ConnectionState.RECONNECTING, ConnectionState.RECONNECTED]
     assert client.stats()["reconnects"] == 1
+    assert not trades.closed and not balances.closed
 
 
 def test_reconnect_after_close_frame(sim: Simulator, clients: list[O2Client]) -> None:
     client = new_client(sim, clients)
     lifecycle = client.stream_lifecycle()
-    client.stream_trades(PAIR)
+    trades = client.stream_trades(PAIR)  # noqa: F841 - kept open across the fault
     client.connect(5)
     sim.drop_connections(code=1012)
     assert wait_until(lambda: client.stats()["reconnects"] == 1)
@@ -227,7 +228,7 @@ def test_reconnect_after_close_frame(sim: Simulator, clients: list[O2Client]) ->
 def test_refused_period_is_retried_with_backoff(sim: Simulator, clients: list[O2Client]) -> None:
     client = new_client(sim, clients, backoff_initial=0.1, backoff_max=0.4)
     lifecycle = client.stream_lifecycle()
-    client.stream_trades(PAIR)
+    trades = client.stream_trades(PAIR)  # noqa: F841 - kept open across the fault
     client.connect(5)
     sim.refuse(1.5, tcp=True)
     sim.drop_connections()
@@ -247,9 +248,9 @@ def test_refused_period_is_retried_with_backoff(sim: Simulator, clients: list[O2
 def test_half_open_link_is_detected_by_heartbeat(sim: Simulator, clients: list[O2Client]) -> None:
     client = new_client(sim, clients, ping_interval=0.2, pong_timeout=0.4)
     lifecycle = client.stream_lifecycle()
-    client.stream_trades(PAIR)
+    trades = client.stream_trades(PAIR)  # noqa: F841 - kept open across the fault
     client.connect(5)
-    assert sim.wait_for(lambda s: "PING" in s.connections[0].frames, 5)
+    assert sim.wait_for(lambda s: bool(s.connections) and "PING" in s.connections[0].frames, 5)
     stalled_at = time.monotonic()
     sim.stall()
     assert wait_until(lambda: client.stats()["reconnects"] == 1, 5)
@@ -263,7 +264,8 @@ def test_half_open_link_is_detected_by_heartbeat(sim: Simulator, clients: list[O
 def test_heartbeat_keeps_a_quiet_link_up(sim: Simulator, clients: list[O2Client]) -> None:
     client = new_client(sim, clients, ping_interval=0.05, pong_timeout=0.5)
     client.connect(5)
-    assert sim.wait_for(lambda s: s.connections[0].frames.count("PING") >= 10, 5)
+    assert sim.wait_for(lambda s: bool(s.connections)
+                        and s.connections[0].frames.count("PING") >= 10, 5)
     assert client.stats()["pongs"] >= 5
     assert client.stats()["reconnects"] == 0
 
@@ -316,7 +318,7 @@ def test_close_from_inside_a_callback(sim: Simulator, clients: list[O2Client]) -
 def test_close_is_bounded_with_a_stalled_server(sim: Simulator, clients: list[O2Client]) -> None:
     client = new_client(sim, clients)
     it = client.stream_depth(PAIR)
-    client.connect(5)
+    assert wait_until(lambda: it.pending == 1)  # the snapshot
     sim.stall()
     started = time.monotonic()
     assert client.close(timeout=3)

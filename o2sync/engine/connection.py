@@ -10,6 +10,7 @@ no user code). A socket that fails is reported once, by generation, through
 from __future__ import annotations
 
 import logging
+import socket
 import threading
 import time
 from typing import Any, Callable, Optional
@@ -132,7 +133,8 @@ class Connection:
             self._lock.notify_all()
         if ws is not None:
             try:
-                ws.sock.settimeout(CLOSE_SEND_TIMEOUT)
+                if ws.sock is not None:
+                    ws.sock.settimeout(CLOSE_SEND_TIMEOUT)
                 ws.send_close()
             except Exception as exc:  # already dead: nothing to be polite to
                 log.debug("close frame not sent: %r", exc)
@@ -178,7 +180,7 @@ class Connection:
                 if frame.__class__ is str:
                     if frame:
                         on_frame(frame)
-                elif frame:  # binary frames are not part of the protocol
+                elif isinstance(frame, bytes) and frame:  # binary: not in the protocol
                     on_frame(frame.decode("utf-8", "replace"))
         except websocket.WebSocketConnectionClosedException as exc:
             return f"connection closed by server ({exc})"
@@ -187,7 +189,15 @@ class Connection:
 
 
 def _abort(ws: websocket.WebSocket) -> None:
-    try:
-        ws.abort()
-    finally:
-        ws.shutdown()
+    """Wake a recv() blocked in another thread, then close the socket.
+
+    websocket-client's own abort() does nothing once a close frame was sent (it
+    checks ``connected``), so shut the raw socket down directly.
+    """
+    sock = ws.sock
+    if sock is not None:
+        try:
+            sock.shutdown(socket.SHUT_RDWR)
+        except OSError:  # already closed or never connected
+            pass
+    ws.shutdown()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+import weakref
 from collections.abc import Hashable
 from typing import Any, Callable, Optional
 
@@ -32,22 +33,37 @@ _LOG_EVERY = 1000  # after the first few, log one repeated error in this many
 class Topic:
     """One wire stream (or a local one such as lifecycle): its frames and consumers.
 
-    ``subscribers`` is a tuple replaced on change, so the reader thread can read it
-    without a lock. ``awaiting_snapshot`` (depth) makes the router skip deltas that
-    precede the snapshot of a (re)subscription.
+    ``refs`` holds weak references to the consumers, in a tuple replaced on change
+    so the reader thread can read it without a lock. Weak, because a queue
+    subscription nobody references any more can never be read: it is closed and
+    unsubscribed when Python collects it (the usual ``for ev in client.stream_x():
+    break`` leaves exactly that). Callback subscriptions are kept alive by the
+    engine until closed. ``awaiting_snapshot`` (depth) makes the router skip deltas
+    that precede the snapshot of a (re)subscription.
     """
 
-    __slots__ = ("awaiting_snapshot", "info", "key", "subscribe_frames", "subscribers")
+    __slots__ = ("awaiting_snapshot", "info", "key", "refs", "subscribe_frames")
 
     def __init__(self, key: Hashable, subscribe_frames: list[str], info: Any = None) -> None:
         self.key = key
         self.subscribe_frames = subscribe_frames
-        self.subscribers: tuple[Subscription[Any], ...] = ()
+        self.refs: tuple[_SubRef, ...] = ()
         self.awaiting_snapshot = False
         self.info = info
 
+    @property
+    def subscribers(self) -> list[Subscription[Any]]:
+        """The live consumers."""
+        return [sub for sub in (ref() for ref in self.refs) if sub is not None]
+
     def __repr__(self) -> str:
-        return f"Topic({self.key!r}, subscribers={len(self.subscribers)})"
+        return f"Topic({self.key!r}, subscribers={len(self.refs)})"
+
+
+class _SubRef(weakref.ref):  # type: ignore[type-arg]
+    """A weak reference to a Subscription that remembers its counters and topic."""
+
+    __slots__ = ("counts", "key")
 
 
 UnsubscribeFrames = Callable[[Topic, dict[Hashable, Topic]], list[str]]
@@ -84,6 +100,7 @@ class StreamEngine:
         self._connected = threading.Event()
         self._closed = threading.Event()
         self._dropped_by_closed = 0
+        self._pinned: set[Subscription[Any]] = set()  # callback consumers, alive until closed
         self._error_counts: dict[str, int] = {}
         self.router: Callable[[str], None] = self._no_router
         self._taps: tuple[Callable[[str], None], ...] = ()
@@ -181,6 +198,7 @@ class StreamEngine:
             if not self._started or not self.watchdog.thread.is_alive():
                 self._emit_closed_if_missing()
             subs = [s for t in self.topics.values() for s in t.subscribers]
+            self._pinned.clear()
         for sub in subs:
             sub._end()
         self.connection.close()
@@ -213,19 +231,29 @@ class StreamEngine:
                                               overflow=self.overflow, callback=callback,
                                               is_depth=is_depth, sink=sink)
         sub._key = key  # type: ignore[attr-defined]
+        ref = _SubRef(sub, self._forget)
+        ref.counts, ref.key = sub._counts, key
         with self._lock:
             self._check_open()
             topic = self.topics.get(key)
             if topic is not None and conflict is not None:
                 conflict(topic)
-            is_new = topic is None
+            if callback is not None:
+                self._pinned.add(sub)
             if topic is None:
                 topic = Topic(key, frames, info)
                 topic.awaiting_snapshot = is_depth
+                topic.refs = (ref,)
                 self.topics[key] = topic
-            topic.subscribers = (*topic.subscribers, sub)
-            if is_new and self._is_live():
-                self._send_all(topic.subscribe_frames)
+                if self._is_live():
+                    self._send_all(topic.subscribe_frames)
+            else:
+                topic.refs = (*topic.refs, ref)
+                if is_depth:
+                    # A depth consumer joining a running stream needs a snapshot to start
+                    # from: it skips deltas until the one this resync asks for.
+                    sub._needs_snapshot = True
+                    self.resync(topic)
         if frames:
             self.start()
         return sub
@@ -247,18 +275,34 @@ class StreamEngine:
         self.dispatcher.start()
 
     def _unsubscribe(self, sub: Subscription[Any]) -> None:
+        """A consumer closed: forget it; unsubscribe on the wire if it was the last."""
         key = getattr(sub, "_key", None)
         with self._lock:
+            self._pinned.discard(sub)
             topic = self.topics.get(key)
-            if topic is None or sub not in topic.subscribers:
+            if topic is None:
                 return
-            self._dropped_by_closed += sub.dropped
-            topic.subscribers = tuple(s for s in topic.subscribers if s is not sub)
-            if topic.subscribers:
-                return
-            del self.topics[key]
-            if topic.subscribe_frames and self._is_live():
-                self._send_all(self._unsubscribe_frames(topic, self.topics))
+            for ref in topic.refs:
+                if ref() is sub:
+                    self._remove(topic, ref)
+                    return
+
+    def _forget(self, ref: Any) -> None:
+        """Weak-reference callback: an unreachable queue subscription was collected."""
+        with self._lock:
+            topic = self.topics.get(ref.key)
+            if topic is not None and ref in topic.refs:
+                log.debug("%s: closing unreferenced subscription of %s", self.name, ref.key)
+                self._remove(topic, ref)
+
+    def _remove(self, topic: Topic, ref: _SubRef) -> None:
+        self._dropped_by_closed += ref.counts[0]
+        topic.refs = tuple(r for r in topic.refs if r is not ref)
+        if topic.refs:
+            return
+        del self.topics[topic.key]
+        if topic.subscribe_frames and self._is_live():
+            self._send_all(self._unsubscribe_frames(topic, self.topics))
 
     def resync(self, topic: Topic) -> None:
         """Ask the server for a fresh snapshot of ``topic`` (unsubscribe + subscribe)."""
@@ -316,8 +360,10 @@ class StreamEngine:
     def deliver(self, topic: Topic, event: Any) -> None:
         """Hand one decoded event to every consumer of ``topic`` (reader thread)."""
         self.counters["events"] += 1
-        for sub in topic.subscribers:
-            sub._push(event)
+        for ref in topic.refs:
+            sub = ref()
+            if sub is not None:
+                sub._push(event)
 
     def publish(self, key: Hashable, event: Any) -> None:
         """Hand a locally made event (lifecycle, error, book change) to ``key``'s consumers."""
@@ -326,7 +372,13 @@ class StreamEngine:
     def _publish(self, key: Hashable, event: Any) -> None:
         topic = self.topics.get(key)
         if topic is not None:
-            for sub in topic.subscribers:
+            self.deliver_local(topic, event)
+
+    @staticmethod
+    def deliver_local(topic: Topic, event: Any) -> None:
+        for ref in topic.refs:
+            sub = ref()
+            if sub is not None:
                 sub._push(event)
 
     def _dispatch(self, sub: Subscription[Any], event: Any) -> None:
@@ -378,15 +430,15 @@ class StreamEngine:
     def stats(self) -> dict[str, Any]:
         """Counters since creation: messages, events, errors, drops, reconnects..."""
         with self._lock:
-            subs = [s for t in self.topics.values() for s in t.subscribers]
+            refs = [r for t in self.topics.values() for r in t.refs]
             wire_topics = sum(1 for t in self.topics.values() if t.subscribe_frames)
-            dropped = self._dropped_by_closed + sum(s.dropped for s in subs)
+            dropped = self._dropped_by_closed + sum(r.counts[0] for r in refs)
         out: dict[str, Any] = dict(self.counters)
         out.update(
             dropped=dropped,
             reconnects=self.watchdog.reconnects,
             pings_sent=self.watchdog.pings_sent,
-            subscriptions=len(subs),
+            subscriptions=len(refs),
             wire_subscriptions=wire_topics,
             state=self.watchdog.state.value,
             connected=self.is_connected,

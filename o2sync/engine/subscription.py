@@ -78,8 +78,7 @@ class Subscription(Generic[T]):
         self._cancelled = False  # closed by the user (not by the client shutting down)
         self._needs_snapshot = False  # depth: dropped an event, waiting for a fresh snapshot
         self._overflowing = False
-        self.dropped = 0
-        self.received = 0
+        self._counts = [0, 0]  # dropped, received; shared with the engine's weak reference
 
     # ---------------------------------------------------------------- producer side
 
@@ -87,7 +86,7 @@ class Subscription(Generic[T]):
         """Hand one event over (reader, watchdog or dispatcher thread). Never blocks."""
         if self._sink is not None:
             if not self._closed:
-                self.received += 1
+                self._counts[1] += 1
                 self._sink(event)
             return
         first_drop = False
@@ -101,7 +100,7 @@ class Subscription(Generic[T]):
                     self._needs_snapshot = False
                     forced = True  # a snapshot always gets in: it heals the stream
                 elif self._needs_snapshot:
-                    self.dropped += 1
+                    self._counts[0] += 1
                     return
             backlog = self._pending if self._callback is not None else len(self._buf)
             if backlog >= self._maxsize and not forced:
@@ -113,7 +112,7 @@ class Subscription(Generic[T]):
                 self._overflowing = False
                 accepted = True
             if accepted:
-                self.received += 1
+                self._counts[1] += 1
                 if self._callback is None:
                     self._buf.append(event)
                     if self._waiters:
@@ -134,7 +133,7 @@ class Subscription(Generic[T]):
 
     def _count_drop_locked(self) -> bool:
         """Count one dropped event; True if it starts an overflow episode (to report)."""
-        self.dropped += 1
+        self._counts[0] += 1
         if self._is_depth:
             self._needs_snapshot = True
         first = not self._overflowing
@@ -163,6 +162,16 @@ class Subscription(Generic[T]):
             watcher.set()
 
     # ---------------------------------------------------------------- consumer side
+
+    @property
+    def dropped(self) -> int:
+        """Events lost to overflow (each one also counted in ``client.stats()``)."""
+        return self._counts[0]
+
+    @property
+    def received(self) -> int:
+        """Events accepted into this subscription."""
+        return self._counts[1]
 
     @property
     def is_callback(self) -> bool:

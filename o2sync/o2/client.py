@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import Any, Callable, Optional, TypeVar, Union
+from typing import Any, Callable, Optional, Tuple, TypeVar, Union, cast
 from urllib.parse import urlsplit, urlunsplit
 
 from .._json import dumps
@@ -317,7 +317,7 @@ class O2Client:
 
     @staticmethod
     def _unsubscribe_frames(topic: Topic, remaining: dict[Any, Topic]) -> list[str]:
-        kind, ident = topic.key
+        kind, ident = cast(Tuple[str, str], topic.key)
         if kind == "depth":
             return [dumps(protocol.unsubscribe_depth(ident))]
         if kind == "trades":
@@ -325,7 +325,8 @@ class O2Client:
         frames = [dumps(protocol.unsubscribe_account(kind, ident))]
         if kind == "orders":
             # unsubscribe_orders is connection-global: put the other accounts back
-            frames += [f for t in remaining.values() if t.key[0] == "orders" and t is not topic
+            frames += [f for t in remaining.values()
+                       if t is not topic and cast(tuple, t.key)[0] == "orders"
                        for f in t.subscribe_frames]
         return frames
 

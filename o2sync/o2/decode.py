@@ -37,7 +37,7 @@ def to_int(value: Any, name: str = "value") -> int:
     """An exact integer from an int, a decimal string or a ``0x`` hex string."""
     kind = type(value)
     if kind is int:
-        return value  # type: ignore[no-any-return]
+        return int(value)
     if kind is str:
         try:
             return int(value, 16) if value[:2] in ("0x", "0X") else int(value)

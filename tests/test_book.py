@@ -1,0 +1,122 @@
+"""LiveOrderBook against the simulator's true book, through random flow and reconnects."""
+
+from __future__ import annotations
+
+import json
+import threading
+from typing import Any, Iterator, List
+
+import pytest
+from clientutil import client_for, o2sync_threads, wait_until
+
+from o2sync import O2Client, O2SyncError
+from o2sync.testing import Simulator
+
+PAIR = "fFUEL/fUSDC"
+
+
+@pytest.fixture
+def sim() -> Iterator[Simulator]:
+    with Simulator(seed=5, rate=0, start_flow=False) as s:
+        yield s
+
+
+@pytest.fixture
+def client(sim: Simulator) -> Iterator[O2Client]:
+    c = client_for(sim)
+    yield c
+    c.close()
+    assert wait_until(lambda: not o2sync_threads(), 5), o2sync_threads()
+
+
+def truth(sim: Simulator, precision: int) -> dict:
+    book = sim.book(PAIR, precision)
+    return {"buys": [tuple(x) for x in book["buys"]], "sells": [tuple(x) for x in book["sells"]]}
+
+
+@pytest.mark.parametrize("precision", [1, 4])
+def test_book_equals_true_book_over_events_and_reconnects(sim: Simulator, client: O2Client,
+                                                          precision: int) -> None:
+    book = client.order_book(PAIR, precision=precision)
+    assert book.wait_ready(5)
+    assert book.snapshot() == truth(sim, precision)
+    for round_ in range(4):
+        for _ in range(10):
+            sim.step(100)  # 4,000 engine events in all
+            assert wait_until(lambda: book.snapshot() == truth(sim, precision), 5), round_
+        resets = book.resets
+        sim.drop_connections()
+        assert wait_until(lambda b=resets: book.resets == b + 1 and book.is_ready, 10)
+        sim.step(50)  # the book moved while it was rebuilding, too
+        assert wait_until(lambda: book.snapshot() == truth(sim, precision), 5)
+    assert book.verify()
+    assert client.stats()["reconnects"] == 4
+
+
+def test_book_is_not_ready_while_disconnected(sim: Simulator, client: O2Client) -> None:
+    book = client.order_book(PAIR)
+    assert book.wait_ready(5)
+    sim.refuse(1.0, tcp=True)
+    sim.drop_connections()
+    assert wait_until(lambda: not book.is_ready, 2)
+    assert book.wait_ready(10)
+    assert book.snapshot() == truth(sim, 1)
+
+
+def test_readers_and_helpers(sim: Simulator, client: O2Client) -> None:
+    book = client.order_book(PAIR)
+    assert book.wait_ready(5)
+    bids, asks = book.bids(3), book.asks(3)
+    assert [b.price for b in bids] == sorted((b.price for b in bids), reverse=True)
+    assert [a.price for a in asks] == sorted(a.price for a in asks)
+    assert book.best_bid == bids[0] and book.best_ask == asks[0]
+    assert book.spread == asks[0].price - bids[0].price > 0
+    assert book.mid == (bids[0].price + asks[0].price) / 2
+    price, qty = book.levels_decimal("bids", 1)[0]
+    assert price == book.market.format_price(bids[0].price)
+    assert "LiveOrderBook fFUEL/fUSDC@1 ready" in repr(book)
+
+
+def test_wait_update_and_on_change(sim: Simulator, client: O2Client) -> None:
+    book = client.order_book(PAIR)
+    assert book.wait_ready(5)
+    versions: List[int] = []
+    changed = threading.Event()
+
+    def seen(b: Any) -> None:
+        versions.append(b.version)
+        changed.set()
+
+    book.on_change(seen)
+    assert not book.wait_update(0.05)  # nothing moves without steps
+    before = book.version
+    waiter = threading.Thread(target=lambda: sim.step(20), name="test-stepper")
+    waiter.start()
+    assert book.wait_update(5)
+    waiter.join(5)
+    assert book.version > before
+    assert changed.wait(5) and versions == sorted(versions)
+
+
+def test_negative_delta_is_flagged_and_resynced(sim: Simulator, client: O2Client) -> None:
+    errors = client.stream_errors()
+    book = client.order_book(PAIR)
+    assert book.wait_ready(5)
+    best = book.best_bid
+    market_id = book.market.market_id
+    bad = {"action": "subscribe_depth_update", "market_id": market_id,
+           "changes": {"buys": [{"price": str(best.price), "quantity": "-1"}], "sells": []}}
+    sim.inject(json.dumps(bad))
+    report = errors.get(timeout=5)
+    assert isinstance(report, O2SyncError) and "negative" in str(report)
+    assert sim.wait_for(lambda s: len(s.client_frames("subscribe_depth")) == 2, 5)
+    assert wait_until(lambda: book.is_ready and book.resets == 2, 5)
+    assert book.snapshot() == truth(sim, 1)
+
+
+def test_close_stops_following(sim: Simulator, client: O2Client) -> None:
+    book = client.order_book(PAIR)
+    assert book.wait_ready(5)
+    book.close()
+    assert not book.is_ready
+    assert sim.wait_for(lambda s: bool(s.client_frames("unsubscribe_depth")), 5)
