@@ -46,15 +46,15 @@ class Ticker:
         if bid is None or ask is None:
             return
         m = book.market
-        self.quote.config(text=f"bid {m.format_price(bid.price)}   ask {m.format_price(ask.price)}")
-        self.spread.config(text=f"spread {m.format_price(ask.price - bid.price)}  "
+        self.quote.config(text=f"bid {m.display_price(bid.price)}   ask {m.display_price(ask.price)}")
+        self.spread.config(text=f"spread {m.display_price(ask.price - bid.price)}  "
                                 f"(book v{book.version})")
         self.updates += 1
 
     def show_trades(self, update: TradeUpdate, market: Any) -> None:
         for trade in update.trades:
-            line = (f"{trade.side.value:<4} {market.format_quantity(trade.quantity):>14} @ "
-                    f"{market.format_price(trade.price)}")
+            line = (f"{trade.side.value:<4} {market.display_quantity(trade.quantity):>14} @ "
+                    f"{market.display_price(trade.price)}")
             self.trades.insert(0, line)
         self.trades.delete(10, tk.END)
         self.updates += 1

@@ -33,21 +33,21 @@ def render(book: LiveOrderBook, trades: collections.deque[Trade], client: O2Clie
     table.add_column("price", justify="right")
     table.add_column(f"quantity ({m.base.symbol})", justify="right")
     for level in reversed(book.asks(LEVELS)):
-        table.add_row(Text("ask", style="red"), str(m.format_price(level.price)),
-                      str(m.format_quantity(level.quantity)))
+        table.add_row(Text("ask", style="red"), str(m.display_price(level.price)),
+                      str(m.display_quantity(level.quantity)))
     spread = book.spread
-    table.add_row("", Text(f"spread {m.format_price(spread) if spread is not None else '-'}",
+    table.add_row("", Text(f"spread {m.display_price(spread) if spread is not None else '-'}",
                            style="bold"), "")
     for level in book.bids(LEVELS):
-        table.add_row(Text("bid", style="green"), str(m.format_price(level.price)),
-                      str(m.format_quantity(level.quantity)))
+        table.add_row(Text("bid", style="green"), str(m.display_price(level.price)),
+                      str(m.display_quantity(level.quantity)))
     tape = Table(title="last trades", expand=False)
     tape.add_column("side")
     tape.add_column("price", justify="right")
     tape.add_column("quantity", justify="right")
     for t in list(trades):
         tape.add_row(Text(t.side.value, style="green" if t.side.value == "Buy" else "red"),
-                     str(m.format_price(t.price)), str(m.format_quantity(t.quantity)))
+                     str(m.display_price(t.price)), str(m.display_quantity(t.quantity)))
     s = client.stats()
     status = Text(f"{s['state']}  messages {s['messages']}  book v{book.version}  "
                   f"dropped {s['dropped']}  reconnects {s['reconnects']}  (Ctrl-C to quit)",

@@ -94,6 +94,14 @@ class Market(DataClassJsonMixin):
         """Chain quantity (base units, scaled) -> exact human ``Decimal``."""
         return Decimal(int(raw)).scaleb(-self.base.decimals)
 
+    def display_price(self, raw: Number) -> str:
+        """Price for people: the quote's max precision, e.g. ``"0.012505"``."""
+        return _display(self.format_price(raw), self.quote.max_precision)
+
+    def display_quantity(self, raw: Number) -> str:
+        """Quantity for people: the base's max precision, e.g. ``"1500.000"``."""
+        return _display(self.format_quantity(raw), self.base.max_precision)
+
     def scale_price(self, human: Number) -> int:
         """Human price -> chain integer, rounded down to the quote's max precision."""
         return _scale_down(human, self.quote)
@@ -101,6 +109,10 @@ class Market(DataClassJsonMixin):
     def scale_quantity(self, human: Number) -> int:
         """Human quantity -> chain integer, rounded down to the base's max precision."""
         return _scale_down(human, self.base)
+
+
+def _display(value: Decimal, places: int) -> str:
+    return f"{value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_DOWN):f}"
 
 
 def _scale_down(human: Number, asset: MarketAsset) -> int:

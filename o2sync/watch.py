@@ -42,14 +42,14 @@ def _level(level: Any, m: Optional[Market]) -> str:
         return "-"
     if m is None:
         return f"{level.quantity}@{level.price}"
-    return f"{m.format_quantity(level.quantity)}@{m.format_price(level.price)}"
+    return f"{m.display_quantity(level.quantity)}@{m.display_price(level.price)}"
 
 
 def _trades(ev: TradeUpdate, m: Optional[Market]) -> str:
     parts = []
     for t in ev.trades:
-        qty = m.format_quantity(t.quantity) if m else t.quantity
-        price = m.format_price(t.price) if m else t.price
+        qty = m.display_quantity(t.quantity) if m else t.quantity
+        price = m.display_price(t.price) if m else t.price
         parts.append(f"{t.side.value} {qty} @ {price}")
     return "trades " + "; ".join(parts)
 
