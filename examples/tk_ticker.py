@@ -46,7 +46,8 @@ class Ticker:
         if bid is None or ask is None:
             return
         m = book.market
-        self.quote.config(text=f"bid {m.display_price(bid.price)}   ask {m.display_price(ask.price)}")
+        bid_text, ask_text = m.display_price(bid.price), m.display_price(ask.price)
+        self.quote.config(text=f"bid {bid_text}   ask {ask_text}")
         self.spread.config(text=f"spread {m.display_price(ask.price - bid.price)}  "
                                 f"(book v{book.version})")
         self.updates += 1

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 import threading
-from typing import Any, Iterator, List
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from clientutil import client_for, o2sync_threads, wait_until
@@ -74,13 +75,14 @@ def test_readers_and_helpers(sim: Simulator, client: O2Client) -> None:
     assert book.mid == (bids[0].price + asks[0].price) / 2
     price, qty = book.levels_decimal("bids", 1)[0]
     assert price == book.market.format_price(bids[0].price)
+    assert qty == book.market.format_quantity(bids[0].quantity)
     assert "LiveOrderBook fFUEL/fUSDC@1 ready" in repr(book)
 
 
 def test_wait_update_and_on_change(sim: Simulator, client: O2Client) -> None:
     book = client.order_book(PAIR)
     assert book.wait_ready(5)
-    versions: List[int] = []
+    versions: list[int] = []
     changed = threading.Event()
 
     def seen(b: Any) -> None:

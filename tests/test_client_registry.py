@@ -7,9 +7,9 @@ from collections.abc import Iterator
 
 import pytest
 from clientutil import client_for, o2sync_threads, wait_until
-from o2sync.testing import Simulator
 
 from o2sync import O2Client
+from o2sync.testing import Simulator
 
 PAIR = "fFUEL/fUSDC"
 

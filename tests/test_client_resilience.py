@@ -10,7 +10,6 @@ from typing import Any
 
 import pytest
 from clientutil import client_for, o2sync_threads, wait_until
-from o2sync.testing import Simulator
 
 from o2sync import (
     CallbackError,
@@ -21,6 +20,7 @@ from o2sync import (
     O2Client,
     StreamOverflow,
 )
+from o2sync.testing import Simulator
 
 PAIR = "fFUEL/fUSDC"
 

@@ -9,7 +9,6 @@ from typing import Any
 
 import pytest
 from clientutil import client_for, o2sync_threads, wait_until
-from o2sync.testing import Simulator
 
 from o2sync import (
     BalanceUpdate,
@@ -22,6 +21,7 @@ from o2sync import (
     TradeUpdate,
     merge,
 )
+from o2sync.testing import Simulator
 
 PAIR = "fFUEL/fUSDC"
 

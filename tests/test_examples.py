@@ -6,15 +6,15 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator, List
 
 import pytest
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
 
-def run_example(name: str, *args: str, env: "dict | None" = None, timeout: float = 60
+def run_example(name: str, *args: str, env: dict | None = None, timeout: float = 60
                 ) -> subprocess.CompletedProcess:
     proc = subprocess.run([sys.executable, str(EXAMPLES / name), *args], capture_output=True,
                           text=True, timeout=timeout, cwd=EXAMPLES, env=env)
@@ -74,5 +74,5 @@ def test_tk_ticker_under_a_virtual_display(display: str) -> None:
     pytest.importorskip("tkinter", reason="this Python was built without Tk")
     env = dict(os.environ, DISPLAY=display)
     out = run_example("tk_ticker.py", "--events", "60", env=env).stdout
-    shown: List[str] = [line for line in out.splitlines() if line.startswith("shown ")]
+    shown: list[str] = [line for line in out.splitlines() if line.startswith("shown ")]
     assert shown and int(shown[0].split()[1]) >= 60

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import Any, Callable, Optional, Tuple, TypeVar, Union, cast
+from typing import Any, Callable, Optional, TypeVar, Union, cast
 from urllib.parse import urlsplit, urlunsplit
 
 from .._json import dumps
@@ -317,7 +317,7 @@ class O2Client:
 
     @staticmethod
     def _unsubscribe_frames(topic: Topic, remaining: dict[Any, Topic]) -> list[str]:
-        kind, ident = cast(Tuple[str, str], topic.key)
+        kind, ident = cast(tuple[str, str], topic.key)
         if kind == "depth":
             return [dumps(protocol.unsubscribe_depth(ident))]
         if kind == "trades":
