@@ -1,0 +1,133 @@
+"""Shared fixtures: a running simulator and raw WebSocket clients for it.
+
+``sim`` is a started :class:`~o2sync.testing.Simulator` with background flow
+paused (tests drive the market with ``sim.step``; call ``sim.resume()`` for live
+flow). Mark a test ``@pytest.mark.sim_options(seed=3, rate=500, start_flow=True)``
+to construct it differently.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import struct
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, Callable, Optional
+
+import pytest
+import websocket
+
+from o2sync.testing import Simulator
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "sim_options(**kwargs): keyword arguments for the `sim` fixture's Simulator"
+    )
+
+
+@pytest.fixture
+def sim(request: pytest.FixtureRequest) -> Iterator[Simulator]:
+    """A started simulator (seed 0, background flow paused), stopped afterwards."""
+    marker = request.node.get_closest_marker("sim_options")
+    options: dict[str, Any] = {"start_flow": False}
+    if marker is not None:
+        options.update(marker.kwargs)
+    with Simulator(**options) as simulator:
+        yield simulator
+
+
+class WsClient:
+    """A blocking websocket-client connection with JSON helpers for tests."""
+
+    def __init__(self, url: str, timeout: float = 5.0) -> None:
+        self.ws = websocket.create_connection(url, timeout=timeout)
+
+    def send_json(self, frame: dict[str, Any]) -> None:
+        self.ws.send(json.dumps(frame))
+
+    def send(self, text: str) -> None:
+        self.ws.send(text)
+
+    def recv(self, timeout: Optional[float] = None) -> str:
+        """Next text frame; raises on timeout, on a close frame or on a dead socket."""
+        if timeout is not None:
+            self.ws.settimeout(timeout)
+        opcode, frame = self.ws.recv_data_frame(control_frame=False)
+        if opcode == websocket.ABNF.OPCODE_CLOSE:
+            # websocket-client has answered the close frame; end the TCP connection
+            # too, as a well-behaved client does, so the server need not time out
+            self.ws.shutdown()
+            raise ConnectionClosedByServer(close_code(frame.data))
+        return frame.data.decode()
+
+    def recv_json(self, timeout: Optional[float] = None) -> dict[str, Any]:
+        text = self.recv(timeout)
+        value = json.loads(text)
+        assert isinstance(value, dict), text
+        return value
+
+    def recv_action(self, action: str, timeout: float = 5.0) -> dict[str, Any]:
+        """Skip frames (JSON or not) until one with this ``action`` arrives."""
+        while True:
+            text = self.recv(timeout)
+            try:
+                frame = json.loads(text)
+            except ValueError:
+                continue
+            if isinstance(frame, dict) and frame.get("action") == action:
+                return frame
+
+    def recv_until(self, marker: str, timeout: float = 5.0) -> list[str]:
+        """Every text frame before ``marker`` (typically a ``sim.inject``-ed one)."""
+        frames: list[str] = []
+        while True:
+            text = self.recv(timeout)
+            if text == marker:
+                return frames
+            frames.append(text)
+
+    def close(self) -> None:
+        self.ws.close(timeout=0.2)
+
+
+class ConnectionClosedByServer(Exception):
+    """The server sent a close frame; ``code`` is its status code."""
+
+    def __init__(self, code: Optional[int]) -> None:
+        super().__init__(f"server closed the connection with code {code}")
+        self.code = code
+
+
+def close_code(payload: bytes) -> Optional[int]:
+    """Status code of a close frame payload (None when it has none)."""
+    return struct.unpack("!H", payload[:2])[0] if len(payload) >= 2 else None
+
+
+@pytest.fixture
+def ws_connect(sim: Simulator) -> Iterator[Callable[..., WsClient]]:
+    """Factory of raw WebSocket clients on ``sim`` (closed at teardown)."""
+    made: list[WsClient] = []
+
+    def connect(url: Optional[str] = None, timeout: float = 5.0) -> WsClient:
+        client = WsClient(url or sim.ws_url, timeout)
+        made.append(client)
+        return client
+
+    yield connect
+    for client in made:
+        with contextlib.suppress(Exception):  # already dead: some tests do that to it
+            client.close()
+
+
+@pytest.fixture
+def o2_fixture() -> Callable[[str], Any]:
+    """Loader of the protocol sample messages: ``o2_fixture("o2_trades")``."""
+
+    def load(name: str) -> Any:
+        return json.loads((FIXTURES / f"{name}.json").read_text(encoding="utf-8"))
+
+    return load
