@@ -47,7 +47,7 @@ def test_abrupt_drop_sends_no_close_frame(sim: Simulator, ws_connect: Connect) -
         with pytest.raises((websocket.WebSocketConnectionClosedException, ConnectionError)):
             client.recv(timeout=5)  # EOF or reset: never a close frame
     assert sim.wait_for(lambda s: s.open_connections == 0)
-    assert all(not record.open for record in sim.connections)
+    assert [(r.open, r.close_code) for r in sim.connections] == [(False, 1006)] * 2
     assert can_connect(sim)  # the server itself is fine
 
 

@@ -84,6 +84,10 @@ class Peer:
 
     async def wait_running(self) -> None:
         """Return at once unless stalled; then when unstalled."""
+        if self.stalled and not self.ws.transport.is_closing():
+            # websockets' own flow control may have resumed reading as the handler
+            # took a message from its buffer: pause again before anything is read
+            self.ws.transport.pause_reading()
         await self._running.wait()
 
     def finish(self) -> None:
@@ -110,12 +114,15 @@ class Peer:
         return True
 
     async def _write_loop(self) -> None:
-        while True:
-            await self._wake.wait()
-            self._wake.clear()
-            while self.queue:
-                await self._running.wait()
-                if not self._write_batch():
-                    return
-                # flow control: wait while the transport buffer is over its high-water mark
-                await self.ws.drain()
+        try:
+            while True:
+                await self._wake.wait()
+                self._wake.clear()
+                while self.queue:
+                    await self._running.wait()
+                    if not self._write_batch():
+                        return
+                    # flow control: wait while the transport buffer is over its high-water mark
+                    await self.ws.drain()
+        except OSError as exc:  # the connection died under us: the handler cleans up
+            logger.debug("connection #%d: writer stopped: %r", self.record.id, exc)

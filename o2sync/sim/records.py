@@ -25,7 +25,7 @@ class ConnectionRecord:
     remote: str = ""
     frames: list[str] = field(default_factory=list)
     open: bool = True
-    close_code: Optional[int] = None  # code received from the client, if any
+    close_code: Optional[int] = None  # once closed: the client's code, 1006 if none came
 
     def __repr__(self) -> str:
         state = "open" if self.open else f"closed({self.close_code})"

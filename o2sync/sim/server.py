@@ -74,6 +74,7 @@ class SimServer:
         self._flow_task = asyncio.get_running_loop().create_task(
             run_flow(self.flow, self.run_events, self._flow_wake)
         )
+        self._flow_task.add_done_callback(_report_flow_end)
         return self.port
 
     async def shutdown(self) -> None:
@@ -149,7 +150,11 @@ class SimServer:
             return None  # go on with the WebSocket handshake
         if self.faults.take_rate_limit():
             return _json(connection, 429, messages.error(1003, "Rate limit exceeded"))
-        status, body = rest.handle(self.exchange, path, parse_qs(query, keep_blank_values=True))
+        try:
+            status, body = rest.handle(self.exchange, path, parse_qs(query, keep_blank_values=True))
+        except Exception:  # a simulator bug: answer like a server would, keep serving
+            logger.exception("simulator: REST %s failed", request.path)
+            status, body = 500, messages.error(1000, "InternalError")
         return _json(connection, status, body)
 
     async def _handler(self, ws: ServerConnection) -> None:
@@ -166,17 +171,21 @@ class SimServer:
                     continue  # the protocol is text only
                 record.frames.append(message)
                 self.observer.changed()
-                handle_frame(self.hub, peer, message, time.time())
+                try:
+                    handle_frame(self.hub, peer, message, time.time())
+                except Exception:  # a simulator bug must not end the connection
+                    logger.exception("simulator: frame %r failed", message[:200])
+                    peer.send(messages.ws_error(1000, "InternalError").encode())
         except ConnectionClosed:
             pass
         finally:
             peer.finish()
             self.hub.drop(peer)
             self.peers.pop(peer, None)
-            record.close_code = ws.close_code
+            record.close_code = ws.protocol.close_code
             record.open = False
             self.observer.changed()
-            logger.debug("connection #%d closed (%s)", record.id, ws.close_code)
+            logger.debug("connection #%d closed (%s)", record.id, record.close_code)
 
     # -- faults -------------------------------------------------------------------
 
@@ -232,6 +241,11 @@ class SimServer:
             return
         if self._closing:  # shutdown began while we were binding
             self._servers[-1].close()
+
+
+def _report_flow_end(task: asyncio.Task[None]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        logger.error("simulator: background flow stopped", exc_info=task.exception())
 
 
 def _json(connection: ServerConnection, status: int, body: object) -> Response:
