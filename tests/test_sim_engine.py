@@ -102,7 +102,7 @@ def test_the_account_owns_a_fair_share_and_its_funds_add_up() -> None:
         mine = [o for o in resting if o.owner == account.account_id]
         shares.append(len(mine) / len(resting))
         for asset, balance in account.assets.items():
-            locked = sum(o.locked for o in mine if _locked_asset(o) == asset)
+            locked = sum(o.locked for o in mine if o.spec.legs(o.is_buy)[0] == asset)
             assert balance.total_locked == locked  # every locked unit backs an open order
             assert balance.trading >= 0 and all(
                 v >= 0 for pair in balance.books.values() for v in pair
@@ -110,11 +110,6 @@ def test_the_account_owns_a_fair_share_and_its_funds_add_up() -> None:
     assert 0.15 <= sum(shares) / len(shares) <= 0.35
     after = {asset: bal.total_locked + bal.total_unlocked for asset, bal in account.assets.items()}
     assert after != initial  # it traded
-
-
-def _locked_asset(order: Any) -> str:
-    spec = order.spec
-    return str(spec.quote_asset if order.is_buy else spec.base_asset)
 
 
 def test_event_mix_moves_every_stream() -> None:

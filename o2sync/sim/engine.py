@@ -210,7 +210,7 @@ class Exchange:
         price = max(price, step)
         quantity = rng.randint(state.min_units, state.max_units) * state.unit
         order_type = "PostOnly" if rng.random() < 0.2 else "Spot"
-        owner = self._maker_owner(state.spec, is_buy, price, quantity)
+        owner = self._owner(state.spec, is_buy, price, quantity, ACCOUNT_SHARE)
         order = self._new_order(state.spec, is_buy, price, quantity, owner, order_type)
         if owner == self.account.account_id:
             self._lock_for(order)
@@ -224,7 +224,7 @@ class Exchange:
         assert best is not None  # both sides hold MIN_LEVELS levels here
         limit = best + 2 * state.step if is_buy else max(state.step, best - 2 * state.step)
         quantity = rng.randint(state.min_units, 2 * state.max_units) * state.unit
-        owner = self._taker_owner(spec, is_buy, limit, quantity)
+        owner = self._owner(spec, is_buy, limit, quantity, ACCOUNT_TAKER_SHARE)
         taker = self._new_order(spec, is_buy, limit, quantity, owner, "Market")
         opposite = book.ask_prices if is_buy else book.bid_prices
         # never consume the last level: the book stays two-sided
@@ -265,32 +265,25 @@ class Exchange:
         ev.orders.append(maker)
         account = self.account
         if maker.owner == account.account_id:
-            self._settle_maker_fill(maker, amount, total)
+            self._settle_maker_fill(maker, amount)
         if taker.owner == account.account_id:
             # the taker pays from free funds and receives into the order book
-            paid, got = (
-                (spec.quote_asset, spec.base_asset)
-                if taker.is_buy
-                else (spec.base_asset, spec.quote_asset)
-            )
-            account.spend(paid, total if taker.is_buy else amount)
-            account.credit(spec, got, amount if taker.is_buy else total)
+            paid, got = spec.legs(taker.is_buy)
+            account.spend(paid, spec.cost(taker.is_buy, price, amount))
+            account.credit(spec, got, spec.cost(maker.is_buy, price, amount))
             ev.balances.update((paid, got))
         if maker.filled == maker.quantity:
             maker.closed = True
             self._closed_order(maker)
 
-    def _settle_maker_fill(self, maker: Order, amount: int, total: int) -> None:
+    def _settle_maker_fill(self, maker: Order, amount: int) -> None:
+        """The account's resting order filled: locked funds go, proceeds arrive."""
         spec, account = maker.spec, self.account
-        paid, got = (
-            (spec.quote_asset, spec.base_asset)
-            if maker.is_buy
-            else (spec.base_asset, spec.quote_asset)
-        )
-        used = min(maker.locked, total if maker.is_buy else amount)
+        paid, got = spec.legs(maker.is_buy)
+        used = min(maker.locked, spec.cost(maker.is_buy, maker.price, amount))
         maker.locked -= used
         account.consume_locked(spec, paid, used)
-        account.credit(spec, got, amount if maker.is_buy else total)
+        account.credit(spec, got, spec.cost(not maker.is_buy, maker.price, amount))
         if maker.filled == maker.quantity and maker.locked:
             account.unlock(spec, paid, maker.locked)  # rounding left-over
             maker.locked = 0
@@ -303,7 +296,7 @@ class Exchange:
         self._closed_order(order)
         if order.owner == self.account.account_id:
             spec = order.spec
-            asset = spec.quote_asset if order.is_buy else spec.base_asset
+            asset = spec.legs(order.is_buy)[0]
             self.account.unlock(spec, asset, order.locked)
             order.locked = 0
             self._ev.balances.add(asset)
@@ -317,29 +310,20 @@ class Exchange:
 
     # -- helpers ------------------------------------------------------------------
 
-    def _maker_owner(self, spec: MarketSpec, is_buy: bool, price: int, quantity: int) -> str:
-        if self.rng.random() < ACCOUNT_SHARE and self._affordable(spec, is_buy, price, quantity):
-            return self.account.account_id
-        return COUNTERPARTIES[self.rng.randrange(len(COUNTERPARTIES))]
-
-    def _taker_owner(self, spec: MarketSpec, is_buy: bool, price: int, quantity: int) -> str:
-        if self.rng.random() < ACCOUNT_TAKER_SHARE and self._affordable(
-            spec, is_buy, price, quantity
+    def _owner(
+        self, spec: MarketSpec, is_buy: bool, price: int, quantity: int, share: float
+    ) -> str:
+        """The simulated account with probability ``share`` (if it can pay), else another."""
+        if self.rng.random() < share and self.account.can_spend(
+            spec.legs(is_buy)[0], spec.cost(is_buy, price, quantity)
         ):
             return self.account.account_id
         return COUNTERPARTIES[self.rng.randrange(len(COUNTERPARTIES))]
 
-    def _affordable(self, spec: MarketSpec, is_buy: bool, price: int, quantity: int) -> bool:
-        if is_buy:
-            return self.account.can_spend(spec.quote_asset, price * quantity // spec.base_scale)
-        return self.account.can_spend(spec.base_asset, quantity)
-
     def _lock_for(self, order: Order) -> None:
         spec = order.spec
-        if order.is_buy:
-            asset, amount = spec.quote_asset, order.price * order.quantity // spec.base_scale
-        else:
-            asset, amount = spec.base_asset, order.quantity
+        asset = spec.legs(order.is_buy)[0]
+        amount = spec.cost(order.is_buy, order.price, order.quantity)
         self.account.lock(spec, asset, amount)
         order.locked = amount
         self._ev.balances.add(asset)

@@ -42,6 +42,17 @@ _FUSDC = {
     "decimals": 9,
 }
 
+#: Fields both fixture markets share (kept in the fixture's key order).
+_BOOK_TERMS = {
+    "whitelist_id": None,
+    "blacklist_id": None,
+    "maker_fee": "0",
+    "taker_fee": "100",
+    "min_order": "1000000000",
+    "dust": "1000",
+    "price_window": 0,
+}
+
 #: Key of a custom market dict holding its initial mid price (raw quote units).
 #: It is stripped from the REST output.
 SIM_PRICE_KEY = "sim_price"
@@ -50,13 +61,7 @@ DEFAULT_MARKETS: Sequence[Mapping[str, Any]] = (
     {
         "contract_id": "0xf95183169121b6c892eec103d09d86eec19a8791a5bc577adbce35a5403ce470",
         "market_id": "0x43c8c52e49590d26ca6f72777a49c852ac83ab7b57a0950976ea4f21eff6586a",
-        "whitelist_id": None,
-        "blacklist_id": None,
-        "maker_fee": "0",
-        "taker_fee": "100",
-        "min_order": "1000000000",
-        "dust": "1000",
-        "price_window": 0,
+        **_BOOK_TERMS,
         "base": {
             "symbol": "fFUEL",
             "asset": "0x9d8dd52332fe3cc3827a55d60d43e1a70b6544fe5b01f632d9d2e0b186ad055f",
@@ -69,13 +74,7 @@ DEFAULT_MARKETS: Sequence[Mapping[str, Any]] = (
     {
         "contract_id": "0xab9e952f24fa3fd38ff7912515aefd065deaef8e2e3e75c62e05cca58c95887c",
         "market_id": "0x41a04c18c561d349bb49eeca502f4853af7a6584bff6c242ac43b79a3bec7107",
-        "whitelist_id": None,
-        "blacklist_id": None,
-        "maker_fee": "0",
-        "taker_fee": "100",
-        "min_order": "1000000000",
-        "dust": "1000",
-        "price_window": 0,
+        **_BOOK_TERMS,
         "base": {
             "symbol": "fETH",
             "asset": "0xb0bada05f912af5c564d41a889cf5eb9345b78619ec77eace4abe572c23c859c",
@@ -121,6 +120,16 @@ class MarketSpec:
     def base_scale(self) -> int:
         """``10 ** base.decimals``: divides ``price * quantity`` into quote units."""
         return 10**self.base_decimals
+
+    def legs(self, is_buy: bool) -> tuple[str, str]:
+        """(asset paid, asset received) by a buyer (``is_buy``) or a seller."""
+        return (
+            (self.quote_asset, self.base_asset) if is_buy else (self.base_asset, self.quote_asset)
+        )
+
+    def cost(self, is_buy: bool, price: int, quantity: int) -> int:
+        """What a buyer (quote value) or a seller (base quantity) pays for ``quantity``."""
+        return price * quantity // self.base_scale if is_buy else quantity
 
 
 def make_spec(market: Mapping[str, Any]) -> MarketSpec:
