@@ -9,6 +9,7 @@ no user code). A socket that fails is reported once, by generation, through
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import socket
 import threading
@@ -196,8 +197,6 @@ def _abort(ws: websocket.WebSocket) -> None:
     """
     sock = ws.sock
     if sock is not None:
-        try:
+        with contextlib.suppress(OSError):  # already closed or never connected
             sock.shutdown(socket.SHUT_RDWR)
-        except OSError:  # already closed or never connected
-            pass
     ws.shutdown()
