@@ -67,6 +67,7 @@ def run_demo(client: O2Client, market: str, *, seconds: float = 0.0,
             trades.extendleft(update.trades)
 
     client.on_trades(resolved, on_trades)
+    print(f"o2sync demo: {resolved.pair} from {client.ws_url} (Ctrl-C to quit)", flush=True)
     redraws = 0
     with client.order_book(resolved) as book:
         book.wait_ready(10.0)

@@ -60,10 +60,12 @@ class Topic:
         return f"Topic({self.key!r}, subscribers={len(self.refs)})"
 
 
-class _SubRef(weakref.ref):  # type: ignore[type-arg]
+class _SubRef(weakref.ref):  # type: ignore[type-arg,unused-ignore]
     """A weak reference to a Subscription that remembers its counters and topic."""
 
     __slots__ = ("counts", "key")
+    counts: list[int]
+    key: Hashable
 
 
 UnsubscribeFrames = Callable[[Topic, dict[Hashable, Topic]], list[str]]

@@ -22,8 +22,9 @@ _Subscribers = dict[Peer, None]  # an ordered set: deterministic fan-out order
 class Hub:
     """Who listens to what, and the live depth views they need."""
 
-    def __init__(self, exchange: Exchange) -> None:
+    def __init__(self, exchange: Exchange, passive: bool = False) -> None:
         self.exchange = exchange
+        self.passive = passive  # replay mode: subscriptions get no snapshot of ours
         self.views: dict[str, dict[int, tuple[DepthView, _Subscribers]]] = {}
         self.trades: dict[str, _Subscribers] = {}
         self.orders: dict[str, _Subscribers] = {}
@@ -47,6 +48,8 @@ class Hub:
             per_market[width] = (DepthView(self.exchange.book(market_id), width), {})
         view, subscribers = per_market[width]
         subscribers[peer] = None
+        if self.passive:
+            return
         bids, asks = view.levels()
         peer.send(messages.depth_snapshot(market_id, bids, asks, now).encode())
 

@@ -48,6 +48,7 @@ class SimServer:
         flow: Flow,
         faults: Faults,
         observer: Observer,
+        passive: bool = False,
     ) -> None:
         self.exchange = exchange
         self.host = host
@@ -55,7 +56,7 @@ class SimServer:
         self.flow = flow
         self.faults = faults
         self.observer = observer
-        self.hub = Hub(exchange)
+        self.hub = Hub(exchange, passive)
         self.peers: dict[Peer, None] = {}
         self._servers: list[Server] = []  # the live one last; older ones after a TCP refusal
         self._reopen: Optional[asyncio.TimerHandle] = None

@@ -55,6 +55,9 @@ class Simulator:
         markets: market dicts in the ``GET /v1/markets`` shape (default: fFUEL/fUSDC
             and fETH/fUSDC as in the fixtures); an optional ``"sim_price"`` key gives
             the initial mid price in raw quote units.
+        passive: serve REST and accept subscriptions, but send no market data of its
+            own (no snapshots; use with rate=0): what a client receives comes only
+            from :meth:`inject`. ``o2sync replay`` serves recordings this way.
     """
 
     def __init__(
@@ -66,10 +69,12 @@ class Simulator:
         rate: float = 20.0,
         start_flow: bool = True,
         markets: Optional[Sequence[Mapping[str, Any]]] = None,
+        passive: bool = False,
     ) -> None:
         self.host = host
         self._port = port
         self.seed = seed
+        self.passive = passive
         self._exchange = Exchange(seed, markets)
         self._flow = Flow(rate, paused=not start_flow)
         self._faults = Faults()
@@ -96,7 +101,8 @@ class Simulator:
             thread = threading.Thread(target=_run_loop, args=(loop,), name=THREAD_NAME, daemon=True)
             thread.start()
             server = SimServer(
-                self._exchange, self.host, self._port, self._flow, self._faults, self._observer
+                self._exchange, self.host, self._port, self._flow, self._faults, self._observer,
+                self.passive,
             )
             try:
                 self._port = asyncio.run_coroutine_threadsafe(server.start(), loop).result(
