@@ -1,4 +1,4 @@
-"""What the two suggested engine changes would buy, measured before anyone writes them.
+"""What the suggested engine changes would buy, measured before anyone writes them.
 
 Patches *this process only* (nothing under ``o2sync/`` is edited) and reruns the
 flood for o2sync iteration and callbacks:
@@ -11,6 +11,10 @@ flood for o2sync iteration and callbacks:
 * ``fastdecode``: ``decode_depth`` with ``int(s)`` on decimal strings instead of
   ``to_int`` (40 calls per 10-level message), falling back to the strict path for
   anything else (JSON numbers, ``0x`` hex, bad input), so errors stay identical.
+* ``framereader``: after websocket-client's handshake, the reader thread parses
+  RFC 6455 frames itself from 64 KiB ``sock.recv`` chunks (text, continuation,
+  ping -> pong, close) instead of calling ``ws.recv()``: one syscall per many
+  frames and a few slices instead of websocket-client's per-frame Python machinery.
 
     /root/venv/bin/python bench/whatif.py [--count 50000] [--reps 3]
 """
@@ -20,6 +24,8 @@ from __future__ import annotations
 import argparse
 import logging
 import statistics
+import time
+from collections.abc import Iterator
 from typing import Any, Callable
 
 import websocket
@@ -27,12 +33,15 @@ from consumers import Job, Limits, measure
 from feed import FeedProcess, Scenario
 
 import o2sync.o2.decode as decode
+from o2sync.engine.connection import Connection
 from o2sync.models import DepthChanges, DepthLevel, DepthUpdate
 from o2sync.o2.protocol import normalize_id
 
 READ_AT_LEAST = 16_384
 ORIGINAL_RECV = websocket.WebSocket._recv
 ORIGINAL_DEPTH = decode.DECODERS["subscribe_depth_update"]
+ORIGINAL_RECEIVE = Connection._receive
+CHUNK = 65_536
 
 
 def _buffered_recv(self: websocket.WebSocket, bufsize: int) -> bytes:
@@ -66,17 +75,63 @@ def fast_decode_depth(msg: dict[str, Any]) -> DepthUpdate:
                        decode._opt_str(msg.get("seen_timestamp")))
 
 
-def _apply(buffered: bool, fast: bool) -> None:
+def frames(sock: Any) -> Iterator[tuple[int, bool, bytes]]:
+    """(opcode, fin, payload) of each server frame (unmasked), read in big chunks."""
+    buf, pos = bytearray(), 0
+    while True:
+        have = len(buf) - pos
+        if have >= 2:
+            short = buf[pos + 1] & 0x7F
+            head = 2 if short < 126 else (4 if short == 126 else 10)
+            size = short if short < 126 else int.from_bytes(buf[pos + 2:pos + head], "big")
+            if have >= head + size:
+                start = pos + head
+                pos = start + size
+                yield buf[start - head] & 0x0F, bool(buf[start - head] & 0x80), \
+                    bytes(buf[start:pos])
+                continue
+        del buf[:pos]
+        pos = 0
+        chunk = sock.recv(CHUNK)
+        if not chunk:
+            return
+        buf += chunk
+
+
+def _frame_reader_receive(self: Connection, ws: websocket.WebSocket) -> str:
+    """``Connection._receive`` on :func:`frames` (text frames to ``on_frame``)."""
+    on_frame, clock, parts = self._on_frame, time.monotonic, []
+    try:
+        for opcode, fin, payload in frames(ws.sock):
+            self.last_rx = clock()
+            if opcode in (0x0, 0x1, 0x2):
+                parts.append(payload)
+                if fin:
+                    on_frame(b"".join(parts).decode("utf-8", "replace"))
+                    parts = []
+            elif opcode == 0x9:
+                ws.pong(payload)
+            elif opcode == 0x8:
+                return "connection closed by server"
+        return "connection closed by server (EOF)"
+    except Exception as exc:
+        return f"connection lost ({exc!r})"
+
+
+def _apply(buffered: bool = False, fast: bool = False, reader: bool = False) -> None:
     websocket.WebSocket._recv = _buffered_recv if buffered else ORIGINAL_RECV
     decode.DECODERS["subscribe_depth_update"] = (
         ("depth", fast_decode_depth) if fast else ORIGINAL_DEPTH)
+    Connection._receive = _frame_reader_receive if reader else ORIGINAL_RECEIVE
 
 
 VARIANTS: dict[str, Callable[[], None]] = {
-    "baseline": lambda: _apply(False, False),
-    "buffered": lambda: _apply(True, False),
-    "fastdecode": lambda: _apply(False, True),
-    "buffered+fastdecode": lambda: _apply(True, True),
+    "baseline": lambda: _apply(),
+    "buffered": lambda: _apply(buffered=True),
+    "fastdecode": lambda: _apply(fast=True),
+    "buffered+fastdecode": lambda: _apply(buffered=True, fast=True),
+    "framereader": lambda: _apply(reader=True),
+    "framereader+fastdecode": lambda: _apply(reader=True, fast=True),
 }
 REFERENCES = ("ceiling", "o2-sdk")  # measured unpatched, every rep
 CLIENTS = ("o2sync-iter", "o2sync-cb")
@@ -101,11 +156,11 @@ def main() -> None:
             print(f"rep {rep + 1}/{args.reps} done", flush=True)
         VARIANTS["baseline"]()
     ref = {n: statistics.median(rates[("baseline", n)]) for n in REFERENCES}
-    print(f"\n{'variant':<22}{'consumer':<14}{'median/s':>10}{'x ceiling':>11}{'x o2-sdk':>10}"
+    print(f"\n{'variant':<24}{'consumer':<14}{'median/s':>10}{'x ceiling':>11}{'x o2-sdk':>10}"
           "   runs")
     for (variant, name), rs in rates.items():
         med = statistics.median(rs)
-        print(f"{variant:<22}{name:<14}{med:>10,.0f}{med / ref['ceiling']:>11.2f}"
+        print(f"{variant:<24}{name:<14}{med:>10,.0f}{med / ref['ceiling']:>11.2f}"
               f"{med / ref['o2-sdk']:>10.2f}   {', '.join(f'{r:,.0f}' for r in rs)}")
 
 
