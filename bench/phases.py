@@ -35,6 +35,7 @@ class Config:
     idle: float
     profile: bool
     profile_count: int
+    micro_repeat: int
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> Config:
@@ -44,13 +45,14 @@ class Config:
             reps=args.reps or (1 if args.quick else 3),
             levels=args.levels,
             rates=tuple(int(r) for r in args.rates.split(",") if r),
-            duration=args.duration or (2.0 if args.quick else 5.0),
+            duration=args.duration or (1.0 if args.quick else 5.0),
             burst=args.burst,
-            slow=args.slow if args.slow is not None else (20_000 if args.quick else 50_000),
+            slow=args.slow if args.slow is not None else (10_000 if args.quick else 50_000),
             consumers=args.only,
-            idle=args.idle,
+            idle=args.idle or (1.5 if args.quick else 3.0),
             profile=not args.no_profile,
-            profile_count=20_000 if args.quick else 50_000,
+            profile_count=10_000 if args.quick else 50_000,
+            micro_repeat=5 if args.quick else 20,
         )
 
 
@@ -111,5 +113,5 @@ class Bench:
         if not self.cfg.profile:
             return
         print("profile: per-stage micro-benchmarks, then a live run with cProfile", flush=True)
-        self.res.stages = hotpath.stage_costs()
+        self.res.stages = hotpath.stage_costs(repeat=self.cfg.micro_repeat)
         self.res.live = hotpath.live_profile(self.feed, self.cfg.profile_count, self.limits)

@@ -35,15 +35,15 @@ def parse_args(argv: Optional[list[str]] = None) -> argparse.Namespace:
     p.add_argument("--reps", type=int, help="flood repetitions, median reported (3; quick 1)")
     p.add_argument("--levels", type=int, default=10, help="levels a side in flood deltas")
     p.add_argument("--rates", default="1000,5000", help="fixed rates for latency, msgs/s")
-    p.add_argument("--duration", type=float, help="seconds per latency rate (5; quick 2)")
+    p.add_argument("--duration", type=float, help="seconds per latency rate (5; quick 1)")
     p.add_argument("--burst", type=int, default=100_000,
                    help="one-level deltas in the burst (0 skips it)")
     p.add_argument("--slow", type=int,
-                   help="deltas for the slow-consumer overflow run (50000; quick 20000; 0 skips)")
+                   help="deltas for the slow-consumer overflow run (50000; quick 10000; 0 skips)")
     p.add_argument("--only", default=",".join(ALL),
                    help=f"comma-separated consumers among {','.join(ALL)}")
-    p.add_argument("--idle", type=float, default=3.0,
-                   help="end a run after this many seconds without a delta")
+    p.add_argument("--idle", type=float,
+                   help="end a run after this many seconds without a delta (3; quick 1.5)")
     p.add_argument("--no-profile", action="store_true", help="skip the hot-path profile")
     p.add_argument("--json", choices=("auto", "stdlib"), default="auto",
                    help="stdlib: hide orjson so o2sync and the ceiling use the json module")
