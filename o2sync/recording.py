@@ -80,10 +80,11 @@ def record(client: O2Client, specs: Sequence[str], out: IO[str], *, frames: int 
     lock = threading.Lock()
     start = time.monotonic()
 
-    def tap(text: str) -> None:
+    def tap(data: bytes) -> None:
         nonlocal written
-        if text == "PONG" or done.is_set():
+        if data == b"PONG" or done.is_set():
             return
+        text = data.decode("utf-8", "replace")
         with lock:
             out.write(json.dumps({"t": round(time.monotonic() - start, 6), "frame": text}) + "\n")
             written += 1

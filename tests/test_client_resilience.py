@@ -183,11 +183,12 @@ def test_drop_oldest_policy_keeps_the_newest(sim: Simulator, clients: list[O2Cli
         sim.step(1)
         if nonce.dropped >= 3:
             break
-    assert wait_until(lambda: nonce.dropped >= 3)
-    sim.pause()
+    latest = client.get_nonce(sim.account)  # the market is still now: this is the last one
+    # wait until that last nonce message has arrived (peeking at the queue's tail)
+    assert wait_until(lambda: bool(nonce._buf) and nonce._buf[-1].nonce == latest)
     got = [nonce.get(timeout=1).nonce for _ in range(3)]
-    assert got == sorted(got)
-    assert got[-1] == client.get_nonce(sim.account)
+    assert nonce.pending == 0 and nonce.dropped >= 3
+    assert got == sorted(got) and got[-1] == latest
 
 
 # ----------------------------------------------------------------- reconnects

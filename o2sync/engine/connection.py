@@ -24,7 +24,9 @@ log = logging.getLogger(__name__)
 #: How long close() may spend sending the close frame to a peer that stopped reading.
 CLOSE_SEND_TIMEOUT = 1.0
 
-FrameHandler = Callable[[str], None]
+#: Gets each text frame's payload as UTF-8 bytes: JSON parsers take bytes, so the
+#: hot path never builds a str it does not need.
+FrameHandler = Callable[[bytes], None]
 LostHandler = Callable[[int, str], None]
 
 
@@ -41,6 +43,25 @@ def proxy_options(proxy: Optional[str]) -> dict[str, Any]:
     if parts.username:
         opts["http_proxy_auth"] = (parts.username, parts.password or "")
     return opts
+
+
+#: Smallest socket read. websocket-client asks the socket for each frame's header,
+#: length and payload separately (three syscalls per frame, each letting the GIL go
+#: to another thread); reading ahead serves many frames per syscall. Larger reads
+#: cost more than they save, because websocket-client re-slices what is left over.
+READ_AHEAD = 16 * 1024
+
+
+class _ReadAheadWebSocket(websocket.WebSocket):
+    """websocket-client's WebSocket, reading the socket in 16 KiB chunks.
+
+    Its frame buffer (``recv_strict``) already keeps any bytes beyond what it asked
+    for, so returning more than requested is safe; framing stays websocket-client's.
+    """
+
+    def _recv(self, bufsize: int) -> bytes:
+        data: bytes = super()._recv(max(bufsize, READ_AHEAD))
+        return data
 
 
 class Connection:
@@ -74,7 +95,7 @@ class Connection:
 
         Raises whatever websocket-client raises when the connect fails.
         """
-        ws = websocket.WebSocket(skip_utf8_validation=True, enable_multithread=True,
+        ws = _ReadAheadWebSocket(skip_utf8_validation=True, enable_multithread=True,
                                  sslopt=self._sslopt)
         ws.connect(self.url, timeout=timeout, header=self._header, **self._connect_options)
         # Reads block without a timeout: the watchdog aborts a dead socket instead,
@@ -174,15 +195,13 @@ class Connection:
         """Receive until the socket fails; return why it ended."""
         on_frame = self._on_frame
         clock = time.monotonic
+        data_opcodes = (websocket.ABNF.OPCODE_TEXT, websocket.ABNF.OPCODE_BINARY)
         try:
             while True:
-                frame = ws.recv()
+                opcode, data = ws.recv_data()
                 self.last_rx = clock()
-                if frame.__class__ is str:
-                    if frame:
-                        on_frame(frame)
-                elif isinstance(frame, bytes) and frame:  # binary: not in the protocol
-                    on_frame(frame.decode("utf-8", "replace"))
+                if opcode in data_opcodes and data:
+                    on_frame(data)
         except websocket.WebSocketConnectionClosedException as exc:
             return f"connection closed by server ({exc})"
         except Exception as exc:  # socket errors, protocol errors, an abort()

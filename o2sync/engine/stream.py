@@ -91,7 +91,7 @@ class StreamEngine:
         self.topics: dict[Hashable, Topic] = {}
         self.counters: dict[str, int] = dict.fromkeys(
             ("messages", "events", "decode_errors", "server_errors", "ignored",
-             "callback_errors", "pongs"), 0)
+             "resync_skipped", "callback_errors", "pongs"), 0)
         self._unsubscribe_frames = unsubscribe_frames or (lambda topic, topics: [])
         self._lock = threading.RLock()  # guards topics, subscribers and what is sent
         self._replayed_generation = -1
@@ -104,8 +104,8 @@ class StreamEngine:
         self._dropped_by_closed = 0
         self._pinned: set[Subscription[Any]] = set()  # callback consumers, alive until closed
         self._error_counts: dict[str, int] = {}
-        self.router: Callable[[str], None] = self._no_router
-        self._taps: tuple[Callable[[str], None], ...] = ()
+        self.router: Callable[[bytes], None] = self._no_router
+        self._taps: tuple[Callable[[bytes], None], ...] = ()
         self.connection = Connection(url, name=name, on_frame=self._on_frame,
                                      on_lost=self._on_lost, sslopt=sslopt, proxy=proxy,
                                      header=header)
@@ -339,24 +339,24 @@ class StreamEngine:
 
     # ------------------------------------------------------------------ delivery
 
-    def add_tap(self, tap: Callable[[str], None]) -> None:
-        """Also hand every raw frame to ``tap`` (reader thread, before routing).
+    def add_tap(self, tap: Callable[[bytes], None]) -> None:
+        """Also hand every raw frame (UTF-8 bytes) to ``tap`` (reader thread, before routing).
 
         For recorders: ``tap`` must be quick and must not raise.
         """
         with self._lock:
             self._taps = (*self._taps, tap)
 
-    def _on_frame(self, text: str) -> None:
+    def _on_frame(self, data: bytes) -> None:
         for tap in self._taps:
-            tap(text)
+            tap(data)
         try:
-            self.router(text)
+            self.router(data)
         except Exception as exc:  # a router bug must not kill the reader thread
             self.counters["decode_errors"] += 1
             self.report(O2SyncError(f"internal error routing a frame: {exc!r}"))
 
-    def _no_router(self, text: str) -> None:
+    def _no_router(self, data: bytes) -> None:
         self.counters["ignored"] += 1
 
     def deliver(self, topic: Topic, event: Any) -> None:
@@ -370,6 +370,19 @@ class StreamEngine:
     def publish(self, key: Hashable, event: Any) -> None:
         """Hand a locally made event (lifecycle, error, book change) to ``key``'s consumers."""
         self._publish(key, event)
+
+    def skip_until_snapshot(self, topic: Topic) -> None:
+        """A depth delta arrived while ``topic`` waits for a fresh snapshot (reader thread).
+
+        Consumers that asked for the resync because they lost an event count it as
+        dropped (it is lost to them); otherwise it is stale data from before a
+        (re)subscription, counted in ``resync_skipped``.
+        """
+        self.counters["resync_skipped"] += 1
+        for ref in topic.refs:
+            sub = ref()
+            if sub is not None and sub._needs_snapshot:
+                sub._counts[0] += 1
 
     def _publish(self, key: Hashable, event: Any) -> None:
         topic = self.topics.get(key)

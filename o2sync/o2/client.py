@@ -147,7 +147,8 @@ class O2Client:
         return ok
 
     def stats(self) -> dict[str, Any]:
-        """Counters: messages, events, decode_errors, server_errors, ignored, dropped,
+        """Counters: messages, events, decode_errors, server_errors, ignored,
+        resync_skipped (deltas skipped until a fresh snapshot), dropped,
         callback_errors, reconnects, pings_sent, pongs, subscriptions, state."""
         return self._engine.stats()
 

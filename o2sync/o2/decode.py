@@ -60,10 +60,19 @@ def _side(value: Any) -> Side:
 def _levels(raw: Any) -> list[DepthLevel]:
     if raw is None:
         return []
+    # The hot path: ten-odd levels per message. Decimal strings (what the server
+    # sends) go straight to int(); anything else takes to_int's checks.
+    out: list[DepthLevel] = []
+    append = out.append
     try:
-        return [DepthLevel(to_int(lv["price"]), to_int(lv["quantity"])) for lv in raw]
+        for level in raw:
+            price = level["price"]
+            qty = level["quantity"]
+            append(DepthLevel(int(price) if price.__class__ is str else to_int(price, "price"),
+                              int(qty) if qty.__class__ is str else to_int(qty, "quantity")))
     except (KeyError, TypeError) as exc:
         raise DecodeError(f"bad depth level ({exc!r})", raw) from None
+    return out
 
 
 def _book(container: Mapping[str, Any]) -> DepthChanges:

@@ -17,7 +17,7 @@ MAX_PRECISION = 18
 DOCUMENTED_MAX_PRECISION = 9
 
 PING = "PING"
-PONG = "PONG"
+PONG = b"PONG"  # compared with the raw frame bytes
 
 
 def is_hex_id(value: object) -> bool:

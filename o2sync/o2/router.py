@@ -1,4 +1,4 @@
-"""Reader-thread routing for O2: frame text -> decoded event -> the topic's consumers.
+"""Reader-thread routing for O2: frame bytes -> decoded event -> the topic's consumers.
 
 Every problem with a frame (not JSON, not an object, unknown or missing action,
 missing or mistyped fields) is counted and reported, and the frame is dropped: a
@@ -35,39 +35,39 @@ class O2Router:
         self._topics = engine.topics
         self._counters = engine.counters
 
-    def __call__(self, text: str) -> None:
+    def __call__(self, data: bytes) -> None:
         counters = self._counters
-        if text == PONG:
+        if data == PONG:
             counters["pongs"] += 1
             return
         counters["messages"] += 1
         try:
-            msg = loads(text)
+            msg = loads(data)
         except ValueError:
-            return self._bad("frame is not JSON", text)
+            return self._bad("frame is not JSON", data)
         if msg.__class__ is not dict:
-            return self._bad("frame is not a JSON object", text)
+            return self._bad("frame is not a JSON object", data)
         action = msg.get("action")
         entry = DECODERS.get(action)  # type: ignore[arg-type]
         if entry is None:
-            return self._unroutable(action, msg, text)
+            return self._unroutable(action, msg, data)
         if msg.get("turbo") is True:  # the Turbo (margin) venue: not ours
             counters["ignored"] += 1
             return None
         kind, decoder = entry
         if kind in ("depth", "trades"):
-            return self._market_scoped(kind, decoder, msg, text)
+            return self._market_scoped(kind, decoder, msg, data)
         try:
             event = decoder(msg)
         except _DECODE_FAILURES as exc:
-            return self._bad(f"malformed {action} message ({exc!r})", text)
+            return self._bad(f"malformed {action} message ({exc!r})", data)
         if kind == "nonce":
             return self._deliver_to(("nonce", event.contract_id), event)
         if kind == "orders":
             return self._split(event, "orders", "orders", lambda o: o.owner or o.account)
         return self._split(event, "balances", "balance", lambda b: b.identity)
 
-    def _unroutable(self, action: Any, msg: dict[str, Any], text: str) -> None:
+    def _unroutable(self, action: Any, msg: dict[str, Any], data: bytes) -> None:
         if action == "error":
             if msg.get("turbo") is True:
                 self._counters["ignored"] += 1
@@ -76,24 +76,24 @@ class O2Router:
             self._engine.report(ServerError(msg))
             return
         reason = "frame has no action" if action is None else f"unknown action {action!r}"
-        self._bad(reason, text)
+        self._bad(reason, data)
 
-    def _market_scoped(self, kind: str, decoder: Any, msg: dict[str, Any], text: str) -> None:
+    def _market_scoped(self, kind: str, decoder: Any, msg: dict[str, Any], data: bytes) -> None:
         market_id = msg.get("market_id")
         if not isinstance(market_id, str):
-            return self._bad(f"{msg.get('action')} message without market_id", text)
+            return self._bad(f"{msg.get('action')} message without market_id", data)
         topic = self._topics.get((kind, normalize_id(market_id)))
         if topic is None:
             self._counters["ignored"] += 1  # e.g. in flight after an unsubscribe
             return
         is_snapshot = msg["action"] == "subscribe_depth"
         if kind == "depth" and topic.awaiting_snapshot and not is_snapshot:
-            self._counters["ignored"] += 1  # a delta from before the (re)subscription
+            self._engine.skip_until_snapshot(topic)  # from before the (re)subscription
             return
         try:
             event = decoder(msg)
         except _DECODE_FAILURES as exc:
-            return self._bad(f"malformed {msg['action']} message ({exc!r})", text)
+            return self._bad(f"malformed {msg['action']} message ({exc!r})", data)
         if is_snapshot:
             topic.awaiting_snapshot = False
         self._engine.deliver(topic, event)
@@ -129,9 +129,9 @@ class O2Router:
             self._engine.deliver(topic, event if len(mine) == len(items)
                                  else _with_items(event, field, mine))
 
-    def _bad(self, reason: str, text: str) -> None:
+    def _bad(self, reason: str, data: bytes) -> None:
         self._counters["decode_errors"] += 1
-        self._engine.report(DecodeError(reason, text))
+        self._engine.report(DecodeError(reason, data.decode("utf-8", "replace")))
 
 
 def _with_items(event: Any, field: str, items: list[Any]) -> Any:
