@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from websockets.frames import Frame, Opcode
+
 MARKETS_FILE = Path(__file__).with_name("o2_markets.json")
 PAIR = "fFUEL/fUSDC"
 TS_DIGITS = 19  # len(str(time.time_ns())) until the year 2286
@@ -38,15 +40,11 @@ def market_id(pair: str = PAIR) -> str:
 
 
 def text_frame(payload: bytes) -> bytes:
-    """An unmasked, unfragmented server-to-client text frame (RFC 6455 section 5.2)."""
-    n = len(payload)
-    if n < 126:
-        head = bytes((0x81, n))
-    elif n < 1 << 16:
-        head = bytes((0x81, 126)) + n.to_bytes(2, "big")
-    else:
-        head = bytes((0x81, 127)) + n.to_bytes(8, "big")
-    return head + payload
+    """An unmasked server-to-client text frame, serialised by ``websockets``.
+
+    Built once per template so the feed can write pre-built frames in batches.
+    """
+    return Frame(Opcode.TEXT, payload).serialize(mask=False)
 
 
 def _level(price: int, quantity: int) -> dict[str, str]:
