@@ -9,6 +9,9 @@ from typing import Any, Callable
 
 from o2sync import O2Client
 
+#: The ``clients`` fixture: ``clients(**options) -> O2Client`` on the test's simulator.
+Clients = Callable[..., O2Client]
+
 
 def wait_until(predicate: Callable[[], Any], timeout: float = 5.0, interval: float = 0.005) -> bool:
     """Poll ``predicate`` until it is truthy or ``timeout`` passes; returns its last verdict."""

@@ -18,6 +18,7 @@ from typing import Any, Callable, Optional
 import pytest
 import websocket
 
+from o2sync import O2Client
 from o2sync.testing import Simulator
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -38,6 +39,33 @@ def sim(request: pytest.FixtureRequest) -> Iterator[Simulator]:
         options.update(marker.kwargs)
     with Simulator(**options) as simulator:
         yield simulator
+
+
+@pytest.fixture
+def clients(sim: Simulator) -> Iterator[Callable[..., O2Client]]:
+    """Factory of O2Clients on ``sim`` with fast test timings (options override them).
+
+    Every client is closed at teardown, and no client thread may outlive the test.
+    """
+    from clientutil import client_for, o2sync_threads, wait_until
+
+    made: list[O2Client] = []
+
+    def make(**options: Any) -> O2Client:
+        client = client_for(sim, **options)
+        made.append(client)
+        return client
+
+    yield make
+    for client in made:
+        assert client.close(timeout=5)
+    assert wait_until(lambda: not o2sync_threads(), 5), o2sync_threads()
+
+
+@pytest.fixture
+def client(clients: Callable[..., O2Client]) -> O2Client:
+    """One O2Client on ``sim`` (see ``clients``)."""
+    return clients()
 
 
 class WsClient:

@@ -4,30 +4,16 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from clientutil import client_for, o2sync_threads, wait_until
+from clientutil import wait_until
 
 from o2sync import O2Client, O2SyncError
 from o2sync.testing import Simulator
 
 PAIR = "fFUEL/fUSDC"
-
-
-@pytest.fixture
-def sim() -> Iterator[Simulator]:
-    with Simulator(seed=5, rate=0, start_flow=False) as s:
-        yield s
-
-
-@pytest.fixture
-def client(sim: Simulator) -> Iterator[O2Client]:
-    c = client_for(sim)
-    yield c
-    c.close()
-    assert wait_until(lambda: not o2sync_threads(), 5), o2sync_threads()
+pytestmark = pytest.mark.sim_options(seed=5)
 
 
 def truth(sim: Simulator, precision: int) -> dict:

@@ -3,29 +3,15 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 
 import pytest
-from clientutil import client_for, o2sync_threads, wait_until
+from clientutil import o2sync_threads, wait_until
 
 from o2sync import O2Client
 from o2sync.testing import Simulator
 
 PAIR = "fFUEL/fUSDC"
-
-
-@pytest.fixture
-def sim() -> Iterator[Simulator]:
-    with Simulator(seed=11, rate=0, start_flow=False) as s:
-        yield s
-
-
-@pytest.fixture
-def client(sim: Simulator) -> Iterator[O2Client]:
-    c = client_for(sim)
-    yield c
-    c.close()
-    assert wait_until(lambda: not o2sync_threads(), 5), o2sync_threads()
+pytestmark = pytest.mark.sim_options(seed=11)
 
 
 def test_two_consumers_share_one_wire_subscription(sim: Simulator, client: O2Client) -> None:

@@ -5,11 +5,10 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from clientutil import client_for, o2sync_threads, wait_until
+from clientutil import Clients, o2sync_threads, wait_until
 
 from o2sync import (
     CallbackError,
@@ -17,52 +16,25 @@ from o2sync import (
     ConnectionState,
     DecodeError,
     MarketNotFoundError,
-    O2Client,
     StreamOverflow,
 )
 from o2sync.testing import Simulator
 
 PAIR = "fFUEL/fUSDC"
-
-
-@pytest.fixture
-def sim() -> Iterator[Simulator]:
-    with Simulator(seed=3, rate=0, start_flow=False) as s:
-        yield s
-
-
-@pytest.fixture
-def clients(sim: Simulator) -> Iterator[list[O2Client]]:
-    made: list[O2Client] = []
-    yield made
-    for c in made:
-        assert c.close(timeout=5)
-    assert wait_until(lambda: not o2sync_threads(), 5), o2sync_threads()
-
-
-def new_client(sim: Simulator, clients: list[O2Client], **opts: Any) -> O2Client:
-    c = client_for(sim, **opts)
-    clients.append(c)
-    return c
+pytestmark = pytest.mark.sim_options(seed=3)
 
 
 def states(events: list[Any]) -> list[ConnectionState]:
     return [e.state for e in events]
 
 
-def collect(sub: Any) -> list[Any]:
-    """Start a thread that appends every event of ``sub`` to the returned list."""
-    out: list[Any] = []
-    threading.Thread(target=lambda: out.extend(sub), name="test-collector", daemon=True).start()
-    return out
-
 
 # ----------------------------------------------------------------- bad input
 
 
-def test_bad_arguments_raise_before_anything_is_sent(sim: Simulator, clients: list[O2Client]
+def test_bad_arguments_raise_before_anything_is_sent(sim: Simulator, clients: Clients
                                                      ) -> None:
-    client = new_client(sim, clients)
+    client = clients()
     with pytest.raises(MarketNotFoundError):
         client.stream_trades("NOPE/USDC")
     for bad in (0, 19, "1", 1.0, True):
@@ -80,8 +52,8 @@ def test_bad_arguments_raise_before_anything_is_sent(sim: Simulator, clients: li
 
 
 def test_malformed_frames_are_counted_reported_and_survived(sim: Simulator,
-                                                            clients: list[O2Client]) -> None:
-    client = new_client(sim, clients)
+                                                            clients: Clients) -> None:
+    client = clients()
     errors = client.stream_errors()
     trades = client.stream_trades(PAIR)
     client.connect(5)
@@ -105,8 +77,8 @@ def test_malformed_frames_are_counted_reported_and_survived(sim: Simulator,
 
 
 def test_raising_callback_is_reported_and_does_not_stop_others(sim: Simulator,
-                                                              clients: list[O2Client]) -> None:
-    client = new_client(sim, clients)
+                                                              clients: Clients) -> None:
+    client = clients()
     errors: list[Any] = []
     client.on_error(errors.append)
     calls = []
@@ -129,8 +101,8 @@ def test_raising_callback_is_reported_and_does_not_stop_others(sim: Simulator,
 
 
 def test_blocking_callback_does_not_stall_queues_or_reading(sim: Simulator,
-                                                            clients: list[O2Client]) -> None:
-    client = new_client(sim, clients)
+                                                            clients: Clients) -> None:
+    client = clients()
     release = threading.Event()
     entered = threading.Event()
 
@@ -153,8 +125,8 @@ def test_blocking_callback_does_not_stall_queues_or_reading(sim: Simulator,
 
 
 def test_overflow_is_counted_reported_and_depth_resyncs(sim: Simulator,
-                                                        clients: list[O2Client]) -> None:
-    client = new_client(sim, clients, queue_size=5)
+                                                        clients: Clients) -> None:
+    client = clients(queue_size=5)
     errors = client.stream_errors()
     depth = client.stream_depth(PAIR)
     assert sim.wait_for(lambda s: len(s.client_frames("subscribe_depth")) == 1, 5)
@@ -175,8 +147,8 @@ def test_overflow_is_counted_reported_and_depth_resyncs(sim: Simulator,
     assert client.stats()["dropped"] == depth.dropped
 
 
-def test_drop_oldest_policy_keeps_the_newest(sim: Simulator, clients: list[O2Client]) -> None:
-    client = new_client(sim, clients, queue_size=3, overflow="drop_oldest")
+def test_drop_oldest_policy_keeps_the_newest(sim: Simulator, clients: Clients) -> None:
+    client = clients(queue_size=3, overflow="drop_oldest")
     nonce = client.stream_nonce(sim.account)
     assert sim.wait_for(lambda s: bool(s.client_frames("subscribe_nonce")), 5)
     for _ in range(5000):
@@ -195,8 +167,8 @@ def test_drop_oldest_policy_keeps_the_newest(sim: Simulator, clients: list[O2Cli
 
 
 def test_reconnect_after_abrupt_drop_replays_subscriptions(sim: Simulator,
-                                                           clients: list[O2Client]) -> None:
-    client = new_client(sim, clients)
+                                                           clients: Clients) -> None:
+    client = clients()
     lifecycle = client.stream_lifecycle()
     depth = client.stream_depth(PAIR)
     trades = client.stream_trades(PAIR)
@@ -216,8 +188,8 @@ def test_reconnect_after_abrupt_drop_replays_subscriptions(sim: Simulator,
     assert not trades.closed and not balances.closed
 
 
-def test_reconnect_after_close_frame(sim: Simulator, clients: list[O2Client]) -> None:
-    client = new_client(sim, clients)
+def test_reconnect_after_close_frame(sim: Simulator, clients: Clients) -> None:
+    client = clients()
     lifecycle = client.stream_lifecycle()
     trades = client.stream_trades(PAIR)  # noqa: F841 - kept open across the fault
     client.connect(5)
@@ -226,8 +198,8 @@ def test_reconnect_after_close_frame(sim: Simulator, clients: list[O2Client]) ->
     assert ConnectionState.RECONNECTED in states([lifecycle.get(timeout=5) for _ in range(4)])
 
 
-def test_refused_period_is_retried_with_backoff(sim: Simulator, clients: list[O2Client]) -> None:
-    client = new_client(sim, clients, backoff_initial=0.1, backoff_max=0.4)
+def test_refused_period_is_retried_with_backoff(sim: Simulator, clients: Clients) -> None:
+    client = clients(backoff_initial=0.1, backoff_max=0.4)
     lifecycle = client.stream_lifecycle()
     trades = client.stream_trades(PAIR)  # noqa: F841 - kept open across the fault
     client.connect(5)
@@ -246,8 +218,8 @@ def test_refused_period_is_retried_with_backoff(sim: Simulator, clients: list[O2
     assert sim.wait_for(lambda s: bool(s.connections[-1].frames), 5)
 
 
-def test_half_open_link_is_detected_by_heartbeat(sim: Simulator, clients: list[O2Client]) -> None:
-    client = new_client(sim, clients, ping_interval=0.2, pong_timeout=0.4)
+def test_half_open_link_is_detected_by_heartbeat(sim: Simulator, clients: Clients) -> None:
+    client = clients(ping_interval=0.2, pong_timeout=0.4)
     lifecycle = client.stream_lifecycle()
     trades = client.stream_trades(PAIR)  # noqa: F841 - kept open across the fault
     client.connect(5)
@@ -262,8 +234,8 @@ def test_half_open_link_is_detected_by_heartbeat(sim: Simulator, clients: list[O
     assert ConnectionState.DISCONNECTED in states([lifecycle.get(timeout=5) for _ in range(2)])
 
 
-def test_heartbeat_keeps_a_quiet_link_up(sim: Simulator, clients: list[O2Client]) -> None:
-    client = new_client(sim, clients, ping_interval=0.05, pong_timeout=0.5)
+def test_heartbeat_keeps_a_quiet_link_up(sim: Simulator, clients: Clients) -> None:
+    client = clients(ping_interval=0.05, pong_timeout=0.5)
     client.connect(5)
     assert sim.wait_for(lambda s: bool(s.connections)
                         and s.connections[0].frames.count("PING") >= 10, 5)
@@ -271,8 +243,8 @@ def test_heartbeat_keeps_a_quiet_link_up(sim: Simulator, clients: list[O2Client]
     assert client.stats()["reconnects"] == 0
 
 
-def test_max_attempts_closes_and_ends_iterators(sim: Simulator, clients: list[O2Client]) -> None:
-    client = new_client(sim, clients, max_reconnect_attempts=2)
+def test_max_attempts_closes_and_ends_iterators(sim: Simulator, clients: Clients) -> None:
+    client = clients(max_reconnect_attempts=2)
     lifecycle = client.stream_lifecycle()
     trades = client.stream_trades(PAIR)
     client.connect(5)
@@ -285,8 +257,8 @@ def test_max_attempts_closes_and_ends_iterators(sim: Simulator, clients: list[O2
         client.stream_trades(PAIR)
 
 
-def test_closed_subscriptions_are_not_replayed(sim: Simulator, clients: list[O2Client]) -> None:
-    client = new_client(sim, clients)
+def test_closed_subscriptions_are_not_replayed(sim: Simulator, clients: Clients) -> None:
+    client = clients()
     keep = client.stream_trades(PAIR)
     gone = client.stream_nonce(sim.account)
     assert sim.wait_for(lambda s: len(s.client_frames()) >= 2, 5)
@@ -303,8 +275,8 @@ def test_closed_subscriptions_are_not_replayed(sim: Simulator, clients: list[O2C
 # ----------------------------------------------------------------- close
 
 
-def test_close_from_inside_a_callback(sim: Simulator, clients: list[O2Client]) -> None:
-    client = new_client(sim, clients)
+def test_close_from_inside_a_callback(sim: Simulator, clients: Clients) -> None:
+    client = clients()
     returned = threading.Event()
 
     def closer(update: Any) -> None:
@@ -316,8 +288,8 @@ def test_close_from_inside_a_callback(sim: Simulator, clients: list[O2Client]) -
     assert wait_until(lambda: not o2sync_threads(), 5), o2sync_threads()
 
 
-def test_close_is_bounded_with_a_stalled_server(sim: Simulator, clients: list[O2Client]) -> None:
-    client = new_client(sim, clients)
+def test_close_is_bounded_with_a_stalled_server(sim: Simulator, clients: Clients) -> None:
+    client = clients()
     it = client.stream_depth(PAIR)
     assert wait_until(lambda: it.pending == 1)  # the snapshot
     sim.stall()
@@ -329,15 +301,15 @@ def test_close_is_bounded_with_a_stalled_server(sim: Simulator, clients: list[O2
 
 
 def test_close_is_idempotent_and_works_before_connecting(sim: Simulator,
-                                                         clients: list[O2Client]) -> None:
-    client = new_client(sim, clients)
+                                                         clients: Clients) -> None:
+    client = clients()
     events = client.stream_lifecycle()
     assert client.close() and client.close()
     assert states(list(events)) == [ConnectionState.CLOSED]
 
 
-def test_run_forever_returns_after_close(sim: Simulator, clients: list[O2Client]) -> None:
-    client = new_client(sim, clients)
+def test_run_forever_returns_after_close(sim: Simulator, clients: Clients) -> None:
+    client = clients()
     client.on_depth(PAIR, lambda update: client.close())
     finished = threading.Event()
     runner = threading.Thread(target=lambda: (client.run_forever(), finished.set()),

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from clientutil import client_for, o2sync_threads, wait_until
+from clientutil import client_for, wait_until
 
 from o2sync import (
     BalanceUpdate,
@@ -24,21 +23,7 @@ from o2sync import (
 from o2sync.testing import Simulator
 
 PAIR = "fFUEL/fUSDC"
-
-
-@pytest.fixture
-def quiet_sim() -> Iterator[Simulator]:
-    """A simulator whose market moves only when the test calls step()."""
-    with Simulator(seed=7, rate=0, start_flow=False) as sim:
-        yield sim
-
-
-@pytest.fixture
-def client(quiet_sim: Simulator) -> Iterator[O2Client]:
-    c = client_for(quiet_sim)
-    yield c
-    c.close()
-    assert wait_until(lambda: not o2sync_threads(), 5), o2sync_threads()
+pytestmark = pytest.mark.sim_options(seed=7)
 
 
 def step_until(sim: Simulator, predicate: Any, max_steps: int = 2000) -> bool:
@@ -50,41 +35,41 @@ def step_until(sim: Simulator, predicate: Any, max_steps: int = 2000) -> bool:
     return bool(predicate())
 
 
-def test_depth_starts_with_snapshot_then_deltas(quiet_sim: Simulator, client: O2Client) -> None:
+def test_depth_starts_with_snapshot_then_deltas(sim: Simulator, client: O2Client) -> None:
     sub = client.stream_depth(PAIR)
     first = sub.get(timeout=5)
     assert isinstance(first, DepthUpdate) and first.is_snapshot
     market = client.get_market(PAIR)
     assert first.market_id == market.market_id
-    truth = quiet_sim.book(PAIR, 1)
+    truth = sim.book(PAIR, 1)
     bids = [(lv.price, lv.quantity) for lv in first.changes.bids]
     assert bids == [tuple(x) for x in truth["buys"]]
-    quiet_sim.step(50)
+    sim.step(50)
     delta = sub.get(timeout=5)
     assert not delta.is_snapshot
 
 
-def test_depth_at_coarser_precision_matches_simulator(quiet_sim: Simulator,
+def test_depth_at_coarser_precision_matches_simulator(sim: Simulator,
                                                       client: O2Client) -> None:
     sub = client.stream_depth(PAIR, precision=5)
     snap = sub.get(timeout=5)
-    truth = quiet_sim.book(PAIR, 5)
+    truth = sim.book(PAIR, 5)
     asks = [(lv.price, lv.quantity) for lv in snap.changes.asks]
     assert asks == [tuple(x) for x in truth["sells"]]
-    sent = quiet_sim.client_frames("subscribe_depth")
+    sent = sim.client_frames("subscribe_depth")
     assert sent[-1]["precision"] == "100000"
 
 
-def test_trades_orders_balances_nonce_streams(quiet_sim: Simulator, client: O2Client) -> None:
-    account = quiet_sim.account
+def test_trades_orders_balances_nonce_streams(sim: Simulator, client: O2Client) -> None:
+    account = sim.account
     subs = {
         "trades": client.stream_trades(PAIR),
         "orders": client.stream_orders(account),
         "balances": client.stream_balances(account),
         "nonce": client.stream_nonce(account),
     }
-    assert quiet_sim.wait_for(lambda s: len(s.client_frames()) >= 4, 5)
-    assert step_until(quiet_sim, lambda: all(s.pending for s in subs.values()))
+    assert sim.wait_for(lambda s: len(s.client_frames()) >= 4, 5)
+    assert step_until(sim, lambda: all(s.pending for s in subs.values()))
     trades = subs["trades"].get(timeout=1)
     assert isinstance(trades, TradeUpdate) and trades.trades
     assert trades.trades[0].price > 0 and trades.trades[0].side in ("Buy", "Sell")
@@ -98,7 +83,7 @@ def test_trades_orders_balances_nonce_streams(quiet_sim: Simulator, client: O2Cl
     assert isinstance(nonce, NonceUpdate) and nonce.contract_id == account
 
 
-def test_callbacks_receive_every_event_in_order(quiet_sim: Simulator, client: O2Client) -> None:
+def test_callbacks_receive_every_event_in_order(sim: Simulator, client: O2Client) -> None:
     seen: list[Any] = []
     threads = set()
     done = threading.Event()
@@ -109,8 +94,8 @@ def test_callbacks_receive_every_event_in_order(quiet_sim: Simulator, client: O2
         seen.append(update)
 
     mirror = client.stream_trades(PAIR)
-    assert quiet_sim.wait_for(lambda s: bool(s.client_frames("subscribe_trades")), 5)
-    assert step_until(quiet_sim, lambda: mirror.pending >= 5)
+    assert sim.wait_for(lambda s: bool(s.client_frames("subscribe_trades")), 5)
+    assert step_until(sim, lambda: mirror.pending >= 5)
     expected = [mirror.get(timeout=1) for _ in range(5)]
     assert wait_until(lambda: len(seen) >= 5)
     assert [u.trades for u in seen[:5]] == [u.trades for u in expected]
@@ -119,8 +104,8 @@ def test_callbacks_receive_every_event_in_order(quiet_sim: Simulator, client: O2
     done.set()
 
 
-def test_lifecycle_connected_then_closed(quiet_sim: Simulator) -> None:
-    client = client_for(quiet_sim)
+def test_lifecycle_connected_then_closed(sim: Simulator) -> None:
+    client = client_for(sim)
     events = client.stream_lifecycle()
     client.connect(timeout=5)
     assert client.is_connected
@@ -129,14 +114,14 @@ def test_lifecycle_connected_then_closed(quiet_sim: Simulator) -> None:
     assert [e.state for e in events] == [ConnectionState.CLOSED]
 
 
-def test_merge_yields_from_several_streams(quiet_sim: Simulator, client: O2Client) -> None:
+def test_merge_yields_from_several_streams(sim: Simulator, client: O2Client) -> None:
     depth = client.stream_depth(PAIR)
     trades = client.stream_trades(PAIR)
-    nonce = client.stream_nonce(quiet_sim.account)
-    assert quiet_sim.wait_for(lambda s: len(s.client_frames()) >= 3, 5)
+    nonce = client.stream_nonce(sim.account)
+    assert sim.wait_for(lambda s: len(s.client_frames()) >= 3, 5)
     kinds = set()
     for _ in range(2000):
-        quiet_sim.step(1)
+        sim.step(1)
         for sub, event in merge(depth, trades, nonce, timeout=0.05):
             kinds.add(type(event).__name__)
             assert event is not None and sub in (depth, trades, nonce)
@@ -145,9 +130,9 @@ def test_merge_yields_from_several_streams(quiet_sim: Simulator, client: O2Clien
     assert kinds == {"DepthUpdate", "TradeUpdate", "NonceUpdate"}
 
 
-def test_merge_ends_when_client_closes(quiet_sim: Simulator) -> None:
-    client = client_for(quiet_sim)
-    a, b = client.stream_trades(PAIR), client.stream_nonce(quiet_sim.account)
+def test_merge_ends_when_client_closes(sim: Simulator) -> None:
+    client = client_for(sim)
+    a, b = client.stream_trades(PAIR), client.stream_nonce(sim.account)
     closer = threading.Timer(0.2, client.close)
     closer.start()
     assert list(merge(a, b)) == []
@@ -166,21 +151,21 @@ def test_iteration_ends_when_subscription_closes(client: O2Client) -> None:
     assert list(sub) == []
 
 
-def test_dispatcher_hook_runs_callbacks_where_the_user_wants(quiet_sim: Simulator) -> None:
+def test_dispatcher_hook_runs_callbacks_where_the_user_wants(sim: Simulator) -> None:
     scheduled: queue.Queue[Any] = queue.Queue()
-    client = client_for(quiet_sim, dispatcher=scheduled.put)
+    client = client_for(sim, dispatcher=scheduled.put)
     ran_on = []
     try:
-        client.on_nonce(quiet_sim.account, lambda u: ran_on.append(threading.current_thread()))
-        assert quiet_sim.wait_for(lambda s: bool(s.client_frames("subscribe_nonce")), 5)
-        assert step_until(quiet_sim, lambda: not scheduled.empty())
+        client.on_nonce(sim.account, lambda u: ran_on.append(threading.current_thread()))
+        assert sim.wait_for(lambda s: bool(s.client_frames("subscribe_nonce")), 5)
+        assert step_until(sim, lambda: not scheduled.empty())
         scheduled.get(timeout=1)()  # this thread plays the GUI main loop
         assert ran_on == [threading.current_thread()]
     finally:
         client.close()
 
 
-def test_rest_helpers(quiet_sim: Simulator, client: O2Client) -> None:
+def test_rest_helpers(sim: Simulator, client: O2Client) -> None:
     markets = client.get_markets()
     assert {m.pair for m in markets} >= {"fFUEL/fUSDC", "fETH/fUSDC"}
     fuel = client.get_market(PAIR)
@@ -191,29 +176,29 @@ def test_rest_helpers(quiet_sim: Simulator, client: O2Client) -> None:
     assert depth.is_snapshot and depth.changes.best_bid.price < depth.changes.best_ask.price
     with pytest.raises(MarketNotFoundError, match="fETH/fUSDC"):
         client.get_market("DOGE/USDC")
-    assert client.get_nonce(quiet_sim.account) is not None
-    balances = client.get_balances(quiet_sim.account)
+    assert client.get_nonce(sim.account) is not None
+    balances = client.get_balances(sim.account)
     assert balances and all(b.total >= 0 for b in balances.values())
 
 
-def test_markets_are_cached(quiet_sim: Simulator, client: O2Client) -> None:
+def test_markets_are_cached(sim: Simulator, client: O2Client) -> None:
     client.get_markets()
-    quiet_sim.rate_limit(100)  # any further /v1/markets request would now fail
+    sim.rate_limit(100)  # any further /v1/markets request would now fail
     assert client.get_market(PAIR).pair == PAIR
 
 
-def test_rate_limited_rest_calls_are_retried(quiet_sim: Simulator, client: O2Client) -> None:
+def test_rate_limited_rest_calls_are_retried(sim: Simulator, client: O2Client) -> None:
     client.get_markets()
-    quiet_sim.rate_limit(2)
+    sim.rate_limit(2)
     assert client.get_depth(PAIR).is_snapshot
 
 
-def test_rate_limit_that_persists_raises(quiet_sim: Simulator) -> None:
+def test_rate_limit_that_persists_raises(sim: Simulator) -> None:
     from o2sync import RateLimitedError
 
-    client = client_for(quiet_sim, rest_retries=1)
+    client = client_for(sim, rest_retries=1)
     try:
-        quiet_sim.rate_limit(50)
+        sim.rate_limit(50)
         with pytest.raises(RateLimitedError):
             client.get_markets()
     finally:

@@ -11,15 +11,31 @@ import textwrap
 import pytest
 
 SCRIPT = textwrap.dedent("""
+    import sys
     import threading
+    import time
     from o2sync import O2Client
     from o2sync.testing import Simulator
+
+    def announce_when_blocked(function_name):
+        # say "blocking" only once the main thread is inside that function, so the
+        # parent's SIGINT cannot land before the code under test is running
+        main = threading.main_thread().ident
+        while True:
+            frame = sys._current_frames().get(main)
+            while frame is not None and frame.f_code.co_name != function_name:
+                frame = frame.f_back
+            if frame is not None:
+                print("blocking", flush=True)
+                return
+            time.sleep(0.01)
 
     with Simulator(rate=0, start_flow=False) as sim:
         client = O2Client(ws_url=sim.ws_url, api_url=sim.api_url)
         sub = client.stream_trades("fFUEL/fUSDC")
         client.connect(10)
-        print("blocking", flush=True)
+        waiting_in = "get" if MODE == "iterate" else "run_forever"
+        threading.Thread(target=announce_when_blocked, args=(waiting_in,), daemon=True).start()
         if MODE == "iterate":
             try:
                 for event in sub:

@@ -128,8 +128,8 @@ class O2Client:
 
     def run_forever(self) -> None:
         """Block until ``close()`` (from any thread or a callback) or Ctrl-C, then close."""
-        self._engine.start()
         try:
+            self._engine.start()
             self._engine.wait_closed(None)
         except KeyboardInterrupt:
             log.info("interrupted; closing")
