@@ -19,6 +19,8 @@ from urllib.parse import urlsplit
 
 import websocket
 
+from . import threads
+
 log = logging.getLogger(__name__)
 
 #: How long close() may spend sending the close frame to a peer that stopped reading.
@@ -163,10 +165,8 @@ class Connection:
             _abort(ws)
 
     def join(self, timeout: Optional[float]) -> bool:
-        if self._reader.ident is None or self._reader is threading.current_thread():
-            return True
-        self._reader.join(timeout)
-        return not self._reader.is_alive()
+        """Wait for the thread to end; True if it did (or never started)."""
+        return threads.join(self._reader, timeout)
 
     @property
     def thread(self) -> threading.Thread:

@@ -8,6 +8,8 @@ import queue
 import threading
 from typing import Any, Callable, Optional
 
+from . import threads
+
 log = logging.getLogger(__name__)
 
 #: ``dispatcher=`` hook type: schedules a zero-argument function elsewhere, for
@@ -46,10 +48,7 @@ class Dispatcher:
 
     def join(self, timeout: Optional[float]) -> bool:
         """Wait for the thread to end; True if it did (or never started)."""
-        if self._thread.ident is None or self._thread is threading.current_thread():
-            return True
-        self._thread.join(timeout)
-        return not self._thread.is_alive()
+        return threads.join(self._thread, timeout)
 
     @property
     def thread(self) -> threading.Thread:

@@ -15,6 +15,7 @@ import time
 from typing import Callable, Optional
 
 from ..models import ConnectionState
+from . import threads
 from .backoff import Backoff
 from .connection import Connection
 
@@ -71,10 +72,8 @@ class Watchdog:
             self._wake.notify_all()
 
     def join(self, timeout: Optional[float]) -> bool:
-        if self._thread.ident is None or self._thread is threading.current_thread():
-            return True
-        self._thread.join(timeout)
-        return not self._thread.is_alive()
+        """Wait for the thread to end; True if it did (or never started)."""
+        return threads.join(self._thread, timeout)
 
     @property
     def thread(self) -> threading.Thread:
