@@ -163,6 +163,7 @@ class LiveProfile:
     threads: list[ThreadProfile] = field(default_factory=list)
     profiled_rate: float = 0.0
     rate_without_gc: float = 0.0
+    rate_frozen_gc: float = 0.0  # after gc.freeze()
 
 
 def _flood_once(feed: FeedProcess, count: int, limits: Limits, profiled: bool
@@ -231,6 +232,11 @@ def live_profile(feed: FeedProcess, count: int, limits: Limits) -> LiveProfile:
         out.rate_without_gc = _flood_once(feed, count, limits, profiled=False)[0]
     finally:
         gc.enable()
+    gc.freeze()  # what the README suggests: stop re-walking the start-up heap
+    try:
+        out.rate_frozen_gc = _flood_once(feed, count, limits, profiled=False)[0]
+    finally:
+        gc.unfreeze()
     prate, preader, pconsumer = _flood_once(feed, count, limits, profiled=True)
     reader.profile, consumer.profile = preader.profile, pconsumer.profile
     out.threads = [reader, consumer]

@@ -132,7 +132,8 @@ def live_table(live: LiveProfile) -> str:
     per_msg = 1e6 / live.messages
     g = live.gc
     out = [f"plain run: {live.rate:,.0f} deltas/s over {live.messages:,} messages; "
-           f"cyclic GC off: {live.rate_without_gc:,.0f}/s; under cProfile: "
+           f"cyclic GC off: {live.rate_without_gc:,.0f}/s; after gc.freeze(): "
+           f"{live.rate_frozen_gc:,.0f}/s; under cProfile: "
            f"{live.profiled_rate:,.0f}/s",
            f"  cyclic GC: {g.seconds * per_msg:.1f} us/msg in pauses "
            f"(gen0/1/2 passes: {g.passes[0]}/{g.passes[1]}/{g.passes[2]})"]
