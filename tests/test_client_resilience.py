@@ -135,15 +135,19 @@ def test_overflow_is_counted_reported_and_depth_resyncs(sim: Simulator,
     assert wait_until(lambda: depth.dropped > 0)
     report = errors.get(timeout=5)
     assert isinstance(report, StreamOverflow) and report.subscription is depth
-    # the depth stream asked for a fresh snapshot rather than serve a wrong book
+    lost = depth.dropped
+    sim.step(300)  # more flow while nobody reads: no resubscribe storm
+    assert wait_until(lambda: depth.dropped > lost + 20)
+    assert len(sim.client_frames("subscribe_depth")) == 1
+    # the consumer works its backlog down to half the queue: now it asks for a snapshot
+    events = [depth.get(timeout=1) for _ in range(3)]
     assert sim.wait_for(lambda s: len(s.client_frames("subscribe_depth")) == 2, 5)
     assert sim.client_frames("unsubscribe_depth")
-    events = []
-    assert wait_until(lambda: depth.pending >= 6)
-    while depth.pending:
-        events.append(depth.get(timeout=1))
+    assert wait_until(lambda: depth.pending == 3)  # two old deltas and the new snapshot
+    events += [depth.get(timeout=1) for _ in range(3)]
     assert events[0].is_snapshot and events[-1].is_snapshot
     assert all(not e.is_snapshot for e in events[1:-1])  # contiguous prefix, then snapshot
+    assert not depth.needs_snapshot
     assert client.stats()["dropped"] == depth.dropped
 
 

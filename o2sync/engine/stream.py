@@ -424,10 +424,12 @@ class StreamEngine:
             log.warning("%s: on_error consumer is too slow; error reports dropped", self.name)
             return
         self.report(StreamOverflow(sub, 1))
-        if sub._is_depth:
-            topic = self.topics.get(getattr(sub, "_key", None))
-            if topic is not None:
-                self.resync(topic)
+
+    def _resync_for(self, sub: Subscription[Any]) -> None:
+        """A depth consumer that lost events has room again: fetch a fresh snapshot."""
+        topic = self.topics.get(getattr(sub, "_key", None))
+        if topic is not None:
+            self.resync(topic)
 
     def _callback_failed(self, sub: Subscription[Any], exc: Exception) -> None:
         self.counters["callback_errors"] += 1

@@ -77,6 +77,7 @@ class Subscription(Generic[T]):
         self._closed = False  # accepts no more events
         self._cancelled = False  # closed by the user (not by the client shutting down)
         self._needs_snapshot = False  # depth: dropped an event, waiting for a fresh snapshot
+        self._resync_due = False  # depth: ask for that snapshot once the backlog has room
         self._overflowing = False
         self._counts = [0, 0]  # dropped, received; shared with the engine's weak reference
 
@@ -134,8 +135,9 @@ class Subscription(Generic[T]):
     def _count_drop_locked(self) -> bool:
         """Count one dropped event; True if it starts an overflow episode (to report)."""
         self._counts[0] += 1
-        if self._is_depth:
+        if self._is_depth and not self._needs_snapshot:
             self._needs_snapshot = True
+            self._resync_due = True
         first = not self._overflowing
         self._overflowing = True
         return first
@@ -146,6 +148,9 @@ class Subscription(Generic[T]):
             self._pending -= 1
             if self._cancelled:
                 return  # closed by the user: do not call back any more
+            resync = self._take_resync_locked(self._pending)
+        if resync:
+            self._request_resync()
         assert self._callback is not None
         try:
             self._callback(event)
@@ -205,7 +210,10 @@ class Subscription(Generic[T]):
         with self._cond:
             while True:
                 if self._buf:
-                    return self._buf.popleft()
+                    event = self._buf.popleft()
+                    if self._resync_due and self._take_resync_locked(len(self._buf)):
+                        break
+                    return event
                 if self._closed:
                     raise SubscriptionClosed(f"{self.name} is closed")
                 wait = WAIT_SLICE
@@ -218,6 +226,24 @@ class Subscription(Generic[T]):
                     self._cond.wait(wait)
                 finally:
                     self._waiters -= 1
+        self._request_resync()
+        return event
+
+    def _take_resync_locked(self, backlog: int) -> bool:
+        """True (once) when a depth stream that lost events should ask for its snapshot.
+
+        Not at the overflow itself: a consumer that has stopped reading would then
+        make the stream resubscribe after every snapshot. Only once the consumer has
+        worked its backlog down to half the queue.
+        """
+        if self._resync_due and backlog <= self._maxsize // 2:
+            self._resync_due = False
+            return True
+        return False
+
+    def _request_resync(self) -> None:
+        if self._engine is not None and not self._closed:
+            self._engine._resync_for(self)
 
     def _get_nowait(self) -> tuple[bool, Any]:
         """(True, event) if one is queued; (False, ended) otherwise."""
