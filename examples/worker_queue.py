@@ -15,8 +15,7 @@ import threading
 
 from _endpoints import endpoint, parser
 
-from o2sync import SubscriptionClosed, TradeUpdate
-from o2sync.engine.subscription import Subscription
+from o2sync import Subscription, SubscriptionClosed, TradeUpdate
 
 
 def worker(sub: Subscription[TradeUpdate], done: collections.Counter, lock: threading.Lock,

@@ -9,6 +9,7 @@ official async SDK offers, with the same method and attribute names::
             print(update.changes.best_bid)
 """
 
+from .book import LiveOrderBook
 from .engine.subscription import Overflow, Subscription, merge
 from .errors import (
     ApiError,
@@ -48,8 +49,8 @@ __version__ = "0.1.0"
 __all__ = [
     "ApiError", "Balance", "BalanceUpdate", "CallbackError", "ClientClosedError",
     "ConnectError", "ConnectionEvent", "ConnectionState", "DecodeError", "DepthChanges",
-    "DepthLevel", "DepthUpdate", "Market", "MarketAsset", "MarketNotFoundError", "Network",
-    "NonceUpdate", "O2Client", "O2SyncError", "Order", "OrderUpdate", "Overflow",
-    "RateLimitedError", "ServerError", "Side", "StreamOverflow", "Subscription",
-    "SubscriptionClosed", "Trade", "TradeUpdate", "merge",
+    "DepthLevel", "DepthUpdate", "LiveOrderBook", "Market", "MarketAsset",
+    "MarketNotFoundError", "Network", "NonceUpdate", "O2Client", "O2SyncError", "Order",
+    "OrderUpdate", "Overflow", "RateLimitedError", "ServerError", "Side", "StreamOverflow",
+    "Subscription", "SubscriptionClosed", "Trade", "TradeUpdate", "merge",
 ]
