@@ -75,7 +75,7 @@ class StreamEngine:
     """The venue-agnostic core of a streaming client. Threads start lazily."""
 
     def __init__(self, url: str, *, name: str, ping_text: Optional[str] = "PING",
-                 ping_interval: float = 20.0, pong_timeout: float = 10.0,
+                 ping_interval: float = 20.0, pong_timeout: float = 20.0,
                  reconnect: bool = True, max_reconnect_attempts: Optional[int] = None,
                  backoff_initial: float = 0.25, backoff_max: float = 30.0,
                  connect_timeout: float = 10.0, queue_size: int = 10_000,

@@ -59,10 +59,11 @@ class O2Client:
     Args:
         network: a public network (default testnet), used unless URLs are given.
         ws_url, api_url: a custom deployment or the simulator; either one implies the other.
-        ping_interval: seconds between text ``PING`` heartbeats (the server drops a
-            silent client after 60 s).
-        pong_timeout: seconds without any frame after a heartbeat before the link
-            counts as dead (half-open) and is reconnected.
+        ping_interval: seconds between text ``PING`` heartbeats (default 20; the
+            server drops a client that sent nothing for 60 s).
+        pong_timeout: seconds without any frame (``PONG`` or data) after a heartbeat
+            before the link counts as dead (half-open) and is reconnected (default
+            20, so a dead link is noticed within about 40 s).
         reconnect: reconnect after a loss (True), or close (False).
         max_reconnect_attempts: give up (CLOSED) after this many failed attempts; None = never.
         backoff_initial, backoff_max: reconnect delay bounds; exponential with jitter.
@@ -77,7 +78,7 @@ class O2Client:
 
     def __init__(self, network: Network = Network.TESTNET, *, ws_url: Optional[str] = None,
                  api_url: Optional[str] = None, ping_interval: float = 20.0,
-                 pong_timeout: float = 10.0, reconnect: bool = True,
+                 pong_timeout: float = 20.0, reconnect: bool = True,
                  max_reconnect_attempts: Optional[int] = None, backoff_initial: float = 0.25,
                  backoff_max: float = 30.0, connect_timeout: float = 10.0,
                  queue_size: int = 10_000, overflow: Union[str, Overflow] = "drop_newest",
