@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Iterable
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Callable, Optional
 
@@ -60,35 +61,35 @@ class LiveOrderBook:
     def _apply(self, update: DepthUpdate) -> None:
         negative = False
         with self._cond:
+            changes = update.changes
             if update.is_snapshot:
-                self._bids = {lv.price: lv.quantity for lv in update.changes.bids}
-                self._asks = {lv.price: lv.quantity for lv in update.changes.asks}
+                self._bids = dict(changes.pairs("bids"))
+                self._asks = dict(changes.pairs("asks"))
                 self._ready = True
                 self._resets += 1
             elif not self._ready:
                 return
             else:
-                negative = self._apply_levels(self._bids, update.changes.bids)
-                negative = self._apply_levels(self._asks, update.changes.asks) or negative
+                negative = self._apply_levels(self._bids, changes.pairs("bids"))
+                negative = self._apply_levels(self._asks, changes.pairs("asks")) or negative
             self._version += 1
             self._cond.notify_all()
         if negative:
             self._on_negative_delta()
         self._engine.publish(self._changes_key, self)
 
-    def _apply_levels(self, side: dict[int, int], levels: list[DepthLevel]) -> bool:
+    def _apply_levels(self, side: dict[int, int], levels: Iterable[tuple[int, int]]) -> bool:
         negative = False
-        for level in levels:
-            qty = level.quantity
+        for price, qty in levels:
             if qty < 0:
                 negative = True
                 self._additive = True
             if self._additive:
-                qty = side.get(level.price, 0) + qty
+                qty = side.get(price, 0) + qty
             if qty > 0:
-                side[level.price] = qty
+                side[price] = qty
             else:
-                side.pop(level.price, None)
+                side.pop(price, None)
         return negative
 
     def _on_negative_delta(self) -> None:

@@ -16,6 +16,7 @@ the per-message path.
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import ROUND_DOWN, Decimal
 from typing import Any, Optional, Union
@@ -132,7 +133,7 @@ class DepthLevel(DataClassJsonMixin):
     quantity: int
 
 
-@dataclass
+@dataclass(eq=False)
 class DepthChanges(DataClassJsonMixin):
     """Levels of one depth message: the whole book (snapshot) or what changed (delta).
 
@@ -151,6 +152,83 @@ class DepthChanges(DataClassJsonMixin):
     def best_ask(self) -> Optional[DepthLevel]:
         """The first ask level, or None."""
         return self.asks[0] if self.asks else None
+
+    def pairs(self, side: str) -> Iterator[tuple[int, int]]:
+        """``(price, quantity)`` of each level of ``"bids"`` or ``"asks"``, in order."""
+        return ((lv.price, lv.quantity) for lv in getattr(self, side))
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, DepthChanges):
+            return NotImplemented
+        return self.bids == other.bids and self.asks == other.asks
+
+
+class PackedDepthChanges(DepthChanges):
+    """The DepthChanges the decoder builds: exact ints, DepthLevel objects on demand.
+
+    Levels arrive as flat ``(price, quantity, price, quantity, ...)`` tuples of ints,
+    already validated; the DepthLevel lists are built the first time ``bids`` or
+    ``asks`` is read. That keeps a score of small objects per message off the reader
+    thread, and out of the garbage collector's way while events wait in a queue
+    (a tuple of ints is not tracked by it). To everything else it is a DepthChanges.
+    """
+
+    _bids: Optional[list[DepthLevel]]
+    _asks: Optional[list[DepthLevel]]
+    _bid_ints: tuple[int, ...]
+    _ask_ints: tuple[int, ...]
+
+    @classmethod
+    def from_ints(cls, bid_ints: tuple[int, ...], ask_ints: tuple[int, ...]
+                  ) -> PackedDepthChanges:
+        obj = cls.__new__(cls)
+        obj._bid_ints, obj._ask_ints = bid_ints, ask_ints
+        obj._bids = obj._asks = None
+        return obj
+
+    def _get_bids(self) -> list[DepthLevel]:
+        if self._bids is None:
+            self._bids = _unpack(self._bid_ints)
+        return self._bids
+
+    def _set_bids(self, levels: list[DepthLevel]) -> None:
+        self._bids = levels
+
+    def _get_asks(self) -> list[DepthLevel]:
+        if self._asks is None:
+            self._asks = _unpack(self._ask_ints)
+        return self._asks
+
+    def _set_asks(self, levels: list[DepthLevel]) -> None:
+        self._asks = levels
+
+    bids = property(_get_bids, _set_bids)
+    asks = property(_get_asks, _set_asks)
+
+    @property
+    def best_bid(self) -> Optional[DepthLevel]:
+        if self._bids is not None:
+            return self._bids[0] if self._bids else None
+        ints = self._bid_ints
+        return DepthLevel(ints[0], ints[1]) if ints else None
+
+    @property
+    def best_ask(self) -> Optional[DepthLevel]:
+        if self._asks is not None:
+            return self._asks[0] if self._asks else None
+        ints = self._ask_ints
+        return DepthLevel(ints[0], ints[1]) if ints else None
+
+    def pairs(self, side: str) -> Iterator[tuple[int, int]]:
+        levels = self._bids if side == "bids" else self._asks
+        if levels is not None:
+            return super().pairs(side)
+        ints = self._bid_ints if side == "bids" else self._ask_ints
+        return zip(ints[::2], ints[1::2])
+
+
+def _unpack(ints: tuple[int, ...]) -> list[DepthLevel]:
+    return list(map(DepthLevel, ints[::2], ints[1::2]))
 
 
 @dataclass

@@ -135,3 +135,18 @@ def test_market_scaling_is_exact() -> None:
     assert market.format_quantity("1500000000000") == Decimal("1500")
     # 0.01234567 -> 12345670 -> truncated to the quote's 6 significant places
     assert market.scale_price("0.01234567") == 12345000
+
+
+def test_decoded_levels_behave_like_plain_depth_changes() -> None:
+    from o2sync import DepthChanges, DepthLevel
+
+    update = decode.decode(fixture("o2_depth_update"))
+    plain = DepthChanges(bids=[DepthLevel(12490000, 1020000000000)],
+                         asks=[DepthLevel(12510000, 0), DepthLevel(12505000, 300000000000)])
+    assert update.changes.best_ask == DepthLevel(12510000, 0)  # before the lists exist
+    assert list(update.changes.pairs("asks")) == [(12510000, 0), (12505000, 300000000000)]
+    assert update.changes == plain and plain == update.changes
+    assert update.changes.to_dict() == plain.to_dict()
+    update.changes.asks = update.changes.asks[:1]  # assignable, like a plain field
+    assert update.changes.asks == [DepthLevel(12510000, 0)]
+    assert list(update.changes.pairs("asks")) == [(12510000, 0)]

@@ -18,12 +18,12 @@ from ..models import (
     Balance,
     BalanceUpdate,
     DepthChanges,
-    DepthLevel,
     DepthUpdate,
     NonceUpdate,
     Order,
     OrderBookBalance,
     OrderUpdate,
+    PackedDepthChanges,
     Side,
     Trade,
     TradeUpdate,
@@ -57,28 +57,32 @@ def _side(value: Any) -> Side:
         raise DecodeError("side is not Buy/Sell", value) from None
 
 
-def _levels(raw: Any) -> list[DepthLevel]:
+def _level_ints(raw: Any) -> tuple[int, ...]:
+    """``[{"price", "quantity"}, ...]`` -> ``(price, quantity, price, quantity, ...)``.
+
+    The hot path: ten-odd levels per message. Decimal strings (what the server
+    sends) go straight to int(); anything else takes to_int's checks.
+    """
     if raw is None:
-        return []
-    # The hot path: ten-odd levels per message. Decimal strings (what the server
-    # sends) go straight to int(); anything else takes to_int's checks.
-    out: list[DepthLevel] = []
+        return ()
+    out: list[int] = []
     append = out.append
     try:
         for level in raw:
             price = level["price"]
             qty = level["quantity"]
-            append(DepthLevel(int(price) if price.__class__ is str else to_int(price, "price"),
-                              int(qty) if qty.__class__ is str else to_int(qty, "quantity")))
+            append(int(price) if price.__class__ is str else to_int(price, "price"))
+            append(int(qty) if qty.__class__ is str else to_int(qty, "quantity"))
     except (KeyError, TypeError) as exc:
         raise DecodeError(f"bad depth level ({exc!r})", raw) from None
-    return out
+    return tuple(out)
 
 
 def _book(container: Mapping[str, Any]) -> DepthChanges:
     if not isinstance(container, dict):
         raise DecodeError("depth book is not an object", container)
-    return DepthChanges(_levels(container.get("buys")), _levels(container.get("sells")))
+    return PackedDepthChanges.from_ints(_level_ints(container.get("buys")),
+                                        _level_ints(container.get("sells")))
 
 
 def decode_depth(msg: dict[str, Any]) -> DepthUpdate:
