@@ -40,6 +40,41 @@ else:
 
 POLL = 0.05  # seconds between progress checks of the stop rules
 
+#: How much of each delta a consumer reads (run.py --touch): "none" (only its
+#: timestamp), "best" (the first bid's price, as the O2 streams guide does) or "all"
+#: (every level's price and quantity). Events cost what their consumer reads of them.
+TOUCH = "best"
+
+
+def touch_dict(msg: dict[str, Any]) -> None:
+    """Read a raw delta (the ceiling's dicts) as deeply as TOUCH says."""
+    if TOUCH == "none":
+        return
+    changes = msg["changes"]
+    if TOUCH == "best":
+        buys = changes["buys"]
+        if buys:
+            int(buys[0]["price"])
+        return
+    for side in (changes["buys"], changes["sells"]):
+        for level in side:
+            int(level["price"]), int(level["quantity"])
+
+
+def touch_update(update: Any) -> None:
+    """Read a decoded delta (o2sync's or the SDK's) as deeply as TOUCH says."""
+    if TOUCH == "none":
+        return
+    changes = update.changes
+    if TOUCH == "best":
+        bids = changes.bids
+        if bids:
+            int(bids[0].price)
+        return
+    for side in (changes.bids, changes.asks):
+        for level in side:
+            int(level.price), int(level.quantity)
+
 
 @dataclass(frozen=True)
 class Limits:
@@ -226,6 +261,7 @@ def ceiling(job: Job, rec: Recorder) -> dict[str, Any]:
             if msg["action"] == "subscribe_depth":
                 rec.snapshot()
             else:
+                touch_dict(msg)
                 rec(msg["seen_timestamp"])
     except websocket.WebSocketTimeoutException:
         return {"stalled": True}
@@ -253,6 +289,7 @@ def o2sync_iter(job: Job, rec: Recorder) -> dict[str, Any]:
                 if update.is_snapshot:
                     rec.snapshot()
                     continue
+                touch_update(update)
                 rec(update.seen_timestamp)
                 if not rec.open:
                     break
@@ -270,6 +307,7 @@ def o2sync_callback(job: Job, rec: Recorder) -> dict[str, Any]:
         if update.is_snapshot:
             rec.snapshot()
             return
+        touch_update(update)
         rec(update.seen_timestamp)
         if not rec.open:
             done.set()
@@ -301,6 +339,7 @@ async def _o2sdk(job: Job, rec: Recorder) -> dict[str, Any]:
             if update.is_snapshot:
                 rec.snapshot()
                 continue
+            touch_update(update)
             rec(update.seen_timestamp)
             if not rec.open:
                 return

@@ -236,7 +236,8 @@ def render(res: Results) -> str:
         "",
         "=" * 100,
         f"o2sync benchmark  |  o2sync {meta['o2sync']} ({meta['git']})  |  JSON backend: "
-        f"{meta['json_backend']}  |  Python {meta['python']}  |  {meta['cpus']} CPUs",
+        f"{meta['json_backend']}  |  Python {meta['python']}  |  {meta['cpus']} CPUs  |  "
+        f"consumers read: {meta.get('touch', 'best')}",
         f"flood: {meta['count']:,} deltas x {meta['levels']} levels a side, "
         f"median of {meta['reps']}; latency: {meta['duration']} s per rate; "
         f"burst: {meta['burst']:,} one-level deltas; slow consumer: {meta['slow']:,}; "

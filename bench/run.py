@@ -48,6 +48,10 @@ def parse_args(argv: Optional[list[str]] = None) -> argparse.Namespace:
     p.add_argument("--json", choices=("auto", "stdlib"), default="auto",
                    help="stdlib: hide orjson so o2sync and the ceiling use the json module")
     p.add_argument("--summary-file", help="also write the JSON summary to this file")
+    p.add_argument("--touch", choices=("none", "best", "all"), default="best",
+                   help="how much of each delta every consumer reads: its timestamp only, "
+                        "the first bid's price (the O2 guide's pattern; default), or "
+                        "every level")
     args = p.parse_args(argv)
     only = {c for c in args.only.split(",") if c}
     if only - set(ALL):
@@ -93,14 +97,17 @@ def main(argv: Optional[list[str]] = None) -> None:
         sys.modules["orjson"] = None  # type: ignore[assignment]  # o2sync falls back
     _quiet_logs()
     # imported only now: o2sync picks its JSON backend at import time
+    import consumers
     from feed import FeedProcess
     from phases import Bench, Config
     from report import Results, render, summary
 
+    consumers.TOUCH = args.touch
     cfg = Config.from_args(args)
 
     started = time.monotonic()
     res = Results(meta=_meta(cfg))
+    res.meta["touch"] = args.touch
     with FeedProcess() as feed:
         print(f"feed pid {feed.proc.pid if feed.proc else '?'} at {feed.api_url}", flush=True)
         bench = Bench(cfg, feed, res)
