@@ -66,7 +66,7 @@ class _ReadAheadWebSocket(websocket.WebSocket):
         return data
 
 
-class Connection:
+class Connection(threads.ThreadOwner):
     """One WebSocket URL: at most one live socket at a time, plus its reader thread."""
 
     def __init__(self, url: str, *, name: str, on_frame: FrameHandler, on_lost: LostHandler,
@@ -83,14 +83,11 @@ class Connection:
         self._generation = 0
         self._closing = False
         self.last_rx = 0.0  # monotonic time of the last frame of any kind
-        self._reader = threading.Thread(target=self._read_loop, name=f"{name}-reader",
+        self._thread = threading.Thread(target=self._read_loop, name=f"{name}-reader",
                                         daemon=True)
 
     # ------------------------------------------------------------------ control
 
-    def start(self) -> None:
-        """Start the reader thread (it waits for a socket)."""
-        self._reader.start()
 
     def open(self, timeout: float) -> int:
         """Connect a fresh socket and hand it to the reader. Returns its generation.
@@ -164,13 +161,7 @@ class Connection:
                 log.debug("close frame not sent: %r", exc)
             _abort(ws)
 
-    def join(self, timeout: Optional[float]) -> bool:
-        """Wait for the thread to end; True if it did (or never started)."""
-        return threads.join(self._reader, timeout)
 
-    @property
-    def thread(self) -> threading.Thread:
-        return self._reader
 
     # ------------------------------------------------------------------ reader
 

@@ -19,7 +19,7 @@ Scheduler = Callable[[Callable[[], None]], Any]
 _STOP = object()
 
 
-class Dispatcher:
+class Dispatcher(threads.ThreadOwner):
     """Runs callbacks in arrival order on one named thread, or hands them to a hook.
 
     A callback that blocks delays only later callbacks; reading, pings, reconnects
@@ -35,8 +35,6 @@ class Dispatcher:
         self._on_hook_error = on_hook_error
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
 
-    def start(self) -> None:
-        self._thread.start()
 
     def submit(self, fn: Callable[..., None], arg: Any) -> None:
         """Queue ``fn(arg)``; never blocks the caller."""
@@ -46,13 +44,7 @@ class Dispatcher:
         """Run what is already queued, then end the thread."""
         self._queue.put(_STOP)
 
-    def join(self, timeout: Optional[float]) -> bool:
-        """Wait for the thread to end; True if it did (or never started)."""
-        return threads.join(self._thread, timeout)
 
-    @property
-    def thread(self) -> threading.Thread:
-        return self._thread
 
     def _run(self) -> None:
         get = self._queue.get

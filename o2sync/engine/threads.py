@@ -1,4 +1,4 @@
-"""The one rule every o2sync thread is joined by."""
+"""How o2sync threads are owned: started, joined with a timeout, exposed for tests."""
 
 from __future__ import annotations
 
@@ -16,3 +16,21 @@ def join(thread: threading.Thread, timeout: Optional[float]) -> bool:
         return True
     thread.join(timeout)
     return not thread.is_alive()
+
+
+class ThreadOwner:
+    """Base of the objects that own one named thread (reader, watchdog, dispatcher)."""
+
+    _thread: threading.Thread
+
+    def start(self) -> None:
+        """Start the thread (once)."""
+        self._thread.start()
+
+    def join(self, timeout: Optional[float]) -> bool:
+        """Wait for the thread to end; True if it did (or never started)."""
+        return join(self._thread, timeout)
+
+    @property
+    def thread(self) -> threading.Thread:
+        return self._thread

@@ -25,7 +25,7 @@ OpenHook = Callable[[int], None]
 LifecycleHook = Callable[[ConnectionState, int, str], None]
 
 
-class Watchdog:
+class Watchdog(threads.ThreadOwner):
     """Supervises one :class:`Connection` on its own named thread."""
 
     def __init__(self, connection: Connection, *, name: str, on_open: OpenHook,
@@ -57,8 +57,6 @@ class Watchdog:
 
     # ------------------------------------------------------------ called by others
 
-    def start(self) -> None:
-        self._thread.start()
 
     def connection_lost(self, generation: int, reason: str) -> None:
         """Connection's ``on_lost`` hook (reader or watchdog thread)."""
@@ -71,13 +69,7 @@ class Watchdog:
             self._stopping = True
             self._wake.notify_all()
 
-    def join(self, timeout: Optional[float]) -> bool:
-        """Wait for the thread to end; True if it did (or never started)."""
-        return threads.join(self._thread, timeout)
 
-    @property
-    def thread(self) -> threading.Thread:
-        return self._thread
 
     # ------------------------------------------------------------------ the loop
 
