@@ -303,4 +303,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return 2
     level = logging.WARNING - 10 * min(args.verbose, 2)
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    return int(args.func(args))
+    from o2sync import O2SyncError
+
+    try:
+        return int(args.func(args))
+    except O2SyncError as exc:  # unreachable exchange, API errors: a message, not a trace
+        print(f"o2sync: {exc}", file=sys.stderr)
+        return 1

@@ -38,7 +38,8 @@ class RateLimitedError(ApiError):
 
 
 class ConnectError(O2SyncError, ConnectionError):
-    """The WebSocket could not be (re)connected in the time allowed."""
+    """The exchange could not be reached: the WebSocket did not (re)connect in the time
+    allowed, or a REST request failed below HTTP (DNS, refused, timed out)."""
 
 
 class ClientClosedError(O2SyncError):

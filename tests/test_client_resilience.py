@@ -321,3 +321,16 @@ def test_run_forever_returns_after_close(sim: Simulator, clients: Clients) -> No
     runner.start()
     assert finished.wait(5)
     runner.join(1)
+
+
+def test_unreachable_rest_raises_connect_error() -> None:
+    from o2sync import ConnectError, O2Client
+
+    with Simulator(port=0) as probe:  # a loopback port that is closed afterwards
+        dead_url = probe.api_url
+    client = O2Client(api_url=dead_url, rest_retries=0)
+    try:
+        with pytest.raises(ConnectError, match="/v1/markets"):
+            client.stream_trades(PAIR)  # resolving the market needs REST
+    finally:
+        assert client.close()

@@ -15,7 +15,7 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
-from ..errors import ApiError, MarketNotFoundError, RateLimitedError
+from ..errors import ApiError, ConnectError, MarketNotFoundError, RateLimitedError
 from ..models import Balance, DepthUpdate, Market, MarketAsset, Order, Trade
 from . import decode
 from .protocol import is_hex_id, normalize_id, wire_precision
@@ -75,7 +75,10 @@ class RestClient:
         """GET ``/v1/<path>`` and return the decoded JSON; ApiError on an error answer."""
         url = f"{self.api_url}/v1/{path}"
         query = {k: _query_value(v) for k, v in params.items() if v is not None}
-        resp = self._session.get(url, params=query, timeout=self.timeout)
+        try:
+            resp = self._session.get(url, params=query, timeout=self.timeout)
+        except requests.RequestException as exc:
+            raise ConnectError(f"GET {url} failed: {exc}") from exc
         try:
             body = resp.json()
         except ValueError:
