@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
-import threading
 from typing import Any, Callable, Optional, TypeVar, Union, cast
 from urllib.parse import urlsplit, urlunsplit
 
@@ -33,7 +33,7 @@ log = logging.getLogger(__name__)
 
 E = TypeVar("E")
 Callback = Callable[[E], Any]
-_client_ids = iter(range(1, 1 << 62))
+_client_ids = itertools.count(1)  # names threads o2sync-1-reader, o2sync-2-...
 
 
 def _api_from_ws(ws_url: str) -> str:
@@ -332,8 +332,6 @@ class O2Client:
                        for f in t.subscribe_frames]
         return frames
 
-    def _threads(self) -> list[threading.Thread]:
-        return self._engine.threads()
 
 
 def _register(callback: Optional[Callable[..., Any]],
