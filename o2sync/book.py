@@ -52,6 +52,7 @@ class LiveOrderBook:
         self._version = 0
         self._resets = 0
         self._changes_key = ("book", id(self))
+        self._notices: tuple[_ChangeNotice, ...] = ()
         self._lifecycle = engine.local(("lifecycle",), f"book:{market.pair}:lifecycle", None,
                                        sink=self._on_lifecycle)
         self._sub = subscribe(self._apply)
@@ -76,7 +77,8 @@ class LiveOrderBook:
             self._cond.notify_all()
         if negative:
             self._on_negative_delta()
-        self._engine.publish(self._changes_key, self)
+        for notice in self._notices:
+            notice.post(self)
 
     def _apply_levels(self, side: dict[int, int], levels: Iterable[tuple[int, int]]) -> bool:
         negative = False
@@ -223,9 +225,14 @@ class LiveOrderBook:
     # ------------------------------------------------------------ callbacks, close
 
     def on_change(self, callback: Callable[[LiveOrderBook], Any]) -> Subscription[Any]:
-        """Call ``callback(book)`` (on the dispatcher) after each change."""
-        return self._engine.local(self._changes_key, f"book:{self.market.pair}:changes",
-                                  callback)
+        """Call ``callback(book)`` (on the dispatcher, or the ``dispatcher=`` hook) after
+        changes. Changes coalesce: while a call is pending, newer changes do not queue
+        another one, so a slow GUI sees the latest book instead of falling behind."""
+        notice = _ChangeNotice(callback)
+        notice.sub = self._engine.local(self._changes_key, f"book:{self.market.pair}:changes",
+                                        notice)
+        self._notices = (*self._notices, notice)
+        return notice.sub
 
     def close(self) -> None:
         """Stop following the market (idempotent)."""
@@ -246,3 +253,22 @@ class LiveOrderBook:
         return (f"<LiveOrderBook {self.market.pair}@{self.precision} "
                 f"{'ready' if self._ready else 'not ready'} v{self._version} "
                 f"bid={bid.price if bid else None} ask={ask.price if ask else None}>")
+
+
+class _ChangeNotice:
+    """One ``on_change`` registration: at most one pending call at a time."""
+
+    def __init__(self, callback: Callable[[LiveOrderBook], Any]) -> None:
+        self.callback = callback
+        self.pending = False
+        self.sub: Optional[Subscription[Any]] = None
+
+    def post(self, book: LiveOrderBook) -> None:
+        """Reader thread: queue a call unless one is already waiting."""
+        if not self.pending and self.sub is not None and not self.sub.closed:
+            self.pending = True
+            self.sub._push(book)
+
+    def __call__(self, book: LiveOrderBook) -> Any:
+        self.pending = False  # first: a change from now on queues a new call
+        return self.callback(book)

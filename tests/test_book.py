@@ -108,3 +108,28 @@ def test_close_stops_following(sim: Simulator, client: O2Client) -> None:
     book.close()
     assert not book.is_ready
     assert sim.wait_for(lambda s: bool(s.client_frames("unsubscribe_depth")), 5)
+
+
+def test_on_change_coalesces_for_a_slow_consumer(sim: Simulator, client: O2Client) -> None:
+    book = client.order_book(PAIR)
+    assert book.wait_ready(5)
+    release = threading.Event()
+    seen: list[int] = []
+
+    def slow_gui(b: Any) -> None:
+        seen.append(b.version)
+        release.wait(5)
+
+    changes = book.on_change(slow_gui)
+    while not seen:  # one change, and the GUI is now busy with it
+        sim.step(1)
+        wait_until(lambda: bool(seen), 0.05)
+    busy_at = book.version
+    sim.step(300)  # many changes while the GUI is busy: one call queued, not hundreds
+    assert wait_until(lambda: book.snapshot() == truth(sim, 1))  # all of them arrived
+    assert book.version > busy_at + 20
+    assert changes.pending == 1
+    release.set()
+    assert wait_until(lambda: len(seen) == 2 and changes.pending == 0), (seen, changes)
+    assert seen[-1] == book.version  # the second call saw the latest book, nothing queued
+    assert changes.dropped == 0 and client.stats()["dropped"] == 0
