@@ -334,3 +334,16 @@ def test_unreachable_rest_raises_connect_error() -> None:
             client.stream_trades(PAIR)  # resolving the market needs REST
     finally:
         assert client.close()
+
+
+def test_proxy_option_is_checked_and_translated() -> None:
+    from o2sync import O2Client
+    from o2sync.engine.connection import proxy_options
+
+    assert proxy_options("http://user:pw@proxy.local:3128") == {
+        "http_proxy_host": "proxy.local", "http_proxy_port": 3128, "proxy_type": "http",
+        "http_proxy_auth": ("user", "pw")}
+    assert proxy_options("socks5://127.0.0.1:1080")["proxy_type"] == "socks5"
+    assert proxy_options(None) == {}
+    with pytest.raises(ValueError, match="proxy"):
+        O2Client(ws_url="ws://127.0.0.1:1/v1/ws", proxy="http://")
