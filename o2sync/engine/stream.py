@@ -68,6 +68,13 @@ class _SubRef(weakref.ref):  # type: ignore[type-arg,unused-ignore]
     key: Hashable
 
 
+def _push_all(topic: Topic, event: Any) -> None:
+    for ref in topic.refs:
+        sub = ref()
+        if sub is not None:
+            sub._push(event)
+
+
 UnsubscribeFrames = Callable[[Topic, dict[Hashable, Topic]], list[str]]
 
 
@@ -149,10 +156,6 @@ class StreamEngine:
     def closing(self) -> bool:
         return self._closing
 
-    @property
-    def state(self) -> ConnectionState:
-        return self.watchdog.state
-
     def wait_closed(self, timeout: Optional[float]) -> bool:
         """Block until the engine has closed (slices, so Ctrl-C gets through)."""
         deadline = None if timeout is None else time.monotonic() + timeout
@@ -185,10 +188,6 @@ class StreamEngine:
         if not ok:
             log.warning("%s: some threads did not stop within %.1fs", self.name, timeout)
         return ok
-
-    def threads(self) -> list[threading.Thread]:
-        """This engine's threads (started or not)."""
-        return [self.connection.thread, self.watchdog.thread, self.dispatcher.thread]
 
     def _finish(self) -> None:
         """Terminal: CLOSED has been emitted; end every subscription, stop the threads."""
@@ -362,14 +361,7 @@ class StreamEngine:
     def deliver(self, topic: Topic, event: Any) -> None:
         """Hand one decoded event to every consumer of ``topic`` (reader thread)."""
         self.counters["events"] += 1
-        for ref in topic.refs:
-            sub = ref()
-            if sub is not None:
-                sub._push(event)
-
-    def publish(self, key: Hashable, event: Any) -> None:
-        """Hand a locally made event (lifecycle, error, book change) to ``key``'s consumers."""
-        self._publish(key, event)
+        _push_all(topic, event)
 
     def skip_until_snapshot(self, topic: Topic) -> None:
         """A depth delta arrived while ``topic`` waits for a fresh snapshot (reader thread).
@@ -385,16 +377,10 @@ class StreamEngine:
                 sub._counts[0] += 1
 
     def _publish(self, key: Hashable, event: Any) -> None:
+        """Hand a locally made event (lifecycle, error) to ``key``'s consumers."""
         topic = self.topics.get(key)
         if topic is not None:
-            self.deliver_local(topic, event)
-
-    @staticmethod
-    def deliver_local(topic: Topic, event: Any) -> None:
-        for ref in topic.refs:
-            sub = ref()
-            if sub is not None:
-                sub._push(event)
+            _push_all(topic, event)
 
     def _dispatch(self, sub: Subscription[Any], event: Any) -> None:
         self.dispatcher.submit(sub._run_callback, event)
