@@ -287,9 +287,9 @@ class O2Client:
 
     def _depth(self, market: MarketLike, precision: int, callback: Optional[Callback[Any]],
                sink: Optional[Callable[[Any], None]] = None) -> Subscription[DepthUpdate]:
-        frame = protocol.subscribe_depth("", precision)  # validates precision first
+        protocol.wire_precision(precision)  # a bad precision raises before any REST call
         m = self.get_market(market)
-        frame["market_id"] = m.market_id
+        frame = protocol.subscribe_depth(m.market_id, precision)
 
         def conflict(topic: Topic) -> None:
             if topic.info != precision:
