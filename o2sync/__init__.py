@@ -9,7 +9,7 @@ official async SDK offers, with the same method and attribute names::
             print(update.changes.best_bid)
 """
 
-from .book import LiveOrderBook
+from .engine.lifecycle import ConnectionEvent, ConnectionState
 from .engine.subscription import Overflow, Subscription, merge
 from .errors import (
     ApiError,
@@ -24,11 +24,11 @@ from .errors import (
     StreamOverflow,
     SubscriptionClosed,
 )
-from .models import (
+from .o2.book import LiveOrderBook
+from .o2.client import O2Client
+from .o2.models import (
     Balance,
     BalanceUpdate,
-    ConnectionEvent,
-    ConnectionState,
     DepthChanges,
     DepthLevel,
     DepthUpdate,
@@ -41,7 +41,6 @@ from .models import (
     Trade,
     TradeUpdate,
 )
-from .o2.client import O2Client
 from .o2.network import Network
 
 __version__ = "0.1.0"

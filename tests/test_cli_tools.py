@@ -12,7 +12,7 @@ from pathlib import Path
 from clientutil import client_for, wait_until
 
 from o2sync import DepthUpdate, TradeUpdate
-from o2sync.recording import load
+from o2sync.cli.recording import load
 from o2sync.testing import Simulator
 
 

@@ -16,10 +16,10 @@ from collections.abc import Hashable
 from typing import Any, Callable, Optional
 
 from ..errors import CallbackError, ClientClosedError, ConnectError, O2SyncError, StreamOverflow
-from ..models import ConnectionEvent, ConnectionState
 from .backoff import Backoff
 from .connection import Connection
 from .dispatcher import Dispatcher, Scheduler
+from .lifecycle import ConnectionEvent, ConnectionState
 from .subscription import Overflow, Subscription
 from .watchdog import Watchdog
 

@@ -14,10 +14,10 @@ import threading
 import time
 from typing import Callable, Optional
 
-from ..models import ConnectionState
 from . import threads
 from .backoff import Backoff
 from .connection import Connection
+from .lifecycle import ConnectionState
 
 log = logging.getLogger(__name__)
 

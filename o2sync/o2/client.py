@@ -8,11 +8,12 @@ from typing import Any, Callable, Optional, TypeVar, Union, cast
 from urllib.parse import urlsplit, urlunsplit
 
 from .._json import dumps
-from ..book import LiveOrderBook
 from ..engine.dispatcher import Scheduler
 from ..engine.stream import ERRORS, LIFECYCLE, StreamEngine, Topic
 from ..engine.subscription import Overflow, Subscription
-from ..models import (
+from . import protocol
+from .book import LiveOrderBook
+from .models import (
     Balance,
     BalanceUpdate,
     ConnectionEvent,
@@ -24,7 +25,6 @@ from ..models import (
     Trade,
     TradeUpdate,
 )
-from . import protocol
 from .network import Network
 from .rest import MarketLike, RestClient
 from .router import O2Router

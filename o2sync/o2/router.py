@@ -12,8 +12,8 @@ from typing import Any
 from .._json import loads
 from ..engine.stream import StreamEngine
 from ..errors import DecodeError, ServerError
-from ..models import BalanceUpdate, OrderUpdate
 from .decode import DECODERS
+from .models import BalanceUpdate, OrderUpdate
 from .protocol import PONG, normalize_id
 
 _DECODE_FAILURES = (DecodeError, KeyError, TypeError, AttributeError, ValueError)

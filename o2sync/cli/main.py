@@ -156,7 +156,7 @@ def _add_demo(subparsers: Any) -> None:
 def run_demo(args: argparse.Namespace) -> int:
     """The live view; exit code 0 on Ctrl-C or when --seconds ran out."""
     try:
-        from o2sync.demo import run_demo as show
+        from o2sync.cli.demo import run_demo as show
     except ImportError as exc:  # rich missing
         print(f"o2sync demo needs the demo extra: pip install 'o2sync[demo]' ({exc})",
               file=sys.stderr)
@@ -173,7 +173,7 @@ def run_demo(args: argparse.Namespace) -> int:
 
 
 def _add_watch(subparsers: Any) -> None:
-    from o2sync.watch import STREAMS
+    from o2sync.cli.watch import STREAMS
 
     parser = subparsers.add_parser(
         "watch", help="print the events of one stream",
@@ -189,7 +189,7 @@ def _add_watch(subparsers: Any) -> None:
 
 
 def run_watch(args: argparse.Namespace) -> int:
-    from o2sync.watch import watch
+    from o2sync.cli.watch import watch
 
     try:
         with _client(args) as client:
@@ -221,7 +221,7 @@ def _add_record(subparsers: Any) -> None:
 
 
 def run_record(args: argparse.Namespace) -> int:
-    from o2sync.recording import parse_stream_spec, record
+    from o2sync.cli.recording import parse_stream_spec, record
 
     try:
         for spec in args.streams:
@@ -253,7 +253,7 @@ def _add_replay(subparsers: Any) -> None:
 
 
 def run_replay(args: argparse.Namespace) -> int:
-    from o2sync.recording import load, replay
+    from o2sync.cli.recording import load, replay
     from o2sync.testing import Simulator
 
     try:

@@ -17,9 +17,9 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from .book import LiveOrderBook
-from .models import Market, Trade, TradeUpdate
-from .o2.client import O2Client
+from ..o2.book import LiveOrderBook
+from ..o2.client import O2Client
+from ..o2.models import Market, Trade, TradeUpdate
 
 LEVELS = 8
 TRADES = 10

@@ -6,7 +6,8 @@ import json
 import sys
 from typing import Any, Callable, Optional, TextIO
 
-from .models import (
+from ..o2.client import O2Client
+from ..o2.models import (
     BalanceUpdate,
     DepthUpdate,
     Market,
@@ -14,7 +15,6 @@ from .models import (
     OrderUpdate,
     TradeUpdate,
 )
-from .o2.client import O2Client
 
 STREAMS = ("depth", "trades", "orders", "balances", "nonce")
 

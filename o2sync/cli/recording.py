@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import IO, Any, Optional
 
-from .o2.client import O2Client
+from ..o2.client import O2Client
 from .watch import open_stream
 
 log = logging.getLogger(__name__)

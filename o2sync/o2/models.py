@@ -1,0 +1,370 @@
+"""Typed events and market metadata.
+
+Every class is a dataclass with dataclasses-json, so users get ``to_dict()``,
+``to_json()``, ``from_dict()``, ``from_json()`` and ``schema()``. Attribute names
+follow the O2 SDK guide (``update.is_snapshot``, ``update.changes.best_bid.price``,
+``order.is_open``, ``trade.side``, ``update.nonce`` ...).
+
+Chain amounts (prices, quantities, balances) are exact Python ``int`` values in
+chain units, never floats; :class:`Market` scales them to ``Decimal`` for display.
+
+Frames from the wire are decoded by :mod:`o2sync.o2.decode`, which calls these
+constructors directly: dataclasses-json's generic ``from_dict`` is far too slow for
+the per-message path.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from decimal import ROUND_DOWN, Decimal
+from typing import Any, Optional, Union
+
+from dataclasses_json import DataClassJsonMixin
+
+from ..engine.lifecycle import ConnectionEvent
+
+Number = Union[int, str, Decimal]
+
+
+class Side(str, enum.Enum):
+    """Order or trade side. A ``str``, so ``side == "Buy"`` holds."""
+
+    BUY = "Buy"
+    SELL = "Sell"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+# --------------------------------------------------------------------- markets
+
+
+@dataclass(frozen=True)
+class MarketAsset(DataClassJsonMixin):
+    """One side of a market: symbol, Fuel asset id, chain decimals, max precision."""
+
+    symbol: str
+    asset: str
+    decimals: int
+    max_precision: int
+
+
+@dataclass(frozen=True)
+class Market(DataClassJsonMixin):
+    """Market metadata from ``GET /v1/markets``; scales chain integers for display."""
+
+    market_id: str
+    contract_id: str
+    base: MarketAsset
+    quote: MarketAsset
+    maker_fee: str = "0"
+    taker_fee: str = "0"
+    min_order: str = "0"
+    dust: str = "0"
+    price_window: int = 0
+
+    @property
+    def pair(self) -> str:
+        """``"BASE/QUOTE"``, e.g. ``"fFUEL/fUSDC"``."""
+        return f"{self.base.symbol}/{self.quote.symbol}"
+
+    def format_price(self, raw: Number) -> Decimal:
+        """Chain price (quote units, scaled) -> exact human ``Decimal``."""
+        return Decimal(int(raw)).scaleb(-self.quote.decimals)
+
+    def format_quantity(self, raw: Number) -> Decimal:
+        """Chain quantity (base units, scaled) -> exact human ``Decimal``."""
+        return Decimal(int(raw)).scaleb(-self.base.decimals)
+
+    def display_price(self, raw: Number) -> str:
+        """Price for people: the quote's max precision, e.g. ``"0.012505"``."""
+        return _display(self.format_price(raw), self.quote.max_precision)
+
+    def display_quantity(self, raw: Number) -> str:
+        """Quantity for people: the base's max precision, e.g. ``"1500.000"``."""
+        return _display(self.format_quantity(raw), self.base.max_precision)
+
+    def scale_price(self, human: Number) -> int:
+        """Human price -> chain integer, rounded down to the quote's max precision."""
+        return _scale_down(human, self.quote)
+
+    def scale_quantity(self, human: Number) -> int:
+        """Human quantity -> chain integer, rounded down to the base's max precision."""
+        return _scale_down(human, self.base)
+
+
+def _display(value: Decimal, places: int) -> str:
+    return f"{value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_DOWN):f}"
+
+
+def _scale_down(human: Number, asset: MarketAsset) -> int:
+    scaled = (Decimal(str(human)).scaleb(asset.decimals)).to_integral_value(rounding=ROUND_DOWN)
+    step = 10 ** max(asset.decimals - asset.max_precision, 0)
+    return int(scaled) // step * step
+
+
+# ----------------------------------------------------------------------- depth
+
+
+@dataclass
+class DepthLevel(DataClassJsonMixin):
+    """A price level: raw chain ``price`` and ``quantity`` (0 in a delta = removed)."""
+
+    price: int
+    quantity: int
+
+
+@dataclass(eq=False)
+class DepthChanges(DataClassJsonMixin):
+    """Levels of one depth message: the whole book (snapshot) or what changed (delta).
+
+    ``bids`` best (highest) first and ``asks`` best (lowest) first, as the server sends them.
+    """
+
+    bids: list[DepthLevel] = field(default_factory=list)
+    asks: list[DepthLevel] = field(default_factory=list)
+
+    @property
+    def best_bid(self) -> Optional[DepthLevel]:
+        """The first bid level, or None."""
+        return self.bids[0] if self.bids else None
+
+    @property
+    def best_ask(self) -> Optional[DepthLevel]:
+        """The first ask level, or None."""
+        return self.asks[0] if self.asks else None
+
+    def pairs(self, side: str) -> Iterator[tuple[int, int]]:
+        """``(price, quantity)`` of each level of ``"bids"`` or ``"asks"``, in order."""
+        return ((lv.price, lv.quantity) for lv in getattr(self, side))
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, DepthChanges):
+            return NotImplemented
+        return self.bids == other.bids and self.asks == other.asks
+
+
+class PackedDepthChanges(DepthChanges):
+    """The DepthChanges the decoder builds: exact ints, DepthLevel objects on demand.
+
+    Levels arrive as flat ``(price, quantity, price, quantity, ...)`` tuples of ints,
+    already validated; the DepthLevel lists are built the first time ``bids`` or
+    ``asks`` is read. That keeps a score of small objects per message off the reader
+    thread, and out of the garbage collector's way while events wait in a queue
+    (a tuple of ints is not tracked by it). To everything else it is a DepthChanges.
+    """
+
+    _bids: Optional[list[DepthLevel]]
+    _asks: Optional[list[DepthLevel]]
+    _bid_ints: tuple[int, ...]
+    _ask_ints: tuple[int, ...]
+
+    @classmethod
+    def from_ints(cls, bid_ints: tuple[int, ...], ask_ints: tuple[int, ...]
+                  ) -> PackedDepthChanges:
+        obj = cls.__new__(cls)
+        obj._bid_ints, obj._ask_ints = bid_ints, ask_ints
+        obj._bids = obj._asks = None
+        return obj
+
+    def _get_bids(self) -> list[DepthLevel]:
+        if self._bids is None:
+            self._bids = _unpack(self._bid_ints)
+        return self._bids
+
+    def _set_bids(self, levels: list[DepthLevel]) -> None:
+        self._bids = levels
+
+    def _get_asks(self) -> list[DepthLevel]:
+        if self._asks is None:
+            self._asks = _unpack(self._ask_ints)
+        return self._asks
+
+    def _set_asks(self, levels: list[DepthLevel]) -> None:
+        self._asks = levels
+
+    bids = property(_get_bids, _set_bids)
+    asks = property(_get_asks, _set_asks)
+
+    @property
+    def best_bid(self) -> Optional[DepthLevel]:
+        if self._bids is not None:
+            return self._bids[0] if self._bids else None
+        ints = self._bid_ints
+        return DepthLevel(ints[0], ints[1]) if ints else None
+
+    @property
+    def best_ask(self) -> Optional[DepthLevel]:
+        if self._asks is not None:
+            return self._asks[0] if self._asks else None
+        ints = self._ask_ints
+        return DepthLevel(ints[0], ints[1]) if ints else None
+
+    def pairs(self, side: str) -> Iterator[tuple[int, int]]:
+        levels = self._bids if side == "bids" else self._asks
+        if levels is not None:
+            return super().pairs(side)
+        ints = self._bid_ints if side == "bids" else self._ask_ints
+        return zip(ints[::2], ints[1::2])
+
+
+def _unpack(ints: tuple[int, ...]) -> list[DepthLevel]:
+    return list(map(DepthLevel, ints[::2], ints[1::2]))
+
+
+@dataclass
+class DepthUpdate(DataClassJsonMixin):
+    """One message of a depth stream.
+
+    ``is_snapshot`` True: ``changes`` is the full book at the subscribed precision;
+    replace your book. False: ``changes`` holds levels whose new absolute quantity
+    is given (0 removes the level).
+    """
+
+    market_id: str
+    changes: DepthChanges
+    is_snapshot: bool = False
+    onchain_timestamp: Optional[str] = None
+    seen_timestamp: Optional[str] = None
+
+
+# ---------------------------------------------------------------------- orders
+
+
+@dataclass
+class Order(DataClassJsonMixin):
+    """Full current state of one order (the stream sends whole orders, not diffs)."""
+
+    order_id: str
+    side: Side
+    order_type: Any
+    price: int
+    quantity: int
+    quantity_fill: int = 0
+    price_fill: int = 0
+    timestamp: Optional[str] = None
+    close: bool = False
+    partially_filled: bool = False
+    cancel: bool = False
+    market_id: Optional[str] = None
+    owner: Optional[dict[str, str]] = None
+    account: Optional[dict[str, str]] = None
+    desired_quantity: Optional[Any] = None
+    base_decimals: Optional[int] = None
+    history: Optional[Any] = None
+    fills: Optional[Any] = None
+
+    @property
+    def is_open(self) -> bool:
+        """True while the order rests on the book (not closed)."""
+        return not self.close
+
+    @property
+    def status(self) -> str:
+        """``"cancelled"``, ``"filled"``, ``"partially_filled"`` or ``"open"``."""
+        if self.cancel:
+            return "cancelled"
+        if self.close:
+            return "filled"
+        return "partially_filled" if self.partially_filled else "open"
+
+
+@dataclass
+class OrderUpdate(DataClassJsonMixin):
+    """Orders of the subscribed account that changed."""
+
+    orders: list[Order]
+    onchain_timestamp: Optional[str] = None
+    seen_timestamp: Optional[str] = None
+
+
+# ---------------------------------------------------------------------- trades
+
+
+@dataclass
+class Trade(DataClassJsonMixin):
+    """One execution. ``side`` is the maker's side; ``timestamp`` is in milliseconds."""
+
+    trade_id: str
+    side: Side
+    price: int
+    quantity: int
+    total: int
+    timestamp: int
+    maker: Optional[dict[str, str]] = None
+    taker: Optional[dict[str, str]] = None
+    trader_side: Optional[str] = None
+
+
+@dataclass
+class TradeUpdate(DataClassJsonMixin):
+    """New trades of a market, oldest first."""
+
+    market_id: str
+    trades: list[Trade]
+    onchain_timestamp: Optional[str] = None
+    seen_timestamp: Optional[str] = None
+
+
+# -------------------------------------------------------------------- balances
+
+
+@dataclass
+class OrderBookBalance(DataClassJsonMixin):
+    """Locked/unlocked amounts of one asset inside one order-book contract."""
+
+    locked: int
+    unlocked: int
+    fee: int = 0
+
+
+@dataclass
+class Balance(DataClassJsonMixin):
+    """Full current balance of one asset of one account (replace, do not add).
+
+    ``total_unlocked`` already includes ``trading_account_balance``.
+    """
+
+    asset_id: str
+    total_locked: int
+    total_unlocked: int
+    trading_account_balance: int
+    identity: Optional[dict[str, str]] = None
+    order_books: dict[str, OrderBookBalance] = field(default_factory=dict)
+
+    @property
+    def available(self) -> int:
+        """What can be spent: ``total_unlocked``."""
+        return self.total_unlocked
+
+    @property
+    def total(self) -> int:
+        """Locked plus unlocked."""
+        return self.total_locked + self.total_unlocked
+
+
+@dataclass
+class BalanceUpdate(DataClassJsonMixin):
+    """Balances of the subscribed account that changed, one entry per asset."""
+
+    balance: list[Balance]
+    onchain_timestamp: Optional[str] = None
+    seen_timestamp: Optional[str] = None
+
+
+# ----------------------------------------------------------------------- nonce
+
+
+@dataclass
+class NonceUpdate(DataClassJsonMixin):
+    """The trading account's nonce changed."""
+
+    contract_id: str
+    nonce: int
+    onchain_timestamp: Optional[str] = None
+    seen_timestamp: Optional[str] = None
+
+
+Event = Union[DepthUpdate, TradeUpdate, OrderUpdate, BalanceUpdate, NonceUpdate, ConnectionEvent]
