@@ -6,7 +6,7 @@ Two views:
   pre-built frames, in one thread with no sockets: JSON parse, decode, the whole
   router (parse + route + decode + queue push), and the consumer's ``get()``; plus
   dataclasses-json's ``from_dict`` for comparison. Uses o2sync internals
-  (``O2Router``, ``StreamEngine``, ``decode_depth``); if they change, that part is
+  (``O2Venue``, ``StreamEngine``, ``decode_depth``); if they change, that part is
   skipped with a note.
 * :func:`live_profile`: a real ``stream_depth`` flood from the feed, with the CPU
   time of the reader and consumer threads (``time.thread_time``), then the same run
@@ -58,14 +58,21 @@ def _router_costs(texts: list[str], repeat: int) -> tuple[float, float]:
     Drained after every pass over ``texts``, so the backlog stays as short as in a
     live run where the consumer keeps up (a long backlog costs extra GC time).
     """
+    from o2sync.engine.options import Options
     from o2sync.engine.stream import StreamEngine
-    from o2sync.o2.router import O2Router
+    from o2sync.engine.venue import TopicSpec
+    from o2sync.o2.venue import O2Venue
 
     mid = market_id()
-    engine = StreamEngine("ws://127.0.0.1:9/v1/ws", name="bench-micro",
-                          queue_size=len(texts) + 10)
-    router = O2Router(engine)
-    sub = engine.subscribe(("depth", mid), [], name="bench", is_depth=True)
+    venue = O2Venue()
+    engine = StreamEngine(venue, Options(queue_size=len(texts) + 10), name="bench-micro")
+    url = "ws://127.0.0.1:9/v1/ws"
+
+    def router(data: Any) -> None:
+        venue.route(url, data)
+
+    # a local topic (no socket): the router still finds it by key
+    sub = engine.subscribe(TopicSpec(("depth", mid)), name="bench", is_depth=True)
     clock = time.perf_counter
     try:
         router(dumps(depth_snapshot(mid)))
@@ -211,7 +218,7 @@ class ThreadSpan:
 
 def _instrument_reader(client: Any, tp: ThreadProfile) -> None:
     """Wrap the reader thread's receive loop (an o2sync internal) with a thread span."""
-    conn = client._engine.connection
+    conn = next(iter(client._engine.links.values())).connection
     receive = conn._receive
 
     def measured(ws: Any) -> str:

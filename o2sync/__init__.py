@@ -10,7 +10,9 @@ official async SDK offers, with the same method and attribute names::
 """
 
 from .engine.lifecycle import ConnectionEvent, ConnectionState
-from .engine.subscription import Overflow, Subscription, merge
+from .engine.merge import merge
+from .engine.options import Overflow
+from .engine.subscription import Subscription
 from .errors import (
     ApiError,
     CallbackError,

@@ -93,3 +93,34 @@ class ServerError(O2SyncError):
     def __init__(self, payload: Any) -> None:
         self.payload = payload
         super().__init__(f"server error frame: {payload!r}")
+
+
+class AuthError(O2SyncError):
+    """Credentials could not be had or were refused (a login, a bearer token).
+
+    ``permanent`` is True when retrying cannot help (the server rejected the
+    signature or the key); False for a login that failed on the way (network).
+    """
+
+    def __init__(self, message: str, *, permanent: bool = True,
+                 status: Optional[int] = None) -> None:
+        self.permanent = permanent
+        self.status = status
+        super().__init__(message)
+
+
+class StreamFailedError(ConnectError):
+    """A stream ended because its socket can never connect (a permanent handshake
+    failure such as HTTP 404, a bad URL, or a refused login).
+
+    Raised by the iterator (and ``get()``) of every subscription on that socket once
+    what it had queued is consumed; also reported through ``on_error``. ``url`` is
+    the socket (credentials removed), ``reason`` the cause, ``status`` the HTTP
+    status of the handshake when there was one.
+    """
+
+    def __init__(self, url: str, reason: str, status: Optional[int] = None) -> None:
+        self.url = url
+        self.reason = reason
+        self.status = status
+        super().__init__(f"{url}: {reason}")

@@ -1,9 +1,11 @@
-"""The socket and its reader thread.
+"""One socket URL and its reader thread.
 
 :class:`Connection` is the low-level half (websocket-client's ``WebSocket``): it
-opens a socket when the watchdog asks, sends text, and runs one named reader
-thread that only receives frames and hands them to ``on_frame`` (decode + route,
-no user code). A socket that fails is reported once, by generation, through
+opens a socket when the watchdog asks (with the headers the venue computed for
+that handshake), sends text and pings, and runs one named reader thread that
+only receives frames and hands data frames to ``on_frame`` (decode + route, no
+user code). Every frame, control frames included, proves the link alive
+(``last_rx``). A socket that fails is reported once, by generation, through
 ``on_lost``; reconnecting is the watchdog's job.
 """
 
@@ -18,6 +20,7 @@ from typing import Any, Callable, Optional
 from urllib.parse import urlsplit
 
 import websocket
+from websocket._abnf import frame_buffer
 
 from . import threads
 
@@ -30,6 +33,13 @@ CLOSE_SEND_TIMEOUT = 1.0
 #: hot path never builds a str it does not need.
 FrameHandler = Callable[[bytes], None]
 LostHandler = Callable[[int, str], None]
+
+_DATA_OPCODES = (websocket.ABNF.OPCODE_TEXT, websocket.ABNF.OPCODE_BINARY)
+_MESSAGE_OPCODES = (*_DATA_OPCODES, websocket.ABNF.OPCODE_CONT)
+
+
+class MessageTooLarge(Exception):
+    """A frame, or a fragmented message, exceeded ``max_message_size``."""
 
 
 def proxy_options(proxy: Optional[str]) -> dict[str, Any]:
@@ -54,16 +64,50 @@ def proxy_options(proxy: Optional[str]) -> dict[str, Any]:
 READ_AHEAD = 16 * 1024
 
 
+class _BoundedFrameBuffer(frame_buffer):  # type: ignore[misc,unused-ignore]
+    """websocket-client's frame buffer, refusing a frame whose declared length is too
+    large before reading (and allocating) its payload."""
+
+    max_size = 0
+
+    def recv_length(self) -> None:
+        super().recv_length()
+        if (self.length or 0) > self.max_size:
+            raise MessageTooLarge(f"frame of {self.length} bytes is larger than "
+                                  f"max_message_size ({self.max_size} bytes)")
+
+
 class _ReadAheadWebSocket(websocket.WebSocket):
-    """websocket-client's WebSocket, reading the socket in 16 KiB chunks.
+    """websocket-client's WebSocket, reading the socket in 16 KiB chunks and
+    bounding the size of a message.
 
     Its frame buffer (``recv_strict``) already keeps any bytes beyond what it asked
     for, so returning more than requested is safe; framing stays websocket-client's.
     """
 
+    def __init__(self, max_message_size: int, **options: Any) -> None:
+        super().__init__(**options)
+        bounded = _BoundedFrameBuffer(self._recv, options.get("skip_utf8_validation", False))
+        bounded.max_size = max_message_size
+        self.frame_buffer = bounded
+        self._max_message_size = max_message_size
+        self._message_size = 0
+
     def _recv(self, bufsize: int) -> bytes:
         data: bytes = super()._recv(max(bufsize, READ_AHEAD))
         return data
+
+    def recv_frame(self) -> websocket.ABNF:
+        frame = super().recv_frame()
+        if frame.opcode in _MESSAGE_OPCODES:
+            # fragments of one message add up; a new message starts the count again
+            start = self._message_size if frame.opcode == websocket.ABNF.OPCODE_CONT else 0
+            self._message_size = start + len(frame.data)
+            if self._message_size > self._max_message_size:
+                raise MessageTooLarge(
+                    f"fragmented message of more than {self._max_message_size} bytes "
+                    f"(max_message_size)")
+        return frame
 
 
 class Connection(threads.ThreadOwner):
@@ -71,32 +115,32 @@ class Connection(threads.ThreadOwner):
 
     def __init__(self, url: str, *, name: str, on_frame: FrameHandler, on_lost: LostHandler,
                  sslopt: Optional[dict[str, Any]] = None, proxy: Optional[str] = None,
-                 header: Optional[dict[str, str]] = None) -> None:
+                 max_message_size: int = 16 * 1024 * 1024) -> None:
         self.url = url
         self._on_frame = on_frame
         self._on_lost = on_lost
         self._sslopt = sslopt
         self._connect_options = proxy_options(proxy)
-        self._header = header
+        self._max_message_size = max_message_size
         self._lock = threading.Condition(threading.Lock())
         self._ws: Optional[websocket.WebSocket] = None
         self._generation = 0
         self._closing = False
         self.last_rx = 0.0  # monotonic time of the last frame of any kind
+        self.pongs = 0  # WebSocket pong frames received
         self._thread = threading.Thread(target=self._read_loop, name=f"{name}-reader",
                                         daemon=True)
 
     # ------------------------------------------------------------------ control
 
-
-    def open(self, timeout: float) -> int:
+    def open(self, timeout: float, header: Optional[dict[str, str]] = None) -> int:
         """Connect a fresh socket and hand it to the reader. Returns its generation.
 
         Raises whatever websocket-client raises when the connect fails.
         """
-        ws = _ReadAheadWebSocket(skip_utf8_validation=True, enable_multithread=True,
-                                 sslopt=self._sslopt)
-        ws.connect(self.url, timeout=timeout, header=self._header, **self._connect_options)
+        ws = _ReadAheadWebSocket(self._max_message_size, skip_utf8_validation=True,
+                                 enable_multithread=True, sslopt=self._sslopt)
+        ws.connect(self.url, timeout=timeout, header=header or None, **self._connect_options)
         # Reads block without a timeout: the watchdog aborts a dead socket instead,
         # which wakes recv() at once and costs no extra syscall per frame.
         ws.settimeout(None)
@@ -130,6 +174,18 @@ class Connection(threads.ThreadOwner):
             log.debug("send failed on %s: %r", self.url, exc)
             return False
 
+    def ping(self) -> bool:
+        """Send a WebSocket ping on the live socket; False if there is none or it failed."""
+        ws = self._ws
+        if ws is None:
+            return False
+        try:
+            ws.ping()
+            return True
+        except Exception as exc:
+            log.debug("ping failed on %s: %r", self.url, exc)
+            return False
+
     def drop(self, generation: int, reason: str) -> bool:
         """Abort the socket of ``generation`` if it is still the live one.
 
@@ -161,8 +217,6 @@ class Connection(threads.ThreadOwner):
                 log.debug("close frame not sent: %r", exc)
             _abort(ws)
 
-
-
     # ------------------------------------------------------------------ reader
 
     def _next_socket(self) -> Optional[tuple]:
@@ -186,15 +240,27 @@ class Connection(threads.ThreadOwner):
         """Receive until the socket fails; return why it ended."""
         on_frame = self._on_frame
         clock = time.monotonic
-        data_opcodes = (websocket.ABNF.OPCODE_TEXT, websocket.ABNF.OPCODE_BINARY)
+        pong = websocket.ABNF.OPCODE_PONG
+        close = websocket.ABNF.OPCODE_CLOSE
         try:
             while True:
-                opcode, data = ws.recv_data()
+                # control_frame=True: pongs (and pings, answered by websocket-client)
+                # come back here too, so they count as liveness.
+                opcode, data = ws.recv_data(control_frame=True)
                 self.last_rx = clock()
-                if opcode in data_opcodes and data:
-                    on_frame(data)
+                if opcode in _DATA_OPCODES:
+                    if data:
+                        on_frame(data)
+                elif opcode == pong:
+                    self.pongs += 1
+                elif opcode == close:
+                    code = int.from_bytes(data[:2], "big") if len(data) >= 2 else None
+                    return f"connection closed by server (close code {code})"
         except websocket.WebSocketConnectionClosedException as exc:
             return f"connection closed by server ({exc})"
+        except MessageTooLarge as exc:
+            log.warning("%s: %s; dropping the link", self.url, exc)
+            return f"{exc}; link dropped"
         except Exception as exc:  # socket errors, protocol errors, an abort()
             return f"connection lost ({exc!r})"
 

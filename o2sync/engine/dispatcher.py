@@ -9,12 +9,10 @@ import threading
 from typing import Any, Callable, Optional
 
 from . import threads
+from .options import Scheduler
 
 log = logging.getLogger(__name__)
 
-#: ``dispatcher=`` hook type: schedules a zero-argument function elsewhere, for
-#: example ``lambda fn: root.after(0, fn)`` to run callbacks on the Tk main loop.
-Scheduler = Callable[[Callable[[], None]], Any]
 
 _STOP = object()
 
@@ -36,6 +34,11 @@ class Dispatcher(threads.ThreadOwner):
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
 
 
+    @property
+    def backlog(self) -> int:
+        """Callbacks queued and not yet run (a slow callback makes this grow)."""
+        return self._queue.qsize()
+
     def submit(self, fn: Callable[..., None], arg: Any) -> None:
         """Queue ``fn(arg)``; never blocks the caller."""
         self._queue.put((fn, arg))
@@ -43,8 +46,6 @@ class Dispatcher(threads.ThreadOwner):
     def stop(self) -> None:
         """Run what is already queued, then end the thread."""
         self._queue.put(_STOP)
-
-
 
     def _run(self) -> None:
         get = self._queue.get
@@ -54,7 +55,7 @@ class Dispatcher(threads.ThreadOwner):
                 return
             fn, arg = item
             if self._scheduler is None:
-                fn(arg)  # fn reports its own exceptions (Subscription._run_callback)
+                fn(arg)  # fn reports its own exceptions (Subscription.run_callback)
                 continue
             try:
                 self._scheduler(functools.partial(fn, arg))

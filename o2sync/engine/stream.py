@@ -1,107 +1,62 @@
-"""StreamEngine: one connection with its reader, watchdog and dispatcher threads,
-and the registry of subscriptions that is replayed on every (re)connect.
+"""StreamEngine: the venue-agnostic core of a streaming client.
 
-Venue code supplies a router (``on_frame(text)``, run on the reader thread) that
-decodes frames and calls :meth:`StreamEngine.deliver`, and the frames that
-subscribe and unsubscribe each topic. Everything else is shared by every venue.
+It owns the registry of topics and their consumers, one :class:`Link` (socket +
+reader thread) per socket URL in use, one watchdog and one dispatcher thread.
+A socket opens with its first topic and, unless the venue keeps sockets open,
+closes with its last; thread count is 2 + open sockets. The venue (see
+:mod:`o2sync.engine.venue`) supplies everything protocol-specific.
 """
 
 from __future__ import annotations
 
+import functools
+import itertools
 import logging
 import threading
 import time
-import weakref
 from collections.abc import Hashable
 from typing import Any, Callable, Optional
 
-from ..errors import CallbackError, ClientClosedError, ConnectError, O2SyncError, StreamOverflow
-from .backoff import Backoff
+from ..errors import (
+    CallbackError,
+    ClientClosedError,
+    ConnectError,
+    O2SyncError,
+    StreamFailedError,
+    StreamOverflow,
+)
+from ..redact import redact_url
 from .connection import Connection
-from .dispatcher import Dispatcher, Scheduler
+from .dispatcher import Dispatcher
 from .lifecycle import ConnectionEvent, ConnectionState
-from .subscription import Overflow, Subscription
+from .link import Link, LinkState
+from .options import Options, check_queue_size, overflow_policy
+from .registry import SubRef, Topic
+from .subscription import Subscription
+from .venue import Failure, TopicSpec, Venue, url_path
 from .watchdog import Watchdog
 
 log = logging.getLogger(__name__)
 
-LIFECYCLE: tuple[str] = ("lifecycle",)
-ERRORS: tuple[str] = ("errors",)
+LIFECYCLE = TopicSpec(("lifecycle",))
+ERRORS = TopicSpec(("errors",))
 _LOG_EVERY = 1000  # after the first few, log one repeated error in this many
-
-
-class Topic:
-    """One wire stream (or a local one such as lifecycle): its frames and consumers.
-
-    ``refs`` holds weak references to the consumers, in a tuple replaced on change
-    so the reader thread can read it without a lock. Weak, because a queue
-    subscription nobody references any more can never be read: it is closed and
-    unsubscribed when Python collects it (the usual ``for ev in client.stream_x():
-    break`` leaves exactly that). Callback subscriptions are kept alive by the
-    engine until closed. ``awaiting_snapshot`` (depth) makes the router skip deltas
-    that precede the snapshot of a (re)subscription.
-    """
-
-    __slots__ = ("awaiting_snapshot", "info", "key", "refs", "subscribe_frames")
-
-    def __init__(self, key: Hashable, subscribe_frames: list[str], info: Any = None) -> None:
-        self.key = key
-        self.subscribe_frames = subscribe_frames
-        self.refs: tuple[_SubRef, ...] = ()
-        self.awaiting_snapshot = False
-        self.info = info
-
-    @property
-    def subscribers(self) -> list[Subscription[Any]]:
-        """The live consumers."""
-        return [sub for sub in (ref() for ref in self.refs) if sub is not None]
-
-    def __repr__(self) -> str:
-        return f"Topic({self.key!r}, subscribers={len(self.refs)})"
-
-
-class _SubRef(weakref.ref):  # type: ignore[type-arg,unused-ignore]
-    """A weak reference to a Subscription that remembers its counters and topic."""
-
-    __slots__ = ("counts", "key")
-    counts: list[int]
-    key: Hashable
-
-
-def _push_all(topic: Topic, event: Any) -> None:
-    for ref in topic.refs:
-        sub = ref()
-        if sub is not None:
-            sub._push(event)
-
-
-UnsubscribeFrames = Callable[[Topic, dict[Hashable, Topic]], list[str]]
+_COUNTERS = ("messages", "events", "decode_errors", "server_errors", "ignored",
+             "resync_skipped", "callback_errors", "pongs", "control_frames", "unknown_kinds")
 
 
 class StreamEngine:
-    """The venue-agnostic core of a streaming client. Threads start lazily."""
+    """Registry, sockets and threads of one client. Threads start lazily."""
 
-    def __init__(self, url: str, *, name: str, ping_text: Optional[str] = "PING",
-                 ping_interval: float = 20.0, pong_timeout: float = 20.0,
-                 reconnect: bool = True, max_reconnect_attempts: Optional[int] = None,
-                 backoff_initial: float = 0.25, backoff_max: float = 30.0,
-                 connect_timeout: float = 10.0, queue_size: int = 10_000,
-                 overflow: Any = Overflow.DROP_NEWEST, dispatcher: Optional[Scheduler] = None,
-                 sslopt: Optional[dict[str, Any]] = None, proxy: Optional[str] = None,
-                 header: Optional[dict[str, str]] = None,
-                 unsubscribe_frames: Optional[UnsubscribeFrames] = None) -> None:
-        if queue_size < 1:
-            raise ValueError(f"queue_size must be >= 1, got {queue_size}")
+    def __init__(self, venue: Venue, options: Options, *, name: str) -> None:
         self.name = name
-        self.queue_size = queue_size
-        self.overflow = Overflow(overflow)
+        self.options = options
+        self.venue = venue
         self.topics: dict[Hashable, Topic] = {}
-        self.counters: dict[str, int] = dict.fromkeys(
-            ("messages", "events", "decode_errors", "server_errors", "ignored",
-             "resync_skipped", "callback_errors", "pongs"), 0)
-        self._unsubscribe_frames = unsubscribe_frames or (lambda topic, topics: [])
-        self._lock = threading.RLock()  # guards topics, subscribers and what is sent
-        self._replayed_generation = -1
+        self.links: dict[str, Link] = {}
+        self.counters: dict[str, int] = dict.fromkeys(_COUNTERS, 0)
+        self._lock = threading.RLock()  # guards topics, links, subscribers and what is sent
+        self._replayed: dict[str, int] = {}  # url -> generation whose topics were replayed
         self._started = False
         self._dispatcher_started = False
         self._closing = False
@@ -111,46 +66,51 @@ class StreamEngine:
         self._dropped_by_closed = 0
         self._pinned: set[Subscription[Any]] = set()  # callback consumers, alive until closed
         self._error_counts: dict[str, int] = {}
-        self.router: Callable[[bytes], None] = self._no_router
         self._taps: tuple[Callable[[bytes], None], ...] = ()
-        self.connection = Connection(url, name=name, on_frame=self._on_frame,
-                                     on_lost=self._on_lost, sslopt=sslopt, proxy=proxy,
-                                     header=header)
-        self.watchdog = Watchdog(
-            self.connection, name=name, on_open=self._on_open, on_lifecycle=self._on_lifecycle,
-            ping_text=ping_text, ping_interval=ping_interval, pong_timeout=pong_timeout,
-            backoff=Backoff(backoff_initial, backoff_max), connect_timeout=connect_timeout,
-            reconnect=reconnect, max_attempts=max_reconnect_attempts)
-        self.dispatcher = Dispatcher(f"{name}-dispatcher", dispatcher, self._hook_failed)
+        self._retired: list[Connection] = []  # closed sockets whose reader may still be ending
+        self._socket_ids = itertools.count(1)
+        self._state = ConnectionState.DISCONNECTED
+        self.watchdog = Watchdog(name, self, options)
+        self.dispatcher = Dispatcher(f"{name}-dispatcher", options.dispatcher, self._hook_failed)
+        venue.bind(self)
 
     # ------------------------------------------------------------------ lifecycle
 
     def start(self) -> None:
-        """Start the threads (idempotent). The watchdog connects in the background."""
+        """Start the watchdog and dispatcher threads (idempotent)."""
         with self._lock:
             self._check_open()
             if self._started:
                 return
             self._started = True
         self._start_dispatcher()
-        self.connection.start()
         self.watchdog.start()
 
-    def wait_connected(self, timeout: Optional[float]) -> None:
-        """Start if needed and block until connected; ConnectError on timeout or close."""
-        self.start()
+    def connect(self, url: str, timeout: Optional[float]) -> None:
+        """Open the socket of ``url`` (if not open) and block until it is up."""
+        with self._lock:
+            self._check_open()
+            link = self.links.get(url) or self._open_link(url)
+        self._wait_live(link, timeout)
+
+    def _wait_live(self, link: Link, timeout: Optional[float]) -> None:
         deadline = None if timeout is None else time.monotonic() + timeout
-        while not self._connected.is_set():
+        shown = redact_url(link.url)
+        while not self._is_live(link.url):
             if self._closed.is_set():
-                raise ConnectError(f"{self.connection.url}: client closed before connecting")
+                raise ConnectError(f"{shown}: client closed before connecting")
+            if link.state is LinkState.FAILED:
+                raise ConnectError(f"{shown}: {self._failure_reason(link)}")
             left = 0.2 if deadline is None else min(0.2, deadline - time.monotonic())
             if left <= 0:
-                raise ConnectError(f"could not connect to {self.connection.url} in {timeout}s")
+                raise ConnectError(f"could not connect to {shown} in {timeout}s")
             self._connected.wait(left)
 
     @property
     def is_connected(self) -> bool:
-        return self._connected.is_set()
+        """True while every socket in use is up and its topics are replayed."""
+        with self._lock:
+            return bool(self.links) and all(self._is_live(url) for url in self.links)
 
     @property
     def closing(self) -> bool:
@@ -174,43 +134,41 @@ class StreamEngine:
         dispatcher thread ends as soon as that callback returns.
         """
         deadline = time.monotonic() + timeout
-        with self._lock:
-            self._closing = True
-            started = self._started
-        self.watchdog.stop()
-        self.connection.close()
-        if started:
-            self.watchdog.join(max(deadline - time.monotonic(), 0))
-        self._finish()  # no-op when the watchdog already finished (it emits CLOSED)
+        self._finish("closed by client")
         ok = True
-        for part in (self.watchdog, self.connection, self.dispatcher):
+        for part in (self.watchdog, self.dispatcher):
             ok = part.join(max(deadline - time.monotonic(), 0)) and ok
+        for conn in self._retired:
+            ok = conn.join(max(deadline - time.monotonic(), 0)) and ok
         if not ok:
             log.warning("%s: some threads did not stop within %.1fs", self.name, timeout)
         return ok
 
-    def _finish(self) -> None:
-        """Terminal: CLOSED has been emitted; end every subscription, stop the threads."""
+    def give_up(self, reason: str) -> None:
+        """Watchdog: reconnecting is over (out of attempts, or reconnect=False)."""
+        self._finish(reason)
+
+    def _finish(self, reason: str) -> None:
+        """Terminal: emit CLOSED, end every subscription, stop the threads."""
         with self._lock:
             if self._finished:
                 return
             self._finished = True
             self._closing = True
-            if not self._started or not self.watchdog.thread.is_alive():
-                self._emit_closed_if_missing()
+            links = list(self.links.values())
+            self.links.clear()
+            self._state = ConnectionState.CLOSED
+            self._publish(LIFECYCLE.key, ConnectionEvent(ConnectionState.CLOSED, 0, reason))
             subs = [s for t in self.topics.values() for s in t.subscribers]
             self._pinned.clear()
+        self.watchdog.stop()
+        for link in links:
+            self._retire(link)
         for sub in subs:
-            sub._end()
-        self.connection.close()
+            sub.finish()
         self.dispatcher.stop()
-        self._connected.clear()
+        self._connected.set()  # wake connect() waiters; they see the close
         self._closed.set()
-
-    def _emit_closed_if_missing(self) -> None:
-        if self.watchdog.state is not ConnectionState.CLOSED:
-            self.watchdog.state = ConnectionState.CLOSED
-            self._publish(LIFECYCLE, ConnectionEvent(ConnectionState.CLOSED, 0, "closed by client"))
 
     def _check_open(self) -> None:
         if self._closing:
@@ -218,55 +176,83 @@ class StreamEngine:
 
     # ------------------------------------------------------------- subscriptions
 
-    def subscribe(self, key: Hashable, frames: list[str], *, name: str,
+    def subscribe(self, spec: TopicSpec, *, name: str,
                   callback: Optional[Callable[[Any], Any]] = None, is_depth: bool = False,
-                  info: Any = None, conflict: Optional[Callable[[Topic], None]] = None,
-                  sink: Optional[Callable[[Any], None]] = None) -> Subscription[Any]:
-        """Register a consumer of ``key`` before sending anything, then subscribe.
+                  conflict: Optional[Callable[[Topic], None]] = None,
+                  sink: Optional[Callable[[Any], None]] = None,
+                  queue_size: Optional[int] = None, overflow: Any = None,
+                  on_gap: Optional[Callable[[], None]] = None) -> Subscription[Any]:
+        """Register a consumer of ``spec`` before sending anything, then subscribe.
 
-        Two consumers of one key share one wire subscription. ``conflict`` may raise
-        if an existing topic of that key cannot serve this request (for example a
-        depth stream of another precision).
+        Consumers of one key share one topic (one wire subscription). ``conflict``
+        may raise if an existing topic of that key cannot serve this request (for
+        example a depth stream of another precision). ``queue_size`` and
+        ``overflow`` override the client's options for this consumer; ``on_gap``
+        tells a sink that the stream lost an event.
         """
-        sub: Subscription[Any] = Subscription(self, name, maxsize=self.queue_size,
-                                              overflow=self.overflow, callback=callback,
-                                              is_depth=is_depth, sink=sink)
-        sub._key = key  # type: ignore[attr-defined]
-        ref = _SubRef(sub, self._forget)
-        ref.counts, ref.key = sub._counts, key
+        size = self.options.queue_size if queue_size is None else check_queue_size(queue_size)
+        policy = self.options.overflow if overflow is None else overflow_policy(overflow)
+        sub: Subscription[Any] = Subscription(self, name, maxsize=size, overflow=policy,
+                                              callback=callback, is_depth=is_depth, sink=sink,
+                                              key=spec.key, on_gap=on_gap)
+        ref = SubRef(sub, self._forget)
+        ref.counts, ref.key = sub.counts, spec.key
         with self._lock:
             self._check_open()
-            topic = self.topics.get(key)
+            topic = self.topics.get(spec.key)
             if topic is not None and conflict is not None:
                 conflict(topic)
             if callback is not None:
                 self._pinned.add(sub)
             if topic is None:
-                topic = Topic(key, frames, info)
+                topic = Topic(spec)
                 topic.awaiting_snapshot = is_depth
                 topic.refs = (ref,)
-                self.topics[key] = topic
-                if self._is_live():
-                    self._send_all(topic.subscribe_frames)
+                self.topics[spec.key] = topic
+                self._topic_started(topic)
             else:
                 topic.refs = (*topic.refs, ref)
-                if is_depth:
-                    # A depth consumer joining a running stream needs a snapshot to start
-                    # from: it skips deltas until the one this resync asks for.
-                    sub._needs_snapshot = True
-                    self.resync(topic)
-        if frames:
-            self.start()
-        return sub
-
-    def local(self, key: Hashable, name: str, callback: Optional[Callable[[Any], Any]],
-              sink: Optional[Callable[[Any], None]] = None) -> Subscription[Any]:
-        """A subscription to a local stream (lifecycle, errors): nothing goes on the wire,
-        and registering one does not connect."""
-        sub = self.subscribe(key, [], name=name, callback=callback, sink=sink)
+                self.venue.joined(topic, sub)
         if callback is not None:
             self._start_dispatcher()
         return sub
+
+    def local(self, spec: TopicSpec, name: str, callback: Optional[Callable[[Any], Any]],
+              sink: Optional[Callable[[Any], None]] = None) -> Subscription[Any]:
+        """A subscription to a local stream (lifecycle, errors, book changes): nothing
+        goes on the wire, and registering one does not connect."""
+        return self.subscribe(spec, name=name, callback=callback, sink=sink)
+
+    def _topic_started(self, topic: Topic) -> None:
+        if topic.url is None:
+            return
+        link = self.links.get(topic.url) or self._open_link(topic.url)
+        if self._is_live(link.url):
+            self._send_all(link, topic.subscribe_frames)
+
+    def _open_link(self, url: str) -> Link:
+        """A new socket for ``url``: reader thread and watchdog supervision (lock held)."""
+        self.start()
+        seq = next(self._socket_ids)
+        thread_name = f"{self.name}-reader" + (f"-{seq}" if seq > 1 else "")
+        conn = Connection(url, name=thread_name,
+                          on_frame=functools.partial(self._on_frame, url),
+                          on_lost=lambda generation, reason: self._on_lost(url, reason),
+                          sslopt=self.options.websocket_sslopt, proxy=self.options.proxy,
+                          max_message_size=self.options.max_message_size)
+        link = Link(conn)
+        self.links[url] = link
+        conn.start()
+        self.watchdog.add(link)
+        return link
+
+    def _retire(self, link: Link) -> None:
+        """Close a socket for good (its last topic left, or the client closed)."""
+        self.watchdog.remove(link)
+        self._replayed.pop(link.url, None)
+        link.connection.close()
+        self._retired = [c for c in self._retired if c.thread.is_alive()]
+        self._retired.append(link.connection)
 
     def _start_dispatcher(self) -> None:
         with self._lock:
@@ -275,12 +261,11 @@ class StreamEngine:
             self._dispatcher_started = True
         self.dispatcher.start()
 
-    def _unsubscribe(self, sub: Subscription[Any]) -> None:
+    def unsubscribe(self, sub: Subscription[Any]) -> None:
         """A consumer closed: forget it; unsubscribe on the wire if it was the last."""
-        key = getattr(sub, "_key", None)
         with self._lock:
             self._pinned.discard(sub)
-            topic = self.topics.get(key)
+            topic = self.topics.get(sub.key)
             if topic is None:
                 return
             for ref in topic.refs:
@@ -296,45 +281,133 @@ class StreamEngine:
                 log.debug("%s: closing unreferenced subscription of %s", self.name, ref.key)
                 self._remove(topic, ref)
 
-    def _remove(self, topic: Topic, ref: _SubRef) -> None:
+    def _remove(self, topic: Topic, ref: SubRef) -> None:
         self._dropped_by_closed += ref.counts[0]
         topic.refs = tuple(r for r in topic.refs if r is not ref)
         if topic.refs:
             return
         del self.topics[topic.key]
-        if topic.subscribe_frames and self._is_live():
-            self._send_all(self._unsubscribe_frames(topic, self.topics))
+        link = self.links.get(topic.url) if topic.url is not None else None
+        if link is None:
+            return
+        remaining = [t for t in self.topics.values() if t.url == link.url]
+        if self._is_live(link.url):
+            self._send_all(link, self.venue.unsubscribe_frames(topic, remaining))
+        if not remaining and not self.venue.keep_sockets_open:
+            del self.links[link.url]
+            self._retire(link)
 
-    def resync(self, topic: Topic) -> None:
-        """Ask the server for a fresh snapshot of ``topic`` (unsubscribe + subscribe)."""
+    def resubscribe(self, topic: Topic) -> None:
+        """Ask the server for a fresh snapshot of ``topic``: unsubscribe + subscribe."""
         with self._lock:
-            if self.topics.get(topic.key) is not topic:
+            if self.topics.get(topic.key) is not topic or topic.url is None:
                 return
             topic.awaiting_snapshot = True
-            if self._is_live():
-                self._send_all(self._unsubscribe_frames(topic, self.topics))
-                self._send_all(topic.subscribe_frames)
+            link = self.links.get(topic.url)
+            if link is not None and self._is_live(topic.url):
+                remaining = [t for t in self.topics.values() if t.url == topic.url]
+                self._send_all(link, self.venue.unsubscribe_frames(topic, remaining))
+                self._send_all(link, topic.subscribe_frames)
 
-    def _is_live(self) -> bool:
-        return (self.connection.is_open
-                and self._replayed_generation == self.connection.generation)
+    def lost_event(self, topic: Topic) -> None:
+        """An event of ``topic`` could not be delivered (a malformed depth delta):
+        every consumer waits for a fresh snapshot, which the venue asks for."""
+        for sub in topic.subscribers:
+            sub.lost()
+        self.venue.resync(topic)
 
-    def _send_all(self, frames: list[str]) -> None:
-        for frame in frames:
-            self.connection.send(frame)
-
-    def _on_open(self, generation: int) -> None:
-        """Watchdog hook, new socket up: replay every active subscription, once."""
+    def topics_on(self, url: str) -> list[Topic]:
+        """The topics carried by the socket of ``url``."""
         with self._lock:
-            for topic in self.topics.values():
-                if topic.subscribe_frames:
-                    topic.awaiting_snapshot = any(s._is_depth for s in topic.subscribers)
-                    self._send_all(topic.subscribe_frames)
-            self._replayed_generation = generation
+            return [t for t in self.topics.values() if t.url == url]
 
-    def _on_lost(self, generation: int, reason: str) -> None:
-        self._connected.clear()
-        self.watchdog.connection_lost(generation, reason)
+    def run_task(self, task: Callable[[], None]) -> None:
+        """Run ``task`` on the watchdog thread (REST snapshot fetches), never a reader."""
+        self.start()
+        self.watchdog.submit(task)
+
+    def _is_live(self, url: str) -> bool:
+        link = self.links.get(url)
+        return (link is not None and link.state is LinkState.OPEN
+                and link.connection.is_open and self._replayed.get(url) == link.generation)
+
+    def _send_all(self, link: Link, frames: list[str]) -> None:
+        for frame in frames:
+            link.connection.send(frame)
+
+    # --------------------------------------------------------- watchdog's owner side
+
+    def handshake_headers(self, link: Link, refresh: bool) -> dict[str, str]:
+        return self.venue.handshake_headers(link.url, refresh)
+
+    def classify_failure(self, link: Link, exc: BaseException) -> Failure:
+        return self.venue.classify_failure(link.url, exc)
+
+    def heartbeat_text(self, link: Link) -> Optional[str]:
+        return self.venue.heartbeat_text(link.url)
+
+    def link_opened(self, link: Link, generation: int) -> None:
+        """New socket up: replay every topic it carries, once."""
+        with self._lock:
+            if self.links.get(link.url) is not link:
+                return
+            for topic in self.topics.values():
+                if topic.url == link.url:
+                    topic.awaiting_snapshot = any(s.is_depth for s in topic.subscribers)
+                    self._send_all(link, topic.subscribe_frames)
+            self._replayed[link.url] = generation
+
+    def link_event(self, link: Link, state: ConnectionState, attempt: int, message: str) -> None:
+        """A socket changed state: publish it, keep ``is_connected`` current."""
+        path = url_path(link.url)
+        if state is ConnectionState.CONNECTED:
+            message = f"connected to {redact_url(link.url)}"
+        log.info("%s %s: %s %s", self.name, path, state.value, message)
+        with self._lock:
+            if self._finished or self.links.get(link.url) is not link:
+                return
+            self._state = state
+            if self.is_connected:
+                self._connected.set()
+            else:
+                self._connected.clear()
+            self._publish(LIFECYCLE.key, ConnectionEvent(state, attempt, message, path))
+
+    def link_failed(self, link: Link, reason: str, status: Optional[int]) -> None:
+        """A socket can never connect: end the streams it carries with the error."""
+        shown = redact_url(link.url)
+        error = StreamFailedError(shown, reason, status)
+        log.error("%s: %s", self.name, error)
+        with self._lock:
+            if self.links.get(link.url) is not link:
+                return
+            del self.links[link.url]
+            topics = [t for t in self.topics.values() if t.url == link.url]
+            for topic in topics:
+                del self.topics[topic.key]
+            subs = [s for t in topics for s in t.subscribers]
+            self._pinned.difference_update(subs)
+            link.failure = reason
+            self._publish(LIFECYCLE.key, ConnectionEvent(
+                ConnectionState.FAILED, 0, str(error), url_path(link.url)))
+        self._retire(link)
+        link.state = LinkState.FAILED
+        self._connected.set()  # wake connect() waiters; they see the failure
+        for sub in subs:
+            sub.finish(error)
+        self.report(error)
+
+    @staticmethod
+    def _failure_reason(link: Link) -> str:
+        return link.failure or "cannot connect"
+
+    def _on_lost(self, url: str, reason: str) -> None:
+        with self._lock:
+            link = self.links.get(url)
+            self._replayed.pop(url, None)
+            self._connected.clear()
+        if link is not None:
+            self.watchdog.connection_lost(link, reason)
 
     # ------------------------------------------------------------------ delivery
 
@@ -346,22 +419,19 @@ class StreamEngine:
         with self._lock:
             self._taps = (*self._taps, tap)
 
-    def _on_frame(self, data: bytes) -> None:
+    def _on_frame(self, url: str, data: bytes) -> None:
         for tap in self._taps:
             tap(data)
         try:
-            self.router(data)
-        except Exception as exc:  # a router bug must not kill the reader thread
+            self.venue.route(url, data)
+        except Exception as exc:  # a venue bug must not kill the reader thread
             self.counters["decode_errors"] += 1
             self.report(O2SyncError(f"internal error routing a frame: {exc!r}"))
-
-    def _no_router(self, data: bytes) -> None:
-        self.counters["ignored"] += 1
 
     def deliver(self, topic: Topic, event: Any) -> None:
         """Hand one decoded event to every consumer of ``topic`` (reader thread)."""
         self.counters["events"] += 1
-        _push_all(topic, event)
+        topic.push(event)
 
     def skip_until_snapshot(self, topic: Topic) -> None:
         """A depth delta arrived while ``topic`` waits for a fresh snapshot (reader thread).
@@ -371,28 +441,46 @@ class StreamEngine:
         (re)subscription, counted in ``resync_skipped``.
         """
         self.counters["resync_skipped"] += 1
-        for ref in topic.refs:
-            sub = ref()
-            if sub is not None and sub._needs_snapshot:
-                sub._counts[0] += 1
+        for sub in topic.subscribers:
+            if sub.needs_snapshot:
+                sub.skip()
+
+    def publish(self, key: Hashable, event: Any) -> None:
+        """Hand a locally made event (lifecycle, error, book change) to ``key``'s consumers."""
+        self._publish(key, event)
 
     def _publish(self, key: Hashable, event: Any) -> None:
-        """Hand a locally made event (lifecycle, error) to ``key``'s consumers."""
         topic = self.topics.get(key)
         if topic is not None:
-            _push_all(topic, event)
+            topic.push(event)
 
-    def _dispatch(self, sub: Subscription[Any], event: Any) -> None:
-        self.dispatcher.submit(sub._run_callback, event)
+    # ------------------------------------------------- subscription owner interface
 
-    def _on_lifecycle(self, state: ConnectionState, attempt: int, message: str) -> None:
-        if state in (ConnectionState.CONNECTED, ConnectionState.RECONNECTED):
-            self._connected.set()
-        else:
-            self._connected.clear()
-        self._publish(LIFECYCLE, ConnectionEvent(state, attempt, message))
-        if state is ConnectionState.CLOSED:
-            self._finish()
+    def dispatch(self, sub: Subscription[Any], event: Any) -> None:
+        self.dispatcher.submit(sub.run_callback, event)
+
+    def overflowed(self, sub: Subscription[Any]) -> None:
+        if sub.key == ERRORS.key:
+            log.warning("%s: on_error consumer is too slow; error reports dropped", self.name)
+            return
+        self.report(StreamOverflow(sub, 1))
+
+    def resync_requested(self, sub: Subscription[Any]) -> None:
+        """A depth consumer that lost events has room again: fetch a fresh snapshot."""
+        topic = self.topics.get(sub.key)
+        if topic is not None:
+            self.venue.resync(topic)
+
+    def callback_failed(self, sub: Subscription[Any], exc: Exception) -> None:
+        self.counters["callback_errors"] += 1
+        if sub.key == ERRORS.key:
+            log.error("%s: on_error callback raised", self.name, exc_info=exc)
+            return
+        log.error("%s: callback of %s raised", self.name, sub.name, exc_info=exc)
+        self._publish(ERRORS.key, CallbackError(sub, exc))
+
+    def _hook_failed(self, exc: BaseException) -> None:
+        self.counters["callback_errors"] += 1
 
     # ------------------------------------------------------------------ errors
 
@@ -403,30 +491,7 @@ class StreamEngine:
         self._error_counts[kind] = seen
         if seen <= 10 or seen % _LOG_EVERY == 0:
             log.warning("%s: %s (%s #%d)", self.name, error, kind, seen)
-        self._publish(ERRORS, error)
-
-    def _overflowed(self, sub: Subscription[Any]) -> None:
-        if getattr(sub, "_key", None) == ERRORS:
-            log.warning("%s: on_error consumer is too slow; error reports dropped", self.name)
-            return
-        self.report(StreamOverflow(sub, 1))
-
-    def _resync_for(self, sub: Subscription[Any]) -> None:
-        """A depth consumer that lost events has room again: fetch a fresh snapshot."""
-        topic = self.topics.get(getattr(sub, "_key", None))
-        if topic is not None:
-            self.resync(topic)
-
-    def _callback_failed(self, sub: Subscription[Any], exc: Exception) -> None:
-        self.counters["callback_errors"] += 1
-        if getattr(sub, "_key", None) == ERRORS:
-            log.error("%s: on_error callback raised", self.name, exc_info=exc)
-            return
-        log.error("%s: callback of %s raised", self.name, sub.name, exc_info=exc)
-        self._publish(ERRORS, CallbackError(sub, exc))
-
-    def _hook_failed(self, exc: BaseException) -> None:
-        self.counters["callback_errors"] += 1
+        self._publish(ERRORS.key, error)
 
     # ------------------------------------------------------------------ stats
 
@@ -434,16 +499,21 @@ class StreamEngine:
         """Counters since creation: messages, events, errors, drops, reconnects..."""
         with self._lock:
             refs = [r for t in self.topics.values() for r in t.refs]
-            wire_topics = sum(1 for t in self.topics.values() if t.subscribe_frames)
+            wire_topics = sum(1 for t in self.topics.values() if t.url is not None)
             dropped = self._dropped_by_closed + sum(r.counts[0] for r in refs)
+            sockets = {url_path(url): link.state.value for url, link in self.links.items()}
+            pongs = sum(link.connection.pongs for link in self.links.values())
         out: dict[str, Any] = dict(self.counters)
+        out["pongs"] += pongs
         out.update(
             dropped=dropped,
             reconnects=self.watchdog.reconnects,
             pings_sent=self.watchdog.pings_sent,
             subscriptions=len(refs),
             wire_subscriptions=wire_topics,
-            state=self.watchdog.state.value,
+            state=self._state.value,
             connected=self.is_connected,
+            sockets=sockets,
+            callback_backlog=self.dispatcher.backlog,
         )
         return out

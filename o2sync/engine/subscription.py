@@ -1,27 +1,23 @@
-"""Subscriptions: the consumer side of a stream (queue iterator or callback), and merge()."""
+"""Subscriptions: the consumer side of a stream, as a queue iterator or a callback.
+
+A :class:`Subscription` talks to whoever feeds it through the small
+:class:`SubscriptionOwner` interface (the engine implements it); the feeding side
+calls :meth:`Subscription.offer`, :meth:`Subscription.finish` and
+:meth:`Subscription.skip`. Nothing else crosses between the two.
+"""
 
 from __future__ import annotations
 
-import enum
 import logging
 import queue
 import threading
 import time
 from collections import deque
-from collections.abc import Iterator
-from typing import (
-    TYPE_CHECKING,
-    Any,
-    Callable,
-    Generic,
-    Optional,
-    TypeVar,
-)
+from collections.abc import Hashable, Iterator
+from typing import Any, Callable, Generic, Optional, Protocol, TypeVar
 
 from ..errors import SubscriptionClosed
-
-if TYPE_CHECKING:
-    from .stream import StreamEngine
+from .options import Overflow, overflow_policy
 
 log = logging.getLogger(__name__)
 
@@ -31,15 +27,23 @@ T = TypeVar("T")
 WAIT_SLICE = 0.2
 
 
-class Overflow(str, enum.Enum):
-    """What a full subscription queue does with one more event. Either way it is counted.
+class SubscriptionOwner(Protocol):
+    """What a subscription asks of the side that feeds it (the engine)."""
 
-    Depth streams always behave as DROP_NEWEST and then resynchronise (they discard
-    deltas until a fresh snapshot), because a depth stream with a hole is a wrong book.
-    """
+    def dispatch(self, sub: Subscription[Any], event: Any) -> None:
+        """Run ``sub``'s callback for ``event`` on the callback thread."""
 
-    DROP_NEWEST = "drop_newest"
-    DROP_OLDEST = "drop_oldest"
+    def overflowed(self, sub: Subscription[Any]) -> None:
+        """``sub`` started dropping events (report it once per episode)."""
+
+    def resync_requested(self, sub: Subscription[Any]) -> None:
+        """``sub`` lost depth events and has room again: it wants a fresh snapshot."""
+
+    def unsubscribe(self, sub: Subscription[Any]) -> None:
+        """``sub`` was closed by its user."""
+
+    def callback_failed(self, sub: Subscription[Any], exc: Exception) -> None:
+        """``sub``'s callback raised ``exc``."""
 
 
 class Subscription(Generic[T]):
@@ -50,24 +54,29 @@ class Subscription(Generic[T]):
     already queued. Callback form (``client.on_*``): events are handed to the
     callback on the dispatcher thread, in arrival order. Both forms bound the number
     of pending events (``queue_size``); overflow is counted in ``dropped`` and
-    reported through ``on_error`` and logging, never silent.
+    reported through ``on_error`` and logging, never silent. A stream whose socket
+    can never connect (HTTP 404 on the handshake, say) ends with that error: the
+    iterator and ``get()`` raise :class:`~o2sync.errors.StreamFailedError`.
 
     Usable as a context manager; ``close()`` is idempotent and sends the unsubscribe
     frame when this was the last consumer of the wire stream.
     """
 
-    def __init__(self, engine: Optional[StreamEngine], name: str, *, maxsize: int,
+    def __init__(self, owner: Optional[SubscriptionOwner], name: str, *, maxsize: int,
                  overflow: Overflow = Overflow.DROP_NEWEST,
                  callback: Optional[Callable[[T], Any]] = None, is_depth: bool = False,
-                 sink: Optional[Callable[[T], None]] = None) -> None:
+                 sink: Optional[Callable[[T], None]] = None, key: Hashable = None,
+                 on_gap: Optional[Callable[[], None]] = None) -> None:
         if maxsize < 1:
             raise ValueError(f"queue_size must be >= 1, got {maxsize}")
         self.name = name
-        self._engine = engine
+        self.key = key  # the topic it consumes
+        self._owner = owner
         self._callback = callback
         self._sink = sink  # internal consumers (order books) run inline on the producer thread
+        self._on_gap = on_gap  # sinks: told when the stream lost an event
         self._maxsize = maxsize
-        self._overflow = Overflow(overflow)
+        self._overflow = overflow_policy(overflow)
         self._is_depth = is_depth
         self._cond = threading.Condition(threading.Lock())
         self._buf: deque[T] = deque()
@@ -76,18 +85,24 @@ class Subscription(Generic[T]):
         self._pending = 0  # callback form: events handed to the dispatcher, not yet run
         self._closed = False  # accepts no more events
         self._cancelled = False  # closed by the user (not by the client shutting down)
+        self._error: Optional[BaseException] = None  # why the stream ended, if it failed
         self._needs_snapshot = False  # depth: dropped an event, waiting for a fresh snapshot
         self._resync_due = False  # depth: ask for that snapshot once the backlog has room
         self._overflowing = False
-        self._counts = [0, 0]  # dropped, received; shared with the engine's weak reference
+        self.counts = [0, 0]  # dropped, received; shared with the engine's weak reference
 
     # ---------------------------------------------------------------- producer side
 
-    def _push(self, event: T) -> None:
+    @property
+    def is_depth(self) -> bool:
+        """True for a depth stream: it heals from snapshots after losing events."""
+        return self._is_depth
+
+    def offer(self, event: T) -> None:
         """Hand one event over (reader, watchdog or dispatcher thread). Never blocks."""
         if self._sink is not None:
             if not self._closed:
-                self._counts[1] += 1
+                self.counts[1] += 1
                 self._sink(event)
             return
         first_drop = False
@@ -101,7 +116,7 @@ class Subscription(Generic[T]):
                     self._needs_snapshot = False
                     forced = True  # a snapshot always gets in: it heals the stream
                 elif self._needs_snapshot:
-                    self._counts[0] += 1
+                    self.counts[0] += 1
                     return
             backlog = self._pending if self._callback is not None else len(self._buf)
             if backlog >= self._maxsize and not forced:
@@ -113,7 +128,7 @@ class Subscription(Generic[T]):
                 self._overflowing = False
                 accepted = True
             if accepted:
-                self._counts[1] += 1
+                self.counts[1] += 1
                 if self._callback is None:
                     self._buf.append(event)
                     if self._waiters:
@@ -121,12 +136,29 @@ class Subscription(Generic[T]):
                 else:
                     self._pending += 1
         if accepted:
-            if self._callback is not None and self._engine is not None:
-                self._engine._dispatch(self, event)
+            if self._callback is not None and self._owner is not None:
+                self._owner.dispatch(self, event)
             for watcher in self._watchers:
                 watcher.set()
-        if first_drop and self._engine is not None:
-            self._engine._overflowed(self)
+        if first_drop and self._owner is not None:
+            self._owner.overflowed(self)
+
+    def skip(self) -> None:
+        """Count one event this consumer will never see (it waits for a snapshot)."""
+        self.counts[0] += 1
+
+    def wants_snapshot(self) -> None:
+        """Depth: skip deltas from now until the next snapshot (a joiner, a gap)."""
+        with self._cond:
+            self._needs_snapshot = True
+
+    def lost(self) -> None:
+        """The stream lost an event (a frame that could not be decoded): a depth
+        consumer waits for the fresh snapshot, a sink is told."""
+        if self._on_gap is not None:
+            self._on_gap()
+        elif self._is_depth:
+            self.wants_snapshot()
 
     def _can_drop_oldest(self) -> bool:
         return (self._overflow is Overflow.DROP_OLDEST and self._callback is None
@@ -134,7 +166,7 @@ class Subscription(Generic[T]):
 
     def _count_drop_locked(self) -> bool:
         """Count one dropped event; True if it starts an overflow episode (to report)."""
-        self._counts[0] += 1
+        self.counts[0] += 1
         if self._is_depth and not self._needs_snapshot:
             self._needs_snapshot = True
             self._resync_due = True
@@ -142,7 +174,7 @@ class Subscription(Generic[T]):
         self._overflowing = True
         return first
 
-    def _run_callback(self, event: T) -> None:
+    def run_callback(self, event: T) -> None:
         """Run the user callback for one event (dispatcher thread or the user's GUI loop)."""
         with self._cond:
             self._pending -= 1
@@ -155,12 +187,15 @@ class Subscription(Generic[T]):
         try:
             self._callback(event)
         except Exception as exc:  # a user callback must not stop anything
-            if self._engine is not None:
-                self._engine._callback_failed(self, exc)
+            if self._owner is not None:
+                self._owner.callback_failed(self, exc)
 
-    def _end(self) -> None:
-        """No more events will come; iterators finish what is queued, then stop."""
+    def finish(self, error: Optional[BaseException] = None) -> None:
+        """No more events will come; iterators finish what is queued, then stop
+        (or raise ``error``, when the stream failed)."""
         with self._cond:
+            if error is not None and not self._closed:
+                self._error = error
             self._closed = True
             self._cond.notify_all()
         for watcher in self._watchers:
@@ -171,12 +206,12 @@ class Subscription(Generic[T]):
     @property
     def dropped(self) -> int:
         """Events lost to overflow (each one also counted in ``client.stats()``)."""
-        return self._counts[0]
+        return self.counts[0]
 
     @property
     def received(self) -> int:
         """Events accepted into this subscription."""
-        return self._counts[1]
+        return self.counts[1]
 
     @property
     def is_callback(self) -> bool:
@@ -185,8 +220,13 @@ class Subscription(Generic[T]):
 
     @property
     def closed(self) -> bool:
-        """True once closed (by ``close()`` or by the client)."""
+        """True once closed (by ``close()``, by the client, or by a failed stream)."""
         return self._closed
+
+    @property
+    def error(self) -> Optional[BaseException]:
+        """Why the stream ended, when it failed (None while open or after a normal end)."""
+        return self._error
 
     @property
     def pending(self) -> int:
@@ -202,7 +242,8 @@ class Subscription(Generic[T]):
         """Next event, waiting up to ``timeout`` seconds (forever if None).
 
         Raises ``queue.Empty`` on timeout and :class:`~o2sync.errors.SubscriptionClosed`
-        once the subscription has ended and everything queued was consumed.
+        once the subscription has ended and everything queued was consumed (or the
+        error the stream failed with, a :class:`~o2sync.errors.StreamFailedError`).
         """
         if self._callback is not None:
             raise TypeError(f"{self!r} delivers to a callback; it has no queue to get() from")
@@ -215,7 +256,7 @@ class Subscription(Generic[T]):
                         break
                     return event
                 if self._closed:
-                    raise SubscriptionClosed(f"{self.name} is closed")
+                    self._raise_ended()
                 wait = WAIT_SLICE
                 if deadline is not None:
                     wait = min(wait, deadline - time.monotonic())
@@ -228,6 +269,11 @@ class Subscription(Generic[T]):
                     self._waiters -= 1
         self._request_resync()
         return event
+
+    def _raise_ended(self) -> None:
+        if self._error is not None:
+            raise self._error
+        raise SubscriptionClosed(f"{self.name} is closed")
 
     def _take_resync_locked(self, backlog: int) -> bool:
         """True (once) when a depth stream that lost events should ask for its snapshot.
@@ -242,14 +288,17 @@ class Subscription(Generic[T]):
         return False
 
     def _request_resync(self) -> None:
-        if self._engine is not None and not self._closed:
-            self._engine._resync_for(self)
+        if self._owner is not None and not self._closed:
+            self._owner.resync_requested(self)
 
-    def _get_nowait(self) -> tuple[bool, Any]:
-        """(True, event) if one is queued; (False, ended) otherwise."""
+    def poll(self) -> tuple[bool, Any]:
+        """``(True, event)`` if one is queued; ``(False, ended)`` otherwise. Raises the
+        stream's error once it failed and is drained."""
         with self._cond:
             if self._buf:
                 return True, self._buf.popleft()
+            if self._closed and self._error is not None:
+                self._raise_ended()
             return False, self._closed
 
     def __iter__(self) -> Iterator[T]:
@@ -278,8 +327,15 @@ class Subscription(Generic[T]):
             self._cond.notify_all()
         for watcher in self._watchers:
             watcher.set()
-        if self._engine is not None:
-            self._engine._unsubscribe(self)
+        if self._owner is not None:
+            self._owner.unsubscribe(self)
+
+    def watch(self, wake: threading.Event) -> None:
+        """Set ``wake`` whenever an event arrives or the subscription ends (merge)."""
+        self._watchers.append(wake)
+
+    def unwatch(self, wake: threading.Event) -> None:
+        self._watchers.remove(wake)
 
     def __enter__(self) -> Subscription[T]:
         return self
@@ -289,57 +345,6 @@ class Subscription(Generic[T]):
 
     def __repr__(self) -> str:
         form = "callback" if self._callback is not None else "queue"
-        state = "closed" if self._closed else "open"
+        state = "failed" if self._error is not None else "closed" if self._closed else "open"
         return (f"<Subscription {self.name} {form} {state} pending={self.pending} "
                 f"dropped={self.dropped}>")
-
-
-def merge(*subs: Subscription[Any], timeout: Optional[float] = None
-          ) -> Iterator[tuple[Subscription[Any], Any]]:
-    """Iterate several queue subscriptions in one loop, yielding ``(sub, event)``.
-
-    The blocking counterpart of ``asyncio.gather`` over several ``async for`` loops.
-    Events of one subscription keep their order; subscriptions are served round-robin.
-    Ends when every subscription has ended and been drained. With ``timeout``, ends
-    as well after that many seconds without any event.
-    """
-    if not subs:
-        raise ValueError("merge() needs at least one subscription")
-    for sub in subs:
-        if not isinstance(sub, Subscription) or sub.is_callback:
-            raise TypeError(f"merge() takes queue subscriptions (stream_*), got {sub!r}")
-    wake = threading.Event()
-    for sub in subs:
-        sub._watchers.append(wake)
-    try:
-        yield from _merge_loop(list(subs), wake, timeout)
-    finally:
-        for sub in subs:
-            sub._watchers.remove(wake)
-
-
-def _merge_loop(subs: list[Subscription[Any]], wake: threading.Event,
-                timeout: Optional[float]) -> Iterator[tuple[Subscription[Any], Any]]:
-    idle_since = time.monotonic()
-    while True:
-        wake.clear()
-        ended = 0
-        got_any = False
-        for sub in subs:
-            ok, value = sub._get_nowait()
-            if ok:
-                got_any = True
-                yield sub, value
-            elif value:
-                ended += 1
-        if got_any:
-            idle_since = time.monotonic()
-            continue
-        if ended == len(subs):
-            return
-        wait = WAIT_SLICE
-        if timeout is not None:
-            wait = min(wait, idle_since + timeout - time.monotonic())
-            if wait <= 0:
-                return
-        wake.wait(wait)

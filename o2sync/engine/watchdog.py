@@ -1,10 +1,12 @@
-"""The watchdog thread: connects, keeps the link alive and honest, reconnects.
+"""The watchdog thread: connects every socket, keeps each alive and honest, reconnects.
 
-It owns the connection's life: the first connect, the text heartbeat (the O2
-server drops a socket that sends nothing for 60 s), the liveness check (no frame
-at all within ``pong_timeout`` of a heartbeat means a half-open link), reconnects
-with capped exponential backoff and jitter, and the lifecycle events. What to do
-once a socket is up (replaying subscriptions) is the owner's ``on_open`` hook.
+One watchdog serves all the sockets of a client. For each it owns the life of the
+link: the first connect, the heartbeat (a text ping or a WebSocket ping, as the
+venue says; any frame proves liveness), the half-open check, reconnects with
+capped exponential backoff and jitter, the meaning of a failed handshake
+(permanent, auth, transient) and the lifecycle events. It also runs short
+maintenance tasks (REST snapshot fetches) so they never run on a reader thread.
+What to do once a socket is up (replaying subscriptions) is the owner's business.
 """
 
 from __future__ import annotations
@@ -12,56 +14,85 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from typing import Callable, Optional
+from collections import deque
+from typing import Callable, Optional, Protocol
 
 from . import threads
 from .backoff import Backoff
-from .connection import Connection
+from .heartbeat import Beat, Heartbeat
 from .lifecycle import ConnectionState
+from .link import Link, LinkState
+from .options import Options
+from .venue import Failure, describe_failure, retry_after
 
 log = logging.getLogger(__name__)
 
-OpenHook = Callable[[int], None]
-LifecycleHook = Callable[[ConnectionState, int, str], None]
+#: 401/403 handshakes in a row (each after fresh credentials) before a socket gives up.
+AUTH_REJECTIONS_MAX = 3
+
+Task = Callable[[], None]
+
+
+class LinkOwner(Protocol):
+    """What the watchdog asks of the engine."""
+
+    def handshake_headers(self, link: Link, refresh: bool) -> dict[str, str]: ...
+
+    def classify_failure(self, link: Link, exc: BaseException) -> Failure: ...
+
+    def heartbeat_text(self, link: Link) -> Optional[str]: ...
+
+    def link_opened(self, link: Link, generation: int) -> None: ...
+
+    def link_event(self, link: Link, state: ConnectionState, attempt: int,
+                   message: str) -> None: ...
+
+    def link_failed(self, link: Link, reason: str, status: Optional[int]) -> None: ...
+
+    def give_up(self, reason: str) -> None: ...
 
 
 class Watchdog(threads.ThreadOwner):
-    """Supervises one :class:`Connection` on its own named thread."""
+    """Supervises every :class:`Link` of a client on one named thread."""
 
-    def __init__(self, connection: Connection, *, name: str, on_open: OpenHook,
-                 on_lifecycle: LifecycleHook, ping_text: Optional[str], ping_interval: float,
-                 pong_timeout: float, backoff: Backoff, connect_timeout: float,
-                 reconnect: bool, max_attempts: Optional[int]) -> None:
-        if ping_interval <= 0 or pong_timeout <= 0:
-            raise ValueError("ping_interval and pong_timeout must be > 0")
-        if max_attempts is not None and max_attempts < 0:
-            raise ValueError(f"max_reconnect_attempts must be >= 0 or None, got {max_attempts}")
-        self._conn = connection
-        self._on_open = on_open
-        self._on_lifecycle = on_lifecycle
-        self._ping_text = ping_text
-        self._ping_interval = ping_interval
-        self._pong_timeout = pong_timeout
-        self._backoff = backoff
-        self._connect_timeout = connect_timeout
-        self._reconnect = reconnect
-        self._max_attempts = max_attempts
+    def __init__(self, name: str, owner: LinkOwner, options: Options,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self._owner = owner
+        self._options = options
+        self._backoff = Backoff(options.backoff_initial, options.backoff_max)
+        self._clock = clock
         self._wake = threading.Condition(threading.Lock())
-        self._lost: Optional[str] = None
+        self._links: list[Link] = []
+        self._tasks: deque[Task] = deque()
         self._stopping = False
-        self._ever_connected = False
         self.reconnects = 0
         self.pings_sent = 0
-        self.state = ConnectionState.DISCONNECTED
         self._thread = threading.Thread(target=self._run, name=f"{name}-watchdog", daemon=True)
 
     # ------------------------------------------------------------ called by others
 
-
-    def connection_lost(self, generation: int, reason: str) -> None:
-        """Connection's ``on_lost`` hook (reader or watchdog thread)."""
+    def add(self, link: Link) -> None:
+        """Supervise ``link`` from now on (its first connect is tried at once)."""
         with self._wake:
-            self._lost = reason
+            self._links.append(link)
+            self._wake.notify_all()
+
+    def remove(self, link: Link) -> None:
+        with self._wake:
+            link.state = LinkState.CLOSED
+            if link in self._links:
+                self._links.remove(link)
+
+    def submit(self, task: Task) -> None:
+        """Run ``task`` on the watchdog thread soon (it must not block for long)."""
+        with self._wake:
+            self._tasks.append(task)
+            self._wake.notify_all()
+
+    def connection_lost(self, link: Link, reason: str) -> None:
+        """The link's socket died (reader or watchdog thread)."""
+        with self._wake:
+            link.lost = reason
             self._wake.notify_all()
 
     def stop(self) -> None:
@@ -69,118 +100,159 @@ class Watchdog(threads.ThreadOwner):
             self._stopping = True
             self._wake.notify_all()
 
-
-
     # ------------------------------------------------------------------ the loop
 
     def _run(self) -> None:
         try:
-            while not self._stopping:
-                if not self._connect_with_retries():
-                    break
-                reason = self._supervise()
-                if reason is None:
-                    break
-                self._set_state(ConnectionState.DISCONNECTED, 0, reason)
-                if not self._reconnect:
-                    break
+            while self._round():
+                pass
         except Exception:  # never die silently: a dead watchdog means a dead client
             log.exception("watchdog crashed")
-        finally:
-            self._set_state(ConnectionState.CLOSED, 0, self._closed_reason())
+            self._owner.give_up("internal error in the watchdog")
 
-    def _closed_reason(self) -> str:
-        if self._stopping:
-            return "closed by client"
-        if not self._reconnect:
-            return "connection lost and reconnect=False"
-        return f"gave up after {self._max_attempts} reconnect attempt(s)"
-
-    def _connect_with_retries(self) -> bool:
-        """Connect, retrying with backoff. False if stopped or out of attempts.
-
-        The very first connect is tried at once; after a loss, attempt 1 waits the
-        (short, jittered) first backoff delay so a server that just dropped
-        everybody is not hit by all clients in the same millisecond.
-        """
-        attempt = 1 if self._ever_connected else 0
-        while not self._stopping:
-            if attempt:
-                if self._max_attempts is not None and attempt > self._max_attempts:
-                    return False
-                delay = self._backoff.delay(attempt)
-                self._set_state(ConnectionState.RECONNECTING, attempt,
-                                f"attempt {attempt} in {delay:.2f}s")
-                if self._sleep(delay):
-                    return False
-            with self._wake:
-                self._lost = None  # set again if the new socket dies before we supervise it
-            try:
-                generation = self._conn.open(self._connect_timeout)
-            except Exception as exc:
-                log.info("connect to %s failed: %r", self._conn.url, exc)
-                if not self._reconnect:
-                    return False
-                attempt += 1
-                continue
-            self._on_open(generation)
-            if self._ever_connected:
-                self.reconnects += 1
-                self._set_state(ConnectionState.RECONNECTED, attempt,
-                                "reconnected; re-sync state from REST")
-            else:
-                self._ever_connected = True
-                self._set_state(ConnectionState.CONNECTED, 0, f"connected to {self._conn.url}")
-            return True
-        return False
-
-    def _supervise(self) -> Optional[str]:
-        """Heartbeat and liveness until the socket is lost (reason) or we stop (None)."""
-        generation = self._conn.generation
-        next_ping = time.monotonic() + self._ping_interval
-        ping_sent_at: Optional[float] = None
-        while True:
-            with self._wake:
-                if self._stopping:
-                    return None
-                if self._lost is not None:
-                    return self._lost
-                now = time.monotonic()
-                deadline = next_ping
-                if ping_sent_at is not None:
-                    deadline = min(deadline, ping_sent_at + self._pong_timeout)
-                if deadline > now:
-                    self._wake.wait(deadline - now)
-                    continue
-            now = time.monotonic()
-            if ping_sent_at is not None and self._conn.last_rx < ping_sent_at:
-                if now - ping_sent_at >= self._pong_timeout:
-                    reason = f"no answer to heartbeat within {self._pong_timeout}s (half-open link)"
-                    log.warning("%s: %s", self._conn.url, reason)
-                    self._conn.drop(generation, reason)
-                    continue  # connection_lost() has set self._lost
-            elif ping_sent_at is not None:
-                ping_sent_at = None  # answered (any frame counts)
-            if now >= next_ping:
-                if self._ping_text is not None:
-                    self._conn.send(self._ping_text)
-                    self.pings_sent += 1
-                if ping_sent_at is None:
-                    ping_sent_at = now
-                next_ping = now + self._ping_interval
-
-    def _sleep(self, seconds: float) -> bool:
-        """Wait, waking early on stop. True if stopping."""
-        end = time.monotonic() + seconds
+    def _round(self) -> bool:
+        """Run due tasks and serve every link once, then wait. False when stopping."""
         with self._wake:
-            while not self._stopping:
-                left = end - time.monotonic()
-                if left <= 0:
-                    return False
-                self._wake.wait(left)
-            return True
+            if self._stopping:
+                return False
+            tasks = list(self._tasks)
+            self._tasks.clear()
+            links = list(self._links)
+        for task in tasks:
+            self._run_task(task)
+        for link in links:
+            if self._stopping:
+                return False
+            self.service(link, self._clock())
+        with self._wake:
+            if self._stopping:
+                return False
+            if self._tasks or any(link.lost is not None for link in self._links):
+                return True
+            deadlines = [d for d in map(self._deadline, self._links) if d is not None]
+            if deadlines:
+                self._wake.wait(max(0.0, min(deadlines) - self._clock()))
+            else:
+                self._wake.wait()
+        return True
 
-    def _set_state(self, state: ConnectionState, attempt: int, message: str) -> None:
-        self.state = state
-        log.info("%s: %s %s", self._conn.url, state.value, message)
-        self._on_lifecycle(state, attempt, message)
+    @staticmethod
+    def _run_task(task: Task) -> None:
+        try:
+            task()
+        except Exception:
+            log.exception("watchdog task %r failed", task)
+
+    @staticmethod
+    def _deadline(link: Link) -> Optional[float]:
+        if link.state is LinkState.OPEN and link.heartbeat is not None:
+            return link.heartbeat.deadline()
+        if link.state is LinkState.WAITING:
+            return link.retry_at
+        return None
+
+    def service(self, link: Link, now: float) -> None:
+        """Do what is due for ``link`` at ``now`` (may block on a connect)."""
+        if link.state is LinkState.OPEN:
+            self._supervise(link, now)
+        elif link.state is LinkState.WAITING and now >= link.retry_at:
+            self._connect(link, now)
+
+    def _supervise(self, link: Link, now: float) -> None:
+        with self._wake:
+            lost, link.lost = link.lost, None
+        if lost is not None:
+            self._lost(link, lost, now)
+            return
+        assert link.heartbeat is not None
+        beat = link.heartbeat.check(now, link.connection.last_rx)
+        if beat is Beat.DEAD:
+            reason = (f"no frame within {self._options.pong_timeout}s of a heartbeat "
+                      f"(half-open link)")
+            log.warning("%s: %s", link.path, reason)
+            link.connection.drop(link.generation, reason)  # on_lost sets link.lost
+        elif beat is Beat.PING:
+            text = self._owner.heartbeat_text(link)
+            if text is None:
+                link.connection.ping()
+            else:
+                link.connection.send(text)
+            self.pings_sent += 1
+
+    def _lost(self, link: Link, reason: str, now: float) -> None:
+        link.state = LinkState.WAITING
+        link.heartbeat = None
+        self._owner.link_event(link, ConnectionState.DISCONNECTED, 0, reason)
+        if not self._options.reconnect:
+            self._owner.give_up("connection lost and reconnect=False")
+            return
+        link.attempt = 1
+        self._schedule(link, now, None, None)
+
+    def _connect(self, link: Link, now: float) -> None:
+        with self._wake:
+            link.lost = None  # set again if the new socket dies before we supervise it
+        try:
+            headers = self._owner.handshake_headers(link, link.refresh_auth)
+            link.refresh_auth = False
+            generation = link.connection.open(self._options.connect_timeout, headers)
+        except Exception as exc:
+            self._failed_attempt(link, exc, self._clock())
+            return
+        link.generation = generation
+        link.state = LinkState.OPEN
+        link.heartbeat = Heartbeat(self._options.ping_interval, self._options.pong_timeout,
+                                   self._clock())
+        link.auth_rejections = 0
+        self._owner.link_opened(link, generation)
+        if link.ever_connected:
+            self.reconnects += 1
+            self._owner.link_event(link, ConnectionState.RECONNECTED, link.attempt,
+                                   "reconnected; re-sync state from REST")
+        else:
+            link.ever_connected = True
+            self._owner.link_event(link, ConnectionState.CONNECTED, 0, "connected")
+        link.attempt = 0
+
+    def _failed_attempt(self, link: Link, exc: BaseException, now: float) -> None:
+        if link.state is LinkState.CLOSED:
+            return  # retired while connecting: nothing to retry
+        kind = self._owner.classify_failure(link, exc)
+        cause = describe_failure(exc)
+        log.info("%s: connect failed: %s", link.path, cause)
+        status = getattr(exc, "status_code", None)
+        if kind is Failure.PERMANENT:
+            link.state = LinkState.FAILED
+            self._owner.link_failed(link, cause, status)
+            return
+        if kind is Failure.AUTH:
+            link.auth_rejections += 1
+            if link.auth_rejections > AUTH_REJECTIONS_MAX:
+                link.state = LinkState.FAILED
+                self._owner.link_failed(
+                    link, f"credentials rejected {link.auth_rejections} times ({cause})", status)
+                return
+            link.refresh_auth = True
+            if link.auth_rejections == 1:
+                link.retry_at = now  # fresh credentials, one new handshake at once
+                return
+        if not self._options.reconnect and not link.ever_connected:
+            self._owner.give_up(f"could not connect ({cause}) and reconnect=False")
+            return
+        link.attempt += 1
+        self._schedule(link, now, cause, retry_after(exc))
+
+    def _schedule(self, link: Link, now: float, cause: Optional[str],
+                  asked: Optional[float]) -> None:
+        """Plan attempt ``link.attempt``, or give up when out of attempts."""
+        limit = self._options.max_reconnect_attempts
+        if limit is not None and link.attempt > limit:
+            link.state = LinkState.CLOSED
+            self._owner.give_up(f"gave up after {limit} reconnect attempt(s)")
+            return
+        delay = self._backoff.delay(link.attempt)
+        if asked is not None:  # Retry-After, honoured up to the backoff cap
+            delay = max(delay, min(asked, self._backoff.maximum))
+        link.retry_at = now + delay
+        message = f"attempt {link.attempt} in {delay:.2f}s" + (f" ({cause})" if cause else "")
+        self._owner.link_event(link, ConnectionState.RECONNECTING, link.attempt, message)

@@ -2,21 +2,23 @@
 
 from __future__ import annotations
 
-import itertools
 import logging
-from typing import Any, Callable, Optional, TypeVar, Union, cast
+from typing import Any, Callable, Optional, Union
 from urllib.parse import urlsplit, urlunsplit
 
 from .._json import dumps
-from ..engine.dispatcher import Scheduler
-from ..engine.stream import ERRORS, LIFECYCLE, StreamEngine, Topic
-from ..engine.subscription import Overflow, Subscription
+from ..clientbase import Callback, Registration, StreamingClient, next_client_name, register
+from ..engine.options import Options, Overflow
+from ..engine.registry import Topic
+from ..engine.stream import StreamEngine
+from ..engine.subscription import Subscription
+from ..engine.venue import TopicSpec
+from ..redact import redact_url
 from . import protocol
 from .book import LiveOrderBook
 from .models import (
     Balance,
     BalanceUpdate,
-    ConnectionEvent,
     DepthUpdate,
     Market,
     NonceUpdate,
@@ -27,13 +29,12 @@ from .models import (
 )
 from .network import Network
 from .rest import MarketLike, RestClient
-from .router import O2Router
+from .venue import O2Venue
 
 log = logging.getLogger(__name__)
 
-E = TypeVar("E")
-Callback = Callable[[E], Any]
-_client_ids = itertools.count(1)  # names threads o2sync-1-reader, o2sync-2-...
+QueueSize = Optional[int]
+OverflowArg = Optional[Union[str, Overflow]]
 
 
 def _api_from_ws(ws_url: str) -> str:
@@ -48,7 +49,7 @@ def _ws_from_api(api_url: str) -> str:
     return urlunsplit((scheme, parts.netloc, parts.path.rstrip("/") + "/v1/ws", "", ""))
 
 
-class O2Client:
+class O2Client(StreamingClient):
     """Synchronous, threaded client for the O2 Exchange streams.
 
     One WebSocket carries every subscription; three named threads serve it (reader,
@@ -56,60 +57,43 @@ class O2Client:
     lazily; ``connect()`` connects eagerly. Use as a context manager, or call
     ``close()``.
 
+    Every ``stream_*`` and ``on_*`` takes ``queue_size=`` and ``overflow=`` to
+    override the client's options for that one consumer.
+
     Args:
         network: a public network (default testnet), used unless URLs are given.
         ws_url, api_url: a custom deployment or the simulator; either one implies the other.
-        ping_interval: seconds between text ``PING`` heartbeats (default 20; the
-            server drops a client that sent nothing for 60 s).
-        pong_timeout: seconds without any frame (``PONG`` or data) after a heartbeat
-            before the link counts as dead (half-open) and is reconnected (default
-            20, so a dead link is noticed within about 40 s).
-        reconnect: reconnect after a loss (True), or close (False).
-        max_reconnect_attempts: give up (CLOSED) after this many failed attempts; None = never.
-        backoff_initial, backoff_max: reconnect delay bounds; exponential with jitter.
-        connect_timeout: seconds for one WebSocket connect attempt.
-        queue_size: events each subscription may hold before overflow.
-        overflow: ``"drop_newest"`` or ``"drop_oldest"`` (depth streams always resync).
-        dispatcher: optional ``fn -> None`` that runs callbacks elsewhere, e.g.
-            ``lambda fn: root.after(0, fn)`` for Tk.
-        sslopt: websocket-client SSL options. proxy: ``http://host:port`` for WS and REST.
-        rest_timeout, rest_retries, rest_backoff: REST request settings.
+        **options: keyword options, checked at the call (see
+            :class:`~o2sync.engine.options.Options` for all of them and their defaults):
+            ``ping_interval`` (seconds between text ``PING`` heartbeats, default 20; the
+            server drops a client that sent nothing for 60 s), ``pong_timeout``
+            (seconds without any frame after a heartbeat before the link counts as
+            dead, default 20), ``reconnect``, ``max_reconnect_attempts``,
+            ``backoff_initial``, ``backoff_max``, ``connect_timeout``, ``queue_size``,
+            ``overflow`` (``"drop_newest"`` or ``"drop_oldest"``), ``dispatcher``
+            (e.g. ``lambda fn: root.after(0, fn)`` for Tk), ``sslopt``, ``ca_bundle``,
+            ``proxy``, ``max_message_size``, ``rest_timeout``, ``rest_retries``,
+            ``rest_backoff``.
     """
 
     def __init__(self, network: Network = Network.TESTNET, *, ws_url: Optional[str] = None,
-                 api_url: Optional[str] = None, ping_interval: float = 20.0,
-                 pong_timeout: float = 20.0, reconnect: bool = True,
-                 max_reconnect_attempts: Optional[int] = None, backoff_initial: float = 0.25,
-                 backoff_max: float = 30.0, connect_timeout: float = 10.0,
-                 queue_size: int = 10_000, overflow: Union[str, Overflow] = "drop_newest",
-                 dispatcher: Optional[Scheduler] = None,
-                 sslopt: Optional[dict[str, Any]] = None, proxy: Optional[str] = None,
-                 rest_timeout: float = 10.0, rest_retries: int = 3,
-                 rest_backoff: float = 1.0) -> None:
+                 api_url: Optional[str] = None, **options: Any) -> None:
         if not isinstance(network, Network):
             raise TypeError(f"network must be a Network, got {network!r}")
+        self.options = Options.build(**options)
         if ws_url is None and api_url is None:
             ws_url, api_url = network.ws_url, network.api_url
         elif ws_url is None:
             ws_url = _ws_from_api(str(api_url))
         elif api_url is None:
             api_url = _api_from_ws(ws_url)
-        if dispatcher is not None and not callable(dispatcher):
-            raise TypeError("dispatcher must be a callable taking a zero-argument function")
         self.network = network
         self.ws_url: str = ws_url
         self.api_url: str = str(api_url)
-        name = f"o2sync-{next(_client_ids)}"
-        self._engine = StreamEngine(
-            ws_url, name=name, ping_text=protocol.PING, ping_interval=ping_interval,
-            pong_timeout=pong_timeout, reconnect=reconnect,
-            max_reconnect_attempts=max_reconnect_attempts, backoff_initial=backoff_initial,
-            backoff_max=backoff_max, connect_timeout=connect_timeout, queue_size=queue_size,
-            overflow=overflow, dispatcher=dispatcher, sslopt=sslopt, proxy=proxy,
-            unsubscribe_frames=self._unsubscribe_frames)
-        self._engine.router = O2Router(self._engine)
-        self.rest = RestClient(self.api_url, timeout=rest_timeout, retries=rest_retries,
-                               backoff=rest_backoff, proxy=proxy)
+        self._engine = StreamEngine(O2Venue(), self.options, name=next_client_name())
+        opts = self.options
+        self.rest = RestClient(self.api_url, timeout=opts.rest_timeout, retries=opts.rest_retries,
+                               backoff=opts.rest_backoff, proxy=opts.proxy)
 
     # ------------------------------------------------------------ connection
 
@@ -117,51 +101,19 @@ class O2Client:
         """Connect now and wait until connected (streams also connect by themselves).
 
         Raises ConnectError if not connected within ``timeout`` (retries go on in the
-        background unless the client closed).
+        background unless the client closed), or at once if the socket can never
+        connect (HTTP 404 on the handshake, a bad URL).
         """
-        self._engine.wait_connected(timeout)
+        self._engine.connect(self.ws_url, timeout)
         return self
 
-    @property
-    def is_connected(self) -> bool:
-        """True while a socket is up and subscriptions are replayed."""
-        return self._engine.is_connected
-
-    def run_forever(self) -> None:
-        """Block until ``close()`` (from any thread or a callback) or Ctrl-C, then close."""
-        try:
-            self._engine.start()
-            self._engine.wait_closed(None)
-        except KeyboardInterrupt:
-            log.info("interrupted; closing")
-        finally:
-            self.close()
-
-    def close(self, timeout: float = 5.0) -> bool:
-        """Close in bounded time (idempotent, any thread, also from a callback).
-
-        Emits CLOSED, ends every iterator, stops every o2sync thread of this client.
-        Returns True if every thread ended within ``timeout``.
-        """
-        ok = self._engine.close(timeout)
+    def _close_rest(self) -> None:
         self.rest.close()
-        return ok
-
-    def stats(self) -> dict[str, Any]:
-        """Counters: messages, events, decode_errors, server_errors, ignored,
-        resync_skipped (deltas skipped until a fresh snapshot), dropped,
-        callback_errors, reconnects, pings_sent, pongs, subscriptions, state."""
-        return self._engine.stats()
-
-    def __enter__(self) -> O2Client:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     def __repr__(self) -> str:
         s = self._engine.stats()
-        return (f"<O2Client {self.ws_url} state={s['state']} subscriptions={s['subscriptions']} "
+        return (f"<O2Client {redact_url(self.ws_url)} state={s['state']} "
+                f"subscriptions={s['subscriptions']} "
                 f"messages={s['messages']} dropped={s['dropped']}>")
 
     # ------------------------------------------------------------ REST
@@ -201,37 +153,35 @@ class O2Client:
 
     # ------------------------------------------------------------ streams
 
-    def stream_depth(self, market: MarketLike, precision: int = 1
+    def stream_depth(self, market: MarketLike, precision: int = 1, *,
+                     queue_size: QueueSize = None, overflow: OverflowArg = None
                      ) -> Subscription[DepthUpdate]:
         """Depth of a market: a snapshot first (and after every reconnect), then deltas."""
-        return self._depth(market, precision, None)
+        return self._depth(market, precision, None, queue_size=queue_size, overflow=overflow)
 
-    def stream_trades(self, market: MarketLike) -> Subscription[TradeUpdate]:
+    def stream_trades(self, market: MarketLike, *, queue_size: QueueSize = None,
+                      overflow: OverflowArg = None) -> Subscription[TradeUpdate]:
         """New trades of a market."""
-        return self._trades(market, None)
+        return self._trades(market, None, queue_size=queue_size, overflow=overflow)
 
-    def stream_orders(self, account: str) -> Subscription[OrderUpdate]:
+    def stream_orders(self, account: str, *, queue_size: QueueSize = None,
+                      overflow: OverflowArg = None) -> Subscription[OrderUpdate]:
         """Order changes of a trade account."""
-        return self._account("orders", account, None)
+        return self._account("orders", account, None, queue_size=queue_size, overflow=overflow)
 
-    def stream_balances(self, account: str) -> Subscription[BalanceUpdate]:
+    def stream_balances(self, account: str, *, queue_size: QueueSize = None,
+                        overflow: OverflowArg = None) -> Subscription[BalanceUpdate]:
         """Balance changes of a trade account."""
-        return self._account("balances", account, None)
+        return self._account("balances", account, None, queue_size=queue_size,
+                             overflow=overflow)
 
-    def stream_nonce(self, account: str) -> Subscription[NonceUpdate]:
+    def stream_nonce(self, account: str, *, queue_size: QueueSize = None,
+                     overflow: OverflowArg = None) -> Subscription[NonceUpdate]:
         """Nonce changes of a trade account."""
-        return self._account("nonce", account, None)
-
-    def stream_lifecycle(self) -> Subscription[ConnectionEvent]:
-        """Connection events: CONNECTED, DISCONNECTED, RECONNECTING, RECONNECTED, CLOSED."""
-        return self._engine.local(LIFECYCLE, "lifecycle", None)
-
-    def stream_errors(self) -> Subscription[Exception]:
-        """Reports of dropped frames, overflows and failed callbacks, as exceptions."""
-        return self._engine.local(ERRORS, "errors", None)
+        return self._account("nonce", account, None, queue_size=queue_size, overflow=overflow)
 
     def order_book(self, market: MarketLike, precision: int = 1) -> LiveOrderBook:
-        """A :class:`~o2sync.book.LiveOrderBook` kept live from the depth stream.
+        """A :class:`~o2sync.o2.book.LiveOrderBook` kept live from the depth stream.
 
         It resets on every reconnect (or lost event) from the fresh snapshot and is
         not ready in between. ``book.wait_ready(timeout)`` before reading.
@@ -240,56 +190,52 @@ class O2Client:
         m = self.get_market(market)
         return LiveOrderBook(
             self._engine, m, precision,
-            subscribe=lambda sink: self._depth(m, precision, None, sink),
+            subscribe=lambda sink, on_gap: self._depth(m, precision, None, sink=sink,
+                                                       on_gap=on_gap),
             fetch_depth=lambda: self.rest.depth(m, precision))
 
     # ------------------------------------------------------------ callbacks
 
     def on_depth(self, market: MarketLike, callback: Optional[Callback[DepthUpdate]] = None,
-                 precision: int = 1) -> Any:
+                 precision: int = 1, **queue: Any) -> Registration:
         """Call ``callback(update)`` for each depth message; decorator when omitted."""
         protocol.wire_precision(precision)
         resolved = self.get_market(market)
-        return _register(callback, lambda cb: self._depth(resolved, precision, cb))
+        return register(callback, lambda cb: self._depth(resolved, precision, cb, **queue))
 
-    def on_trades(self, market: MarketLike, callback: Optional[Callback[TradeUpdate]] = None
-                  ) -> Any:
+    def on_trades(self, market: MarketLike, callback: Optional[Callback[TradeUpdate]] = None,
+                  **queue: Any) -> Registration:
         """Call ``callback(update)`` for each trades message; decorator when omitted."""
         resolved = self.get_market(market)
-        return _register(callback, lambda cb: self._trades(resolved, cb))
+        return register(callback, lambda cb: self._trades(resolved, cb, **queue))
 
-    def on_orders(self, account: str, callback: Optional[Callback[OrderUpdate]] = None) -> Any:
+    def on_orders(self, account: str, callback: Optional[Callback[OrderUpdate]] = None,
+                  **queue: Any) -> Registration:
         """Call ``callback(update)`` for each orders message; decorator when omitted."""
         account = protocol.require_account_id(account)
-        return _register(callback, lambda cb: self._account("orders", account, cb))
+        return register(callback, lambda cb: self._account("orders", account, cb, **queue))
 
-    def on_balances(self, account: str, callback: Optional[Callback[BalanceUpdate]] = None
-                    ) -> Any:
+    def on_balances(self, account: str, callback: Optional[Callback[BalanceUpdate]] = None,
+                    **queue: Any) -> Registration:
         """Call ``callback(update)`` for each balances message; decorator when omitted."""
         account = protocol.require_account_id(account)
-        return _register(callback, lambda cb: self._account("balances", account, cb))
+        return register(callback, lambda cb: self._account("balances", account, cb, **queue))
 
-    def on_nonce(self, account: str, callback: Optional[Callback[NonceUpdate]] = None) -> Any:
+    def on_nonce(self, account: str, callback: Optional[Callback[NonceUpdate]] = None,
+                 **queue: Any) -> Registration:
         """Call ``callback(update)`` for each nonce message; decorator when omitted."""
         account = protocol.require_account_id(account)
-        return _register(callback, lambda cb: self._account("nonce", account, cb))
-
-    def on_lifecycle(self, callback: Optional[Callback[ConnectionEvent]] = None) -> Any:
-        """Call ``callback(event)`` on each connection event; decorator when omitted."""
-        return _register(callback, lambda cb: self._engine.local(LIFECYCLE, "lifecycle", cb))
-
-    def on_error(self, callback: Optional[Callback[Exception]] = None) -> Any:
-        """Call ``callback(error)`` for each reported problem (decode errors, overflow,
-        callback exceptions, server error frames); decorator when omitted."""
-        return _register(callback, lambda cb: self._engine.local(ERRORS, "errors", cb))
+        return register(callback, lambda cb: self._account("nonce", account, cb, **queue))
 
     # ------------------------------------------------------------ internals
 
     def _depth(self, market: MarketLike, precision: int, callback: Optional[Callback[Any]],
-               sink: Optional[Callable[[Any], None]] = None) -> Subscription[DepthUpdate]:
+               sink: Optional[Callable[[Any], None]] = None, queue_size: QueueSize = None,
+               overflow: OverflowArg = None, on_gap: Optional[Callable[[], None]] = None
+               ) -> Subscription[DepthUpdate]:
         protocol.wire_precision(precision)  # a bad precision raises before any REST call
         m = self.get_market(market)
-        frame = protocol.subscribe_depth(m.market_id, precision)
+        frame = dumps(protocol.subscribe_depth(m.market_id, precision))
 
         def conflict(topic: Topic) -> None:
             if topic.info != precision:
@@ -297,51 +243,26 @@ class O2Client:
                     f"{m.pair} depth is already streamed at precision {topic.info} on this "
                     f"client; the protocol allows one precision per market and connection")
 
-        return self._engine.subscribe(("depth", m.market_id), [dumps(frame)],
-                                      name=f"depth:{m.pair}@{precision}", callback=callback,
-                                      is_depth=True, info=precision, conflict=conflict,
-                                      sink=sink)
+        spec = TopicSpec(("depth", m.market_id), self.ws_url, (frame,), precision)
+        return self._engine.subscribe(spec, name=f"depth:{m.pair}@{precision}",
+                                      callback=callback, is_depth=True, conflict=conflict,
+                                      sink=sink, queue_size=queue_size, overflow=overflow,
+                                      on_gap=on_gap)
 
-    def _trades(self, market: MarketLike, callback: Optional[Callback[Any]]
+    def _trades(self, market: MarketLike, callback: Optional[Callback[Any]], *,
+                queue_size: QueueSize = None, overflow: OverflowArg = None
                 ) -> Subscription[TradeUpdate]:
         m = self.get_market(market)
-        return self._engine.subscribe(("trades", m.market_id),
-                                      [dumps(protocol.subscribe_trades(m.market_id))],
-                                      name=f"trades:{m.pair}", callback=callback)
+        frame = dumps(protocol.subscribe_trades(m.market_id))
+        spec = TopicSpec(("trades", m.market_id), self.ws_url, (frame,))
+        return self._engine.subscribe(spec, name=f"trades:{m.pair}", callback=callback,
+                                      queue_size=queue_size, overflow=overflow)
 
-    def _account(self, kind: str, account: str, callback: Optional[Callback[Any]]
+    def _account(self, kind: str, account: str, callback: Optional[Callback[Any]], *,
+                 queue_size: QueueSize = None, overflow: OverflowArg = None
                  ) -> Subscription[Any]:
         account = protocol.require_account_id(account)
         frame = dumps(protocol.subscribe_account(kind, account))
-        return self._engine.subscribe((kind, account), [frame],
-                                      name=f"{kind}:{account[:10]}", callback=callback,
-                                      info=account)
-
-    @staticmethod
-    def _unsubscribe_frames(topic: Topic, remaining: dict[Any, Topic]) -> list[str]:
-        kind, ident = cast(tuple[str, str], topic.key)
-        if kind == "depth":
-            return [dumps(protocol.unsubscribe_depth(ident))]
-        if kind == "trades":
-            return [dumps(protocol.unsubscribe_trades(ident))]
-        frames = [dumps(protocol.unsubscribe_account(kind, ident))]
-        if kind == "orders":
-            # unsubscribe_orders is connection-global: put the other accounts back
-            frames += [f for t in remaining.values()
-                       if t is not topic and cast(tuple, t.key)[0] == "orders"
-                       for f in t.subscribe_frames]
-        return frames
-
-
-
-def _register(callback: Optional[Callable[..., Any]],
-              make: Callable[[Callable[..., Any]], Subscription[Any]]) -> Any:
-    if callback is None:
-        def decorator(fn: Callable[..., Any]) -> Subscription[Any]:
-            if not callable(fn):
-                raise TypeError(f"callback must be callable, got {fn!r}")
-            return make(fn)
-        return decorator
-    if not callable(callback):
-        raise TypeError(f"callback must be callable, got {callback!r}")
-    return make(callback)
+        spec = TopicSpec((kind, account), self.ws_url, (frame,), account)
+        return self._engine.subscribe(spec, name=f"{kind}:{account[:10]}", callback=callback,
+                                      queue_size=queue_size, overflow=overflow)

@@ -1,4 +1,9 @@
-"""Reader-thread routing for O2: frame bytes -> decoded event -> the topic's consumers.
+"""The O2 venue: one socket multiplexing every subscription by ``action``.
+
+:class:`O2Venue` tells the engine what O2 is: a text ``PING`` heartbeat (the server
+drops a silent client after 60 s; any frame proves liveness), unsubscribe frames
+(``unsubscribe_orders`` is connection-global), resync by resubscribing (the server
+answers with a fresh snapshot), and the reader-thread routing of frames to topics.
 
 Every problem with a frame (not JSON, not an object, unknown or missing action,
 missing or mistyped fields) is counted and reported, and the frame is dropped: a
@@ -7,11 +12,16 @@ consumer never sees a half-built event, and the reader never dies.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, cast
 
-from .._json import loads
+from .._json import dumps, loads
+from ..engine.registry import Topic
 from ..engine.stream import StreamEngine
+from ..engine.subscription import Subscription
+from ..engine.venue import Venue
 from ..errors import DecodeError, ServerError
+from . import protocol
 from .decode import DECODERS
 from .models import BalanceUpdate, OrderUpdate
 from .protocol import PONG, normalize_id
@@ -27,15 +37,42 @@ def _owner_id(identity: Any) -> Any:
     return None
 
 
-class O2Router:
-    """Callable installed as the engine's router for an O2 connection."""
+class O2Venue(Venue):
+    """The O2 protocol object of one client's engine."""
 
-    def __init__(self, engine: StreamEngine) -> None:
+    keep_sockets_open = True  # O2Client.connect() is meaningful without subscriptions
+
+    def bind(self, engine: StreamEngine) -> None:
+        super().bind(engine)
         self._engine = engine
         self._topics = engine.topics
         self._counters = engine.counters
 
-    def __call__(self, data: bytes) -> None:
+    def heartbeat_text(self, url: str) -> str:
+        return protocol.PING
+
+    def joined(self, topic: Topic, sub: Subscription[Any]) -> None:
+        if sub.is_depth:
+            # A depth consumer joining a running stream needs a snapshot to start
+            # from: it skips deltas until the one this resync asks for.
+            sub.wants_snapshot()
+            self._engine.resubscribe(topic)
+
+    def unsubscribe_frames(self, topic: Topic, remaining: Sequence[Topic]) -> list[str]:
+        kind, ident = cast(tuple[str, str], topic.key)
+        if kind == "depth":
+            return [dumps(protocol.unsubscribe_depth(ident))]
+        if kind == "trades":
+            return [dumps(protocol.unsubscribe_trades(ident))]
+        frames = [dumps(protocol.unsubscribe_account(kind, ident))]
+        if kind == "orders":
+            # unsubscribe_orders is connection-global: put the other accounts back
+            frames += [f for t in remaining
+                       if t is not topic and cast(tuple, t.key)[0] == "orders"
+                       for f in t.subscribe_frames]
+        return frames
+
+    def route(self, url: str, data: bytes) -> None:
         counters = self._counters
         if data == PONG:
             counters["pongs"] += 1
@@ -93,7 +130,10 @@ class O2Router:
         try:
             event = decoder(msg)
         except _DECODE_FAILURES as exc:
-            return self._bad(f"malformed {msg['action']} message ({exc!r})", data)
+            self._bad(f"malformed {msg['action']} message ({exc!r})", data)
+            if kind == "depth":
+                self._engine.lost_event(topic)  # a hole in the book: heal from a snapshot
+            return None
         if is_snapshot:
             topic.awaiting_snapshot = False
         self._engine.deliver(topic, event)

@@ -1,0 +1,78 @@
+"""One side of an order book: price -> quantity, kept sorted best first."""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+from collections.abc import Iterable, Iterator
+from typing import Any, Optional
+
+
+class SortedLevels:
+    """Price levels of one side, best first (highest for bids, lowest for asks).
+
+    Prices may be any ordered numbers (exact ``int`` chain units on O2, ``Decimal``
+    on tplus). A quantity of 0 removes its level; any other quantity replaces it
+    (absolute levels). Finding the best level is O(1), the best ``n`` O(n), a change
+    O(log n) plus a short list move. Not thread-safe: the owning book locks.
+    """
+
+    __slots__ = ("_keys", "_qty", "descending")
+
+    def __init__(self, descending: bool) -> None:
+        self.descending = descending
+        self._qty: dict[Any, Any] = {}
+        self._keys: list[Any] = []  # sort keys: the price, negated for bids
+
+    def _key(self, price: Any) -> Any:
+        return -price if self.descending else price
+
+    def clear(self) -> None:
+        self._qty.clear()
+        self._keys.clear()
+
+    def load(self, levels: Iterable[tuple[Any, Any]]) -> None:
+        """Replace every level (a snapshot); zero quantities are left out."""
+        self._qty = {price: qty for price, qty in levels if qty}
+        self._keys = sorted(self._key(p) for p in self._qty)
+
+    def set(self, price: Any, qty: Any) -> None:
+        """The new absolute quantity at ``price``; 0 removes the level."""
+        keys = self._keys
+        if qty:
+            if price not in self._qty:
+                key = self._key(price)
+                keys.insert(bisect_left(keys, key), key)
+            self._qty[price] = qty
+        elif self._qty.pop(price, None) is not None:
+            key = self._key(price)
+            del keys[bisect_left(keys, key)]
+
+    def best(self) -> Optional[tuple[Any, Any]]:
+        """The best (price, quantity), or None when the side is empty."""
+        if not self._keys:
+            return None
+        price = self._price(self._keys[0])
+        return price, self._qty[price]
+
+    def top(self, n: Optional[int] = None) -> list[tuple[Any, Any]]:
+        """The best ``n`` levels (all if None) as (price, quantity), best first."""
+        keys = self._keys if n is None else self._keys[:n]
+        qty = self._qty
+        return [(p, qty[p]) for p in map(self._price, keys)]
+
+    def _price(self, key: Any) -> Any:
+        return -key if self.descending else key
+
+    def quantity(self, price: Any) -> Any:
+        """The quantity at ``price`` (0 when there is no level)."""
+        return self._qty.get(price, 0)
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+    def __iter__(self) -> Iterator[tuple[Any, Any]]:
+        return iter(self.top())
+
+    def __repr__(self) -> str:
+        side = "bids" if self.descending else "asks"
+        return f"<SortedLevels {side} levels={len(self)} best={self.best()}>"
