@@ -34,7 +34,7 @@ _INT_TEXT = re.compile(r"-?[0-9]+", re.ASCII)
 # Bounds on string length: a wire number is short; a megabyte of digits is an attack.
 _MAX_DECIMAL_CHARS = 100
 _MAX_INT_CHARS = 80
-# Exponent bound: Decimal("1e999999999") is legal and makes arithmetic crawl.
+# Magnitude bound: Decimal("1e999999999") is legal and makes arithmetic crawl.
 _MAX_EXPONENT = 1000
 
 
@@ -64,9 +64,8 @@ def strict_decimal(value: Any, field: str = "value", *, signed: bool = False) ->
         raise _fail(field, "a binary float reached a decimal field (parse frames exactly)", value)
     else:
         raise _fail(field, f"expected a decimal number or string, got {kind.__name__}", value)
-    exponent = result.as_tuple().exponent
-    if isinstance(exponent, int) and abs(exponent) > _MAX_EXPONENT:
-        raise _fail(field, "exponent out of range", value)
+    if not -_MAX_EXPONENT <= result.adjusted() <= _MAX_EXPONENT:
+        raise _fail(field, "magnitude out of range", value)
     if not signed and result.is_signed():
         raise _fail(field, "must not be negative", value)
     return result
