@@ -110,4 +110,3 @@ def strict_str(value: Any, field: str = "value") -> str:
     if type(value) is str:
         return str(value)
     raise _fail(field, f"expected a string, got {type(value).__name__}", value)
-

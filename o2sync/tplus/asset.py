@@ -99,8 +99,9 @@ def _normalise(value: Any) -> str:
 
 def _from_legacy_dict(value: dict) -> str:
     if len(value) != 1:
-        raise ValueError(f"invalid asset identifier {value!r}: expected {{'Index': n}} or "
-                         "{'Address': ...}")
+        raise ValueError(
+            f"invalid asset identifier {value!r}: expected {{'Index': n}} or {{'Address': ...}}"
+        )
     if "Index" in value:
         index = value["Index"]
         if type(index) is int or (type(index) is str and _DIGITS.fullmatch(index)):

@@ -24,7 +24,7 @@ from __future__ import annotations
 import json
 from decimal import Decimal
 from functools import lru_cache
-from typing import Any, Callable, Dict, List, Optional, Union
+from typing import Any, Callable, Optional, Union
 
 from ..errors import DecodeError
 from ..numbers import strict_bool, strict_decimal, strict_int, strict_str
@@ -72,6 +72,7 @@ from .models import (
 __all__ = [
     "CONTROL_TYPES",
     "control_type",
+    "decode_depth_diff",
     "decode_kline",
     "decode_klines",
     "decode_klines_page",
@@ -79,7 +80,6 @@ __all__ = [
     "decode_order",
     "decode_order_event",
     "decode_orderbook",
-    "decode_depth_diff",
     "decode_trade",
     "decode_trade_event",
     "decode_trades",
@@ -89,7 +89,7 @@ __all__ = [
     "parse_frame",
 ]
 
-Obj = Dict[str, Any]
+Obj = dict[str, Any]
 _MISSING: Any = object()
 _TRADE_STATUSES = frozenset(("Pending", "Confirmed", "Rollbacked"))
 
@@ -147,7 +147,7 @@ def control_type(obj: Any) -> Optional[str]:
 def _obj(data: Any, what: str) -> Obj:
     if type(data) is not dict:
         raise DecodeError(f"{what}: expected a JSON object, got {type(data).__name__}", data)
-    return data  # type: ignore[no-any-return]
+    return data
 
 
 def _get(d: Obj, key: str, what: str) -> Any:
@@ -219,14 +219,14 @@ def decode_trade(data: Any, what: str = "Trade") -> Trade:
     )
 
 
-def decode_trades(data: Any) -> List[Trade]:
+def decode_trades(data: Any) -> list[Trade]:
     """A REST list of trades."""
     if type(data) is not list:
         raise DecodeError("trades: expected a JSON array", data)
     return [decode_trade(item) for item in data]
 
 
-_TRADE_EVENTS: Dict[str, Callable[..., TradeEvent]] = {
+_TRADE_EVENTS: dict[str, Callable[..., TradeEvent]] = {
     "Pending": TradePendingEvent,
     "Confirmed": TradeConfirmedEvent,
     "Rollbacked": TradeRollbackedEvent,
@@ -276,7 +276,7 @@ def decode_user_trade(data: Any) -> UserTrade:
     )
 
 
-def decode_user_trades(data: Any) -> List[UserTrade]:
+def decode_user_trades(data: Any) -> list[UserTrade]:
     """A REST list of user trades."""
     if type(data) is not list:
         raise DecodeError("user trades: expected a JSON array", data)
@@ -290,7 +290,7 @@ def _signed_decimal(value: Any, field: str) -> Decimal:
 # ------------------------------------------------------------------- depth
 
 
-def _levels(d: Obj, key: str, what: str, required: bool) -> List[Level]:
+def _levels(d: Obj, key: str, what: str, required: bool) -> list[Level]:
     raw = d.get(key, _MISSING)
     if raw is _MISSING:
         if required:
@@ -298,7 +298,7 @@ def _levels(d: Obj, key: str, what: str, required: bool) -> List[Level]:
         return []
     if type(raw) is not list:
         raise DecodeError(f"{what}.{key}: expected an array of [price, quantity]", raw)
-    out: List[Level] = []
+    out: list[Level] = []
     append = out.append
     field = f"{what}.{key}"
     for level in raw:
@@ -353,7 +353,7 @@ def decode_kline(data: Any) -> KlineUpdate:
     )
 
 
-def decode_klines(data: Any) -> List[KlineUpdate]:
+def decode_klines(data: Any) -> list[KlineUpdate]:
     """A ``/klines/diff/{asset}`` frame: a JSON **array** of timebars.
 
     A bare object frame is an error (tpluspy drops it): the stream's shape is a list.
@@ -410,7 +410,9 @@ def _time_in_force(value: Any, field: str) -> Union[GTC, GTD, IOC]:
     if tag == "GTC":
         return GTC(post_only=_bool(d, "post_only", what))
     if tag == "GTD":
-        return GTD(post_only=_bool(d, "post_only", what), timestamp_ns=_int(d, "timestamp_ns", what))
+        return GTD(
+            post_only=_bool(d, "post_only", what), timestamp_ns=_int(d, "timestamp_ns", what)
+        )
     if tag == "IOC":
         return IOC(fill_or_kill=_bool(d, "fill_or_kill", what))
     raise DecodeError(f"{field}: unknown time in force {tag!r}", value)
@@ -475,7 +477,7 @@ def _target(value: Any, field: str) -> TradeTarget:
     return TradeTarget(account=_int(d, "account", field), is_spot=_bool(d, "is_spot", field))
 
 
-def _signature(value: Any, field: str) -> List[int]:
+def _signature(value: Any, field: str) -> list[int]:
     if (
         type(value) is not list
         or len(value) != 64
@@ -527,7 +529,9 @@ def _canceled(d: Obj, what: str) -> OrderCancelledEvent:
         timestamp_ns=_int(d, "timestamp_ns", what),
         reason=_opt(d, "reason", what, strict_str, None),
         operator_pubkey=_opt(d, "operator_pubkey", what, strict_str, None),
-        initial_receive_timestamp_ns=_opt(d, "initial_receive_timestamp_ns", what, strict_int, None),
+        initial_receive_timestamp_ns=_opt(
+            d, "initial_receive_timestamp_ns", what, strict_int, None
+        ),
     )
 
 
@@ -544,7 +548,9 @@ def _removed(d: Obj, what: str) -> OrderRemovedEvent:
         filled_amount=_opt(d, "filled_amount", what, strict_int, 0),
         confirmed_amount=_opt(d, "confirmed_amount", what, strict_int, 0),
         book_quantity_decimals=_opt(d, "book_quantity_decimals", what, strict_int, 0),
-        initial_receive_timestamp_ns=_opt(d, "initial_receive_timestamp_ns", what, strict_int, None),
+        initial_receive_timestamp_ns=_opt(
+            d, "initial_receive_timestamp_ns", what, strict_int, None
+        ),
     )
 
 
@@ -558,7 +564,9 @@ def _replaced(d: Obj, what: str) -> OrderReplacedEvent:
         timestamp_ns=_opt(d, "timestamp_ns", what, strict_int, None),
         authorization_revision=_opt(d, "authorization_revision", what, strict_int, 0),
         operator_pubkey=_opt(d, "operator_pubkey", what, strict_str, None),
-        initial_receive_timestamp_ns=_opt(d, "initial_receive_timestamp_ns", what, strict_int, None),
+        initial_receive_timestamp_ns=_opt(
+            d, "initial_receive_timestamp_ns", what, strict_int, None
+        ),
     )
 
 
@@ -590,7 +598,7 @@ def _triggered(d: Obj, what: str) -> OrderTriggeredEvent:
 
 def _failed(cls: Any) -> Callable[[Obj, str], OrderEvent]:
     def build(d: Obj, what: str) -> OrderEvent:
-        return cls(  # type: ignore[no-any-return]
+        return cls(
             order_id=_str(d, "order_id", what),
             user_id=_str(d, "user_id", what),
             reason=_opt(d, "reason", what, strict_str, None),
@@ -610,7 +618,7 @@ def _updated(d: Obj, what: str) -> OrderUpdatedEvent:
 
 
 # Keyed by the normalised name (``_`` removed, upper-cased), as tpluspy does.
-_ORDER_EVENTS: Dict[str, Callable[[Obj, str], OrderEvent]] = {
+_ORDER_EVENTS: dict[str, Callable[[Obj, str], OrderEvent]] = {
     "CREATED": _created,
     "CANCELED": _canceled,
     "REMOVED": _removed,

@@ -14,7 +14,7 @@ import datetime
 import enum
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, ClassVar, List, Optional, Tuple, Union
+from typing import Any, ClassVar, Optional, Union
 
 from dataclasses_json import DataClassJsonMixin, config
 
@@ -62,12 +62,12 @@ __all__ = [
     "UserTrade",
 ]
 
-Level = Tuple[Decimal, Decimal]
+Level = tuple[Decimal, Decimal]
 """One depth level: ``(price, quantity)``, so ``for price, qty in diff.asks`` works."""
 
 
-def _asset_field() -> Any:
-    return field(metadata=config(encoder=str, decoder=AssetIdentifier))
+# dataclasses-json metadata: an asset serialises as its wire string.
+_ASSET = config(encoder=str, decoder=AssetIdentifier)
 
 
 def _dt(ns: int) -> datetime.datetime:
@@ -109,7 +109,7 @@ class Trade(DataClassJsonMixin):
     ``status`` is ``"Pending"``, ``"Confirmed"`` (the default) or ``"Rollbacked"``.
     """
 
-    asset_id: AssetIdentifier = _asset_field()
+    asset_id: AssetIdentifier = field(metadata=_ASSET)
     trade_id: int
     price: Decimal
     quantity: Decimal
@@ -240,7 +240,7 @@ class UserTrade(DataClassJsonMixin):
     ``(asset_id, trade_id)``. ``trading_fee`` is USD, positive paid, negative rebate.
     """
 
-    asset_id: AssetIdentifier = _asset_field()
+    asset_id: AssetIdentifier = field(metadata=_ASSET)
     trade_id: int
     order_id: str
     price: Decimal
@@ -261,7 +261,7 @@ class UserTrade(DataClassJsonMixin):
         return self.is_buyer and self.is_maker
 
     @property
-    def key(self) -> Tuple[AssetIdentifier, int]:
+    def key(self) -> tuple[AssetIdentifier, int]:
         """``(asset_id, trade_id)``: the identity shared by a trade's Pending/final frames."""
         return (self.asset_id, self.trade_id)
 
@@ -277,7 +277,7 @@ class UserTrade(DataClassJsonMixin):
 # ----------------------------------------------------------------------- depth
 
 
-def _levels_repr(levels: List[Level]) -> str:
+def _levels_repr(levels: list[Level]) -> str:
     shown = ", ".join(f"{p}x{q}" for p, q in levels[:3])
     return f"[{shown}{', ...' if len(levels) > 3 else ''}]"
 
@@ -291,8 +291,8 @@ class OrderBookDiff(DataClassJsonMixin):
     """
 
     sequence_number: int
-    asks: List[Level] = field(default_factory=list)
-    bids: List[Level] = field(default_factory=list)
+    asks: list[Level] = field(default_factory=list)
+    bids: list[Level] = field(default_factory=list)
 
     def __repr__(self) -> str:
         return (
@@ -306,8 +306,8 @@ class OrderBook(DataClassJsonMixin):
     """The ``GET /marketdepth/{asset}`` snapshot: every level, plus the sequence
     number of the last diff folded into it (``0`` when the server sent none)."""
 
-    asks: List[Level] = field(default_factory=list)
-    bids: List[Level] = field(default_factory=list)
+    asks: list[Level] = field(default_factory=list)
+    bids: list[Level] = field(default_factory=list)
     sequence_number: int = 0
 
     def __repr__(self) -> str:
@@ -357,7 +357,7 @@ Timebar = KlineUpdate
 class KlinesPage(DataClassJsonMixin):
     """One ``GET /klines/{asset}`` page (0.6 envelope), newest bar first."""
 
-    items: List[KlineUpdate] = field(default_factory=list)
+    items: list[KlineUpdate] = field(default_factory=list)
     has_next_page: bool = False
     next_page: Optional[int] = None
     truncated_before_ns: Optional[int] = None
@@ -374,7 +374,7 @@ class MarketInfo(DataClassJsonMixin):
     human = int / 10^decimals. :meth:`price` / :meth:`quantity` scale them exactly.
     """
 
-    asset_id: AssetIdentifier = _asset_field()
+    asset_id: AssetIdentifier = field(metadata=_ASSET)
     book_price_decimals: int
     book_quantity_decimals: int
 
@@ -484,7 +484,7 @@ class Order(DataClassJsonMixin):
 
     signer: str
     order_id: str
-    base_asset: AssetIdentifier = _asset_field()
+    base_asset: AssetIdentifier = field(metadata=_ASSET)
     book_price_decimals: int
     book_quantity_decimals: int
     details: Union[LimitOrderDetails, MarketOrderDetails]
@@ -538,7 +538,7 @@ class OrderCreatedEvent(OrderEvent):
     kind: ClassVar[str] = "Created"
 
     user_order: Order
-    signature: List[int]
+    signature: list[int]
     book_timestamp_ns: int
     limit_overrides: Any = None
     limit_overrides_signature: Any = None
@@ -560,7 +560,7 @@ class OrderCancelledEvent(OrderEvent):
     kind: ClassVar[str] = "Canceled"
 
     order_id: str
-    asset_id: AssetIdentifier = _asset_field()
+    asset_id: AssetIdentifier = field(metadata=_ASSET)
     user_id: str
     timestamp_ns: int
     reason: Optional[str] = None
@@ -579,7 +579,7 @@ class OrderRemovedEvent(OrderEvent):
     kind: ClassVar[str] = "Removed"
 
     order_id: str
-    asset_id: AssetIdentifier = _asset_field()
+    asset_id: AssetIdentifier = field(metadata=_ASSET)
     user_id: str
     timestamp_ns: int
     reason: str
@@ -599,7 +599,7 @@ class OrderReplacedEvent(OrderEvent):
     kind: ClassVar[str] = "Replaced"
 
     order_id: str
-    asset_id: AssetIdentifier = _asset_field()
+    asset_id: AssetIdentifier = field(metadata=_ASSET)
     user_id: str
     new_quantity: int
     new_price: int
@@ -616,7 +616,7 @@ class OrderAmendedEvent(OrderEvent):
     kind: ClassVar[str] = "Amended"
 
     order_id: str
-    asset_id: AssetIdentifier = _asset_field()
+    asset_id: AssetIdentifier = field(metadata=_ASSET)
     user_id: str
     new_quantity: int
     remaining_quantity: int
@@ -633,7 +633,7 @@ class OrderTriggeredEvent(OrderEvent):
     kind: ClassVar[str] = "Triggered"
 
     order_id: str
-    asset_id: AssetIdentifier = _asset_field()
+    asset_id: AssetIdentifier = field(metadata=_ASSET)
     user_id: str
     timestamp_ns: int
     quantity: int
