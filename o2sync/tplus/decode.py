@@ -154,7 +154,7 @@ def _get(d: Obj, key: str, what: str) -> Any:
     try:
         return d[key]
     except KeyError:
-        raise DecodeError(f"{what}: missing field {key!r}", d) from None
+        raise DecodeError(f"{what}.{key}: missing field", d) from None
 
 
 def _dec(d: Obj, key: str, what: str, signed: bool = False) -> Decimal:
@@ -294,7 +294,7 @@ def _levels(d: Obj, key: str, what: str, required: bool) -> list[Level]:
     raw = d.get(key, _MISSING)
     if raw is _MISSING:
         if required:
-            raise DecodeError(f"{what}: missing field {key!r}", d)
+            raise DecodeError(f"{what}.{key}: missing field", d)
         return []
     if type(raw) is not list:
         raise DecodeError(f"{what}.{key}: expected an array of [price, quantity]", raw)
