@@ -49,8 +49,14 @@ def test_trade_fixture() -> None:
 
 
 def test_trade_defaults_and_status() -> None:
-    raw = {"asset_id": "200", "trade_id": 1, "price": "1", "quantity": "1", "timestamp_ns": 1,
-           "buyer_is_maker": False}
+    raw = {
+        "asset_id": "200",
+        "trade_id": 1,
+        "price": "1",
+        "quantity": "1",
+        "timestamp_ns": 1,
+        "buyer_is_maker": False,
+    }
     trade = D.decode_trade(raw)
     assert trade.order_id == "" and trade.status == "Confirmed"
     with pytest.raises(DecodeError, match="status"):
@@ -142,9 +148,18 @@ def test_user_trades() -> None:
     rolled = D.decode_user_trade(frame("user_trade_rollbacked"))
     assert rolled.status == "Rollbacked" and rolled.rollback_reason == "SettlementFailed"
     assert rolled.trading_fee == 0
-    minimal = {k: v for k, v in frame("user_trade").items()
-               if k not in ("rollback_reason", "is_liquidation", "is_auto_deleverage",
-                            "sub_account", "trading_fee")}
+    minimal = {
+        k: v
+        for k, v in frame("user_trade").items()
+        if k
+        not in (
+            "rollback_reason",
+            "is_liquidation",
+            "is_auto_deleverage",
+            "sub_account",
+            "trading_fee",
+        )
+    }
     trade = D.decode_user_trade(minimal)
     assert trade.sub_account == 0 and trade.trading_fee == 0 and not trade.is_liquidation
     with pytest.raises(DecodeError, match="order_id"):
@@ -202,22 +217,40 @@ def test_created_order_typed() -> None:
 def test_created_variants() -> None:
     raw = frame("order_event")["Created"]
     order = raw["user_order"]
-    market = {"Market": {"quantity": {"QuoteAsset": {"quantity": 10, "max_sellable_quantity": None}},
-                         "fill_or_kill": True}}
+    market = {
+        "Market": {
+            "quantity": {"QuoteAsset": {"quantity": 10, "max_sellable_quantity": None}},
+            "fill_or_kill": True,
+        }
+    }
     trig = {"parent_order_id": None, "condition": {"PriceBelow": {"price": 380000}}}
-    event = D.decode_order_event({"Created": {**raw, "user_order": {
-        **order, "details": market, "trigger": trig, "side": "ask"},
-        "limit_overrides": {"x": Decimal("0.1")}}})
+    event = D.decode_order_event(
+        {
+            "Created": {
+                **raw,
+                "user_order": {**order, "details": market, "trigger": trig, "side": "ask"},
+                "limit_overrides": {"x": Decimal("0.1")},
+            }
+        }
+    )
     assert isinstance(event, M.OrderCreatedEvent)
     assert event.user_order.side is M.Side.SELL and event.user_order.quantity is None
     assert event.user_order.trigger == M.OrderTrigger(condition="PriceBelow", price=380000)
     assert event.limit_overrides == {"x": Decimal("0.1")}
-    gtd = {"Limit": {"limit_price": 1, "quantity": 2,
-                     "time_in_force": {"GTD": {"post_only": True, "timestamp_ns": 9}}}}
+    gtd = {
+        "Limit": {
+            "limit_price": 1,
+            "quantity": 2,
+            "time_in_force": {"GTD": {"post_only": True, "timestamp_ns": 9}},
+        }
+    }
     event = D.decode_order_event({"Created": {**raw, "user_order": {**order, "details": gtd}}})
     assert event.user_order.details.time_in_force == M.GTD(post_only=True, timestamp_ns=9)
-    for bad in ({**order, "details": {"Stop": {}}}, {**order, "side": "long"},
-                {**order, "book_price_decimals": 2.0}):
+    for bad in (
+        {**order, "details": {"Stop": {}}},
+        {**order, "side": "long"},
+        {**order, "book_price_decimals": 2.0},
+    ):
         with pytest.raises(DecodeError):
             D.decode_order_event({"Created": {**raw, "user_order": bad}})
     with pytest.raises(DecodeError, match="signature"):
@@ -258,9 +291,16 @@ def test_cancelled_and_unknown_kinds() -> None:
         with pytest.raises(DecodeError) as err:
             D.decode_order_event(bad)
         assert not isinstance(err.value, UnknownEventKind)
-    with pytest.raises(DecodeError, match="Removed.reason"):
-        D.decode_order_event({"Removed": {k: v for k, v in frame("order_event_removed")[
-            "Removed"].items() if k != "reason"}})
+    with pytest.raises(DecodeError, match=r"Removed\.reason"):
+        D.decode_order_event(
+            {
+                "Removed": {
+                    k: v
+                    for k, v in frame("order_event_removed")["Removed"].items()
+                    if k != "reason"
+                }
+            }
+        )
 
 
 def test_control_frames() -> None:
@@ -298,8 +338,8 @@ def test_parse_frame_exact() -> None:
 
 
 @pytest.mark.parametrize(
-    "raw", [b"", b"{", b'{"a": NaN}', b"[Infinity]", b"[-Infinity]", b"\xff\xfe", b"[1] x",
-            b"{'a': 1}"],
+    "raw",
+    [b"", b"{", b'{"a": NaN}', b"[Infinity]", b"[-Infinity]", b"\xff\xfe", b"[1] x", b"{'a': 1}"],
 )
 def test_parse_frame_rejects(raw: bytes) -> None:
     with pytest.raises(DecodeError):
@@ -308,15 +348,21 @@ def test_parse_frame_rejects(raw: bytes) -> None:
 
 def test_every_tplus_core_fixture_decodes() -> None:
     decoders = {
-        "trade": D.decode_trade, "trade_event": D.decode_trade_event,
-        "trade_event_rollbacked": D.decode_trade_event, "orderbook_snapshot": D.decode_orderbook,
-        "depth_diff": D.decode_depth_diff, "depth_diff_next": D.decode_depth_diff,
-        "depth_diff_gap": D.decode_depth_diff, "klines": D.decode_klines,
-        "klines_page": D.decode_klines_page, "market": D.decode_market,
-        "user_trade": D.decode_user_trade, "user_trade_rollbacked": D.decode_user_trade,
+        "trade": D.decode_trade,
+        "trade_event": D.decode_trade_event,
+        "trade_event_rollbacked": D.decode_trade_event,
+        "orderbook_snapshot": D.decode_orderbook,
+        "depth_diff": D.decode_depth_diff,
+        "depth_diff_next": D.decode_depth_diff,
+        "depth_diff_gap": D.decode_depth_diff,
+        "klines": D.decode_klines,
+        "klines_page": D.decode_klines_page,
+        "market": D.decode_market,
+        "user_trade": D.decode_user_trade,
+        "user_trade_rollbacked": D.decode_user_trade,
     }
     for path in FIXTURES.glob("tplus_order_event*.json"):
-        decoders[path.stem[len("tplus_"):]] = D.decode_order_event
+        decoders[path.stem[len("tplus_") :]] = D.decode_order_event
     for name, decode in decoders.items():
         assert decode(frame(name)) is not None, name
 

@@ -16,11 +16,7 @@ from o2sync.tplus.decode import decode_depth_diff, decode_trade, decode_user_tra
 def non_ascii_digits() -> list[str]:
     """One of every non-ASCII character Unicode calls a decimal digit (Nd), plus
     other numerics Python's int()/Decimal() or str.isnumeric() accept."""
-    nd = [
-        chr(c)
-        for c in range(0x80, sys.maxunicode + 1)
-        if unicodedata.category(chr(c)) == "Nd"
-    ]
+    nd = [chr(c) for c in range(0x80, sys.maxunicode + 1) if unicodedata.category(chr(c)) == "Nd"]
     others = [
         chr(c)
         for c in range(0x80, 0x30000)
@@ -33,7 +29,7 @@ def non_ascii_digits() -> list[str]:
 NON_ASCII = non_ascii_digits()
 
 
-@pytest.mark.parametrize("digit", NON_ASCII[::7] + ["\uff15", "\u0661"])
+@pytest.mark.parametrize("digit", [*NON_ASCII[::7], "\uff15", "\u0661"])
 def test_non_ascii_digits_rejected_everywhere(digit: str) -> None:
     for text in (digit, "1" + digit, digit + "0", "1." + digit):
         with pytest.raises(DecodeError):
@@ -61,9 +57,34 @@ def test_arabic_indic_and_fullwidth_explicit() -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["", " ", " 7", "7 ", " 7 ", "\t7", "7\n", "+7", "1_000", "0x10", "0X10", "NaN", "nan",
-     "Infinity", "-Infinity", "inf", "sNaN", "1.", ".5", "1..2", "1,5", "--1", "1e", "e5",
-     "١٢٣", "５"],
+    [
+        "",
+        " ",
+        " 7",
+        "7 ",
+        " 7 ",
+        "\t7",
+        "7\n",
+        "+7",
+        "1_000",
+        "0x10",
+        "0X10",
+        "NaN",
+        "nan",
+        "Infinity",
+        "-Infinity",
+        "inf",
+        "sNaN",
+        "1.",
+        ".5",
+        "1..2",
+        "1,5",
+        "--1",
+        "1e",
+        "e5",
+        "١٢٣",
+        "５",
+    ],
 )
 def test_bad_decimal_strings(text: str) -> None:
     with pytest.raises(DecodeError) as info:
@@ -149,10 +170,20 @@ def test_trade_decimal_from_json_float_is_exact() -> None:
 
 @pytest.mark.parametrize(
     ("trade_id", "price", "maker"),
-    [("5.0", '"1"', "true"), ("true", '"1"', "true"), ('"5"', '"1"', '"false"'),
-     ("1", '"NaN"', "true"), ("1", "-1", "true"), ("1", '"+1"', "true"), ("1", '" 1"', "true"),
-     ("1", '"1_0"', "true"), ("1", '"١"', "true"), ("1", '"0x1"', "true"), ("1", '""', "true"),
-     ("1", "1", "1")],
+    [
+        ("5.0", '"1"', "true"),
+        ("true", '"1"', "true"),
+        ('"5"', '"1"', '"false"'),
+        ("1", '"NaN"', "true"),
+        ("1", "-1", "true"),
+        ("1", '"+1"', "true"),
+        ("1", '" 1"', "true"),
+        ("1", '"1_0"', "true"),
+        ("1", '"١"', "true"),
+        ("1", '"0x1"', "true"),
+        ("1", '""', "true"),
+        ("1", "1", "1"),
+    ],
 )
 def test_trade_strict_violations(trade_id: str, price: str, maker: str) -> None:
     with pytest.raises(DecodeError):
@@ -166,8 +197,15 @@ def test_int_from_numeric_string_accepted() -> None:
 
 def test_trading_fee_may_be_negative_price_may_not() -> None:
     base = {
-        "asset_id": "200", "trade_id": 1, "order_id": "o", "price": "1", "quantity": "1",
-        "timestamp_ns": 1, "is_maker": True, "is_buyer": False, "status": "Pending",
+        "asset_id": "200",
+        "trade_id": 1,
+        "order_id": "o",
+        "price": "1",
+        "quantity": "1",
+        "timestamp_ns": 1,
+        "is_maker": True,
+        "is_buyer": False,
+        "status": "Pending",
         "trading_fee": "-0.5",
     }
     assert decode_user_trade(base).trading_fee == Decimal("-0.5")
