@@ -1,0 +1,5 @@
+"""Twin of ``tplus.model.asset_identifier``."""
+
+from ..asset import AssetIdentifier
+
+__all__ = ["AssetIdentifier"]

@@ -1,0 +1,1 @@
+"""Import-path twins of tpluspy's ``tplus.utils`` (re-exports only)."""
