@@ -1,10 +1,13 @@
-"""Errors of the tplus layer (all subclasses of :class:`o2sync.errors.O2SyncError`)."""
+"""Errors of the tplus layer (all subclasses of :class:`o2sync.errors.O2SyncError`).
+
+``AuthError`` is the engine's own (:class:`o2sync.errors.AuthError`), re-exported here.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from ..errors import DecodeError, O2SyncError
+from ..errors import AuthError, DecodeError, O2SyncError
 
 __all__ = [
     "AuthError",
@@ -38,10 +41,3 @@ class UserNotFoundError(KeyFileError):
 
 class WrongPasswordError(KeyFileError):
     """The key file's MAC did not verify: wrong password or a corrupted file."""
-
-
-class AuthError(O2SyncError):
-    """A login (nonce -> signature -> token) failed or answered an unexpected shape.
-
-    Messages never contain the token.
-    """
