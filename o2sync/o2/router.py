@@ -1,8 +1,9 @@
 """Reader-thread routing for O2: frame bytes -> decoded event -> the topic's consumers.
 
 Every problem with a frame (not JSON, not an object, unknown or missing action,
-missing or mistyped fields) is counted and reported, and the frame is dropped: a
-consumer never sees a half-built event, and the reader never dies.
+missing or mistyped fields, numbers that are not strict) is counted and reported,
+and the frame is dropped: a consumer never sees a half-built event, and the reader
+never dies. A depth frame dropped that way also resynchronises its stream.
 """
 
 from __future__ import annotations
@@ -93,7 +94,12 @@ class O2Router:
         try:
             event = decoder(msg)
         except _DECODE_FAILURES as exc:
-            return self._bad(f"malformed {msg['action']} message ({exc!r})", data)
+            self._bad(f"malformed {msg['action']} message ({exc!r})", data)
+            if kind == "depth":
+                # the book missed this frame: a later delta would build on a wrong
+                # book, so ask for a fresh snapshot (deltas are skipped until then)
+                self._engine.resync(topic)
+            return None
         if is_snapshot:
             topic.awaiting_snapshot = False
         self._engine.deliver(topic, event)
