@@ -148,7 +148,7 @@ def _need_object(value: Any, name: str) -> None:
 def _list(value: Any, name: str) -> list[Any]:
     if value.__class__ is not list:
         raise DecodeError(f"{name} is not a JSON array", value)
-    return value  # type: ignore[no-any-return]
+    return value
 
 
 def _side(value: Any) -> Side:
