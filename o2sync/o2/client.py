@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+import os
 from typing import Any, Callable, Optional, TypeVar, Union, cast
 from urllib.parse import urlsplit, urlunsplit
 
@@ -24,6 +25,8 @@ from ..models import (
     Trade,
     TradeUpdate,
 )
+from ..proxy import parse_proxy
+from ..redact import redact_url
 from . import protocol
 from .network import Network
 from .rest import MarketLike, RestClient
@@ -72,8 +75,16 @@ class O2Client:
         overflow: ``"drop_newest"`` or ``"drop_oldest"`` (depth streams always resync).
         dispatcher: optional ``fn -> None`` that runs callbacks elsewhere, e.g.
             ``lambda fn: root.after(0, fn)`` for Tk.
-        sslopt: websocket-client SSL options. proxy: ``http://host:port`` for WS and REST.
-        rest_timeout, rest_retries, rest_backoff: REST request settings.
+        sslopt: websocket-client SSL options.
+        ca_bundle: path of a PEM CA bundle trusted by REST (``verify=ca_bundle``) and
+            the WebSocket (``sslopt["ca_certs"]``) alike; certificates are verified by
+            default either way.
+        proxy: ``http://``, ``https://``, ``socks4://``, ``socks5://`` or
+            ``socks5h://`` ``[user:password@]host[:port]`` for WS and REST, checked
+            here (SOCKS needs ``pip install "o2sync[socks]"``).
+        rest_timeout: total seconds one REST call may take, retries and body included.
+        rest_retries, rest_backoff: REST retry settings; ``rest_retry_after_max``
+            is the longest ``Retry-After`` waited (a longer one raises RateLimitedError).
     """
 
     def __init__(self, network: Network = Network.TESTNET, *, ws_url: Optional[str] = None,
@@ -85,7 +96,8 @@ class O2Client:
                  dispatcher: Optional[Scheduler] = None,
                  sslopt: Optional[dict[str, Any]] = None, proxy: Optional[str] = None,
                  rest_timeout: float = 10.0, rest_retries: int = 3,
-                 rest_backoff: float = 1.0) -> None:
+                 rest_backoff: float = 1.0, ca_bundle: Optional[str] = None,
+                 rest_retry_after_max: float = 10.0) -> None:
         if not isinstance(network, Network):
             raise TypeError(f"network must be a Network, got {network!r}")
         if ws_url is None and api_url is None:
@@ -94,6 +106,11 @@ class O2Client:
             ws_url = _ws_from_api(str(api_url))
         elif api_url is None:
             api_url = _api_from_ws(ws_url)
+        parse_proxy(proxy)  # ValueError (or ImportError for SOCKS without the extra) now
+        if ca_bundle is not None:
+            if not isinstance(ca_bundle, str) or not os.path.isfile(ca_bundle):
+                raise ValueError(f"ca_bundle must be the path of a PEM file, got {ca_bundle!r}")
+            sslopt = {**(sslopt or {}), "ca_certs": ca_bundle}
         if dispatcher is not None and not callable(dispatcher):
             raise TypeError("dispatcher must be a callable taking a zero-argument function")
         self.network = network
@@ -109,7 +126,8 @@ class O2Client:
             unsubscribe_frames=self._unsubscribe_frames)
         self._engine.router = O2Router(self._engine)
         self.rest = RestClient(self.api_url, timeout=rest_timeout, retries=rest_retries,
-                               backoff=rest_backoff, proxy=proxy)
+                               backoff=rest_backoff, proxy=proxy, ca_bundle=ca_bundle,
+                               retry_after_max=rest_retry_after_max)
 
     # ------------------------------------------------------------ connection
 
@@ -161,8 +179,8 @@ class O2Client:
 
     def __repr__(self) -> str:
         s = self._engine.stats()
-        return (f"<O2Client {self.ws_url} state={s['state']} subscriptions={s['subscriptions']} "
-                f"messages={s['messages']} dropped={s['dropped']}>")
+        return (f"<O2Client {redact_url(self.ws_url)} state={s['state']} "
+                f"subscriptions={s['subscriptions']} messages={s['messages']} dropped={s['dropped']}>")
 
     # ------------------------------------------------------------ REST
 
