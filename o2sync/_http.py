@@ -25,6 +25,7 @@ import threading
 import time
 from collections.abc import Collection, Mapping
 from typing import Any, Optional, Union
+from urllib.parse import urlsplit, urlunsplit
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -170,7 +171,10 @@ class HttpJson:
         return f"<HttpJson {redact_url(self.base_url)} timeout={self.timeout:g}s>"
 
     def url(self, path: str) -> str:
-        return f"{self.base_url}/{path.lstrip('/')}"
+        """``base_url`` with ``path`` appended to its path (its query string kept last)."""
+        parts = urlsplit(self.base_url)
+        joined = f"{parts.path.rstrip('/')}/{path.lstrip('/')}"
+        return urlunsplit((parts.scheme, parts.netloc, joined, parts.query, ""))
 
     def get(self, path: str, params: Optional[Mapping[str, Any]] = None) -> Any:
         """GET ``base_url/path`` and return the decoded JSON body.

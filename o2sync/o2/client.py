@@ -180,7 +180,8 @@ class O2Client:
     def __repr__(self) -> str:
         s = self._engine.stats()
         return (f"<O2Client {redact_url(self.ws_url)} state={s['state']} "
-                f"subscriptions={s['subscriptions']} messages={s['messages']} dropped={s['dropped']}>")
+                f"subscriptions={s['subscriptions']} messages={s['messages']} "
+                f"dropped={s['dropped']}>")
 
     # ------------------------------------------------------------ REST
 

@@ -210,7 +210,10 @@ class RestClient:
     def nonce(self, account: str) -> Optional[int]:
         """The trade account's current nonce (None for an unknown account)."""
         body = self.get("accounts", trade_account_id=account)
-        info = _object(body, "accounts").get("trade_account")
+        body = _object(body, "accounts")
+        if "trade_account" not in body:
+            raise MalformedResponseError("accounts", "missing field", field="trade_account")
+        info = body["trade_account"]
         if info is None:
             return None
         with _shape("accounts"):
