@@ -19,6 +19,7 @@ from .errors import (
     ClientClosedError,
     ConnectError,
     DecodeError,
+    MalformedResponseError,
     MarketNotFoundError,
     O2SyncError,
     RateLimitedError,
@@ -50,7 +51,7 @@ __version__ = "0.1.0"
 __all__ = [
     "ApiError", "Balance", "BalanceUpdate", "CallbackError", "ClientClosedError",
     "ConnectError", "ConnectionEvent", "ConnectionState", "DecodeError", "DepthChanges",
-    "DepthLevel", "DepthUpdate", "LiveOrderBook", "Market", "MarketAsset",
+    "DepthLevel", "DepthUpdate", "LiveOrderBook", "MalformedResponseError", "Market", "MarketAsset",
     "MarketNotFoundError", "Network", "NonceUpdate", "O2Client", "O2SyncError", "Order",
     "OrderUpdate", "Overflow", "RateLimitedError", "ServerError", "Side", "StreamOverflow",
     "Subscription", "SubscriptionClosed", "Trade", "TradeUpdate", "merge",

@@ -10,6 +10,7 @@ from typing import Any, Callable, Optional, TypeVar
 from .engine.lifecycle import ConnectionEvent
 from .engine.stream import ERRORS, LIFECYCLE, StreamEngine
 from .engine.subscription import Subscription
+from .errors import ClientClosedError
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +75,8 @@ class StreamingClient:
         try:
             self._engine.start()
             self._engine.wait_closed(None)
+        except ClientClosedError:
+            pass  # closed (by a callback, say) before we got here: nothing to run
         except KeyboardInterrupt:
             log.info("interrupted; closing")
         finally:

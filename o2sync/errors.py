@@ -34,12 +34,44 @@ class ApiError(O2SyncError):
 
 
 class RateLimitedError(ApiError):
-    """The exchange kept answering 429 / code 1003 after every retry."""
+    """The exchange kept answering 429 / code 1003 after every retry, or asked to wait
+    longer than the client may (``Retry-After`` above ``retry_after_max``, or past the
+    call's deadline). ``retry_after`` is the server's ``Retry-After`` in seconds, if any.
+    """
+
+    def __init__(self, status: int, code: Optional[int], message: str, url: str = "",
+                 retry_after: Optional[float] = None) -> None:
+        self.retry_after = retry_after
+        if retry_after is not None:
+            message = f"{message} (Retry-After {retry_after:g} s)"
+        super().__init__(status, code, message, url)
+
+
+class MalformedResponseError(ApiError):
+    """A REST answer that is not the documented shape: not JSON, a list where an object
+    is meant, a missing field, a wrong type, a bad number. ``endpoint`` and ``field``
+    name what was wrong (``field`` may be None for the body as a whole)."""
+
+    def __init__(self, endpoint: str, message: str, *, field: Optional[str] = None,
+                 status: int = 200, url: str = "") -> None:
+        self.endpoint = endpoint
+        self.field = field
+        where = f"{endpoint}: {field}" if field else endpoint
+        super().__init__(status, None, f"malformed answer from {where}: {message}", url)
+
+
+#: Short name of :class:`MalformedResponseError`.
+ResponseError = MalformedResponseError
 
 
 class ConnectError(O2SyncError, ConnectionError):
     """The exchange could not be reached: the WebSocket did not (re)connect in the time
-    allowed, or a REST request failed below HTTP (DNS, refused, timed out)."""
+    allowed, or a REST request failed below HTTP (DNS, refused, timed out, certificate
+    verify failed). ``cause`` names the reason when it is known."""
+
+    def __init__(self, message: str = "", cause: Optional[str] = None) -> None:
+        self.cause = cause
+        super().__init__(message)
 
 
 class ClientClosedError(O2SyncError):

@@ -17,11 +17,11 @@ import socket
 import threading
 import time
 from typing import Any, Callable, Optional
-from urllib.parse import urlsplit
 
 import websocket
 from websocket._abnf import frame_buffer
 
+from ..proxy import parse_proxy
 from . import threads
 
 log = logging.getLogger(__name__)
@@ -43,18 +43,9 @@ class MessageTooLarge(Exception):
 
 
 def proxy_options(proxy: Optional[str]) -> dict[str, Any]:
-    """websocket-client connect options for an ``http://[user:pass@]host:port`` proxy."""
-    if not proxy:
-        return {}
-    parts = urlsplit(proxy if "://" in proxy else "http://" + proxy)
-    if not parts.hostname:
-        raise ValueError(f"proxy must look like http://host:port, got {proxy!r}")
-    opts: dict[str, Any] = {"http_proxy_host": parts.hostname,
-                            "http_proxy_port": parts.port or 8080,
-                            "proxy_type": parts.scheme if parts.scheme != "https" else "http"}
-    if parts.username:
-        opts["http_proxy_auth"] = (parts.username, parts.password or "")
-    return opts
+    """websocket-client connect options for a proxy URL (see :func:`o2sync.proxy.parse_proxy`)."""
+    parsed = parse_proxy(proxy)
+    return parsed.websocket_options() if parsed is not None else {}
 
 
 #: Smallest socket read. websocket-client asks the socket for each frame's header,

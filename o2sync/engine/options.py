@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import os
 from dataclasses import dataclass
 from typing import Any, Callable, Optional, Union
+
+from ..proxy import parse_proxy
 
 #: ``dispatcher=`` hook type: schedules a zero-argument function elsewhere, for
 #: example ``lambda fn: root.after(0, fn)`` to run callbacks on the Tk main loop.
@@ -67,11 +70,15 @@ class Options:
             ``lambda fn: root.after(0, fn)`` for Tk.
         sslopt: websocket-client SSL options for the sockets.
         ca_bundle: path of a PEM CA bundle that verifies TLS for WebSocket and REST alike.
-        proxy: ``http://host:port`` (or socks) proxy for WebSocket and REST.
+        proxy: ``http://``, ``https://``, ``socks4://``, ``socks5://`` or ``socks5h://``
+            ``[user:password@]host[:port]`` for WebSocket and REST, checked here (SOCKS
+            needs ``pip install "o2sync[socks]"``).
         max_message_size: the largest message (one frame, or a fragmented message)
             accepted; a larger one drops the link with a report.
-        rest_timeout: total seconds for one REST call. rest_retries, rest_backoff:
-            retries of transient REST failures (429, 5xx) and their backoff factor.
+        rest_timeout: total seconds for one REST call, retries and body included.
+        rest_retries, rest_backoff: retries of transient REST failures (429, 5xx) and
+            their backoff factor. rest_retry_after_max: the longest ``Retry-After``
+            waited; a longer one raises RateLimitedError at once.
     """
 
     ping_interval: float = 20.0
@@ -91,6 +98,7 @@ class Options:
     rest_timeout: float = 10.0
     rest_retries: int = 3
     rest_backoff: float = 1.0
+    rest_retry_after_max: float = 10.0
 
     @classmethod
     def build(cls, **kwargs: Any) -> Options:
@@ -130,11 +138,11 @@ class Options:
         if self.sslopt is not None and not isinstance(self.sslopt, dict):
             raise TypeError(f"sslopt must be a dict of websocket-client SSL options, "
                             f"got {self.sslopt!r}")
-        if self.proxy is not None:
-            from .connection import proxy_options
-            proxy_options(self.proxy)  # raises ValueError for a proxy that cannot work
-        if self.ca_bundle is not None and not isinstance(self.ca_bundle, str):
-            raise TypeError(f"ca_bundle must be a file path, got {self.ca_bundle!r}")
+        parse_proxy(self.proxy)  # ValueError (ImportError for SOCKS without the extra)
+        if self.ca_bundle is not None and (not isinstance(self.ca_bundle, str)
+                                           or not os.path.isfile(self.ca_bundle)):
+            raise ValueError(f"ca_bundle must be the path of a PEM file, got {self.ca_bundle!r}")
+        _positive("rest_retry_after_max", self.rest_retry_after_max)
 
     @property
     def websocket_sslopt(self) -> Optional[dict[str, Any]]:

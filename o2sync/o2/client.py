@@ -72,8 +72,8 @@ class O2Client(StreamingClient):
             ``backoff_initial``, ``backoff_max``, ``connect_timeout``, ``queue_size``,
             ``overflow`` (``"drop_newest"`` or ``"drop_oldest"``), ``dispatcher``
             (e.g. ``lambda fn: root.after(0, fn)`` for Tk), ``sslopt``, ``ca_bundle``,
-            ``proxy``, ``max_message_size``, ``rest_timeout``, ``rest_retries``,
-            ``rest_backoff``.
+            ``proxy``, ``max_message_size``, ``rest_timeout`` (total seconds of one
+            REST call), ``rest_retries``, ``rest_backoff``, ``rest_retry_after_max``.
     """
 
     def __init__(self, network: Network = Network.TESTNET, *, ws_url: Optional[str] = None,
@@ -93,7 +93,9 @@ class O2Client(StreamingClient):
         self._engine = StreamEngine(O2Venue(), self.options, name=next_client_name())
         opts = self.options
         self.rest = RestClient(self.api_url, timeout=opts.rest_timeout, retries=opts.rest_retries,
-                               backoff=opts.rest_backoff, proxy=opts.proxy)
+                               backoff=opts.rest_backoff, proxy=opts.proxy,
+                               ca_bundle=opts.ca_bundle,
+                               retry_after_max=opts.rest_retry_after_max)
 
     # ------------------------------------------------------------ connection
 

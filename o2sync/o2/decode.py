@@ -10,9 +10,12 @@ the top level, deltas under ``changes`` or the top level, sides in any case.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
+from operator import itemgetter
 from typing import Any, Callable, Optional
 
+from .._json import loads as _json_loads
 from ..errors import DecodeError
 from ..models import (
     Balance,
@@ -28,26 +31,124 @@ from ..models import (
     Trade,
     TradeUpdate,
 )
-from .protocol import normalize_id
+from .protocol import is_hex_id, normalize_id
 
 _SIDES = {"buy": Side.BUY, "sell": Side.SELL}
+_HEX_DIGITS = re.compile(r"[0-9a-fA-F]+")
+_MISSING = object()
+_EMPTY: list[Any] = []
+
+
+def _why(value: Any, name: str, what: str) -> str:
+    """The reason a number field was refused, for the DecodeError."""
+    if value.__class__ is str:
+        body = value[1:]
+        if value[:1] == "-" and body.isascii() and body.isdigit():
+            return f"{name} is negative"
+        return f"{name} is not {what} (ASCII digits only)"
+    if value.__class__ is int and value < 0:
+        return f"{name} is negative"
+    return f"{name} is not {what} (got {type(value).__name__})"
+
+
+def _uint(value: Any, name: str) -> int:
+    """An unsigned decimal integer: ASCII digits in a string, or a JSON integer >= 0.
+
+    Refused (DecodeError): other Unicode digits, ``"+7"``, ``"-7"``, ``" 7 "``,
+    ``"1_000"``, ``"0x10"``, ``""``, floats, booleans, None. ``str.isdigit()`` alone
+    accepts every Unicode digit, hence ``isascii()`` too.
+    """
+    cls = value.__class__
+    if cls is str:
+        if value.isascii() and value.isdigit():
+            try:
+                return int(value)
+            except ValueError:  # past the interpreter's int-string digit limit
+                raise DecodeError(f"{name} has too many digits", value[:50]) from None
+    elif cls is int and value >= 0:  # a bool's class is bool, never int
+        return int(value)
+    raise DecodeError(_why(value, name, "an unsigned decimal integer"), value)
+
+
+def _uint_or_hex(value: Any, name: str) -> int:
+    """:func:`_uint`, or a ``0x`` hex string where the protocol allows one (nonce)."""
+    if value.__class__ is str and value[:2] in ("0x", "0X"):
+        digits = value[2:]
+        if digits and digits.isascii() and _HEX_DIGITS.fullmatch(digits):
+            return int(digits, 16)
+        raise DecodeError(f"{name} is not a hex integer", value)
+    return _uint(value, name)
 
 
 def to_int(value: Any, name: str = "value") -> int:
-    """An exact integer from an int, a decimal string or a ``0x`` hex string."""
-    kind = type(value)
-    if kind is int:
-        return int(value)
-    if kind is str:
-        try:
-            return int(value, 16) if value[:2] in ("0x", "0X") else int(value)
-        except ValueError:
-            pass
-    raise DecodeError(f"{name} is not an integer", value)
+    """An exact unsigned integer from an int, an ASCII decimal string or a ``0x`` hex string.
+
+    Anything else (signs, spaces, underscores, non-ASCII digits, floats, booleans)
+    raises DecodeError.
+    """
+    return _uint_or_hex(value, name)
+
+
+def _opt_uint(raw: dict[str, Any], key: str, default: int = 0) -> int:
+    value = raw.get(key, _MISSING)
+    return default if value is _MISSING else _uint(value, key)
+
+
+def _opt_uint_str(value: Any, name: str) -> Optional[str]:
+    """An optional integer field kept as text (order ``timestamp``): validated, not parsed."""
+    return None if value is None else str(_uint(value, name))
+
+
+def _flag(raw: dict[str, Any], key: str) -> bool:
+    """A JSON boolean field (absent = False). ``"false"``, 0, 1 or null are refused."""
+    value = raw.get(key, False)
+    if value is True or value is False:
+        return value
+    raise DecodeError(f"{key} is not a JSON boolean", value)
 
 
 def _opt_str(value: Any) -> Optional[str]:
     return None if value is None else str(value)
+
+
+def _text(value: Any, name: str) -> str:
+    if value.__class__ is not str or not value:
+        raise DecodeError(f"{name} is not a non-empty string", value)
+    return str(value)
+
+
+def _id(value: Any, name: str) -> str:
+    """A 32-byte hex id (``0x`` optional, any case), normalised."""
+    if not is_hex_id(value):
+        raise DecodeError(f"{name} is not a 32-byte hex id", value)
+    return normalize_id(value)
+
+
+_MARKET_IDS: dict[str, str] = {}  # wire spelling -> normalised; a few entries in practice
+_MARKET_IDS_MAX = 1024
+
+
+def _market_id(value: Any) -> str:
+    """:func:`_id` for the market id of every depth/trades frame, memoised (bounded)."""
+    try:
+        return _MARKET_IDS[value]
+    except (KeyError, TypeError):  # TypeError: unhashable, e.g. a list
+        pass
+    norm = _id(value, "market_id")
+    if len(_MARKET_IDS) < _MARKET_IDS_MAX:
+        _MARKET_IDS[value] = norm
+    return norm
+
+
+def _need_object(value: Any, name: str) -> None:
+    if value.__class__ is not dict:
+        raise DecodeError(f"{name} is not a JSON object", value)
+
+
+def _list(value: Any, name: str) -> list[Any]:
+    if value.__class__ is not list:
+        raise DecodeError(f"{name} is not a JSON array", value)
+    return value
 
 
 def _side(value: Any) -> Side:
@@ -57,32 +158,63 @@ def _side(value: Any) -> Side:
         raise DecodeError("side is not Buy/Sell", value) from None
 
 
-def _level_ints(raw: Any) -> tuple[int, ...]:
-    """``[{"price", "quantity"}, ...]`` -> ``(price, quantity, price, quantity, ...)``.
+_PRICE_QTY = itemgetter("price", "quantity")
 
-    The hot path: ten-odd levels per message. Decimal strings (what the server
-    sends) go straight to int(); anything else takes to_int's checks.
+
+def _book_ints(buys: Any, sells: Any) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """Both sides' ``[{"price", "quantity"}, ...]`` -> flat ``(price, quantity, ...)`` ints.
+
+    The hot path: ten-odd levels a side per message. What the server sends
+    (decimal strings) is checked once for the whole message: every value joined,
+    as UTF-8 bytes, must be digits (``bytes.isdigit`` knows ASCII digits only;
+    ``str.isdigit`` passes every Unicode digit and is several times slower). The
+    checked values are then parsed in one call of the JSON parser as an array of
+    integers, which is faster than one ``int()`` each and refuses an empty value
+    or a leading zero. A value past 64 bits, which orjson would read as a float,
+    and anything else (JSON numbers, a bad value, a missing key) takes the
+    per-value path, which accepts ints and names the bad field.
     """
+    if buys.__class__ is list and sells.__class__ is list:
+        flat: list[Any] = []
+        extend = flat.extend
+        try:
+            for level in buys:
+                extend(_PRICE_QTY(level))
+            split = len(flat)
+            for level in sells:
+                extend(_PRICE_QTY(level))
+            if not flat:
+                return (), ()
+            if "".join(flat).encode().isdigit():
+                ints = _json_loads("[" + ",".join(flat) + "]")
+                if sum(ints).__class__ is int:  # no float from a huge value
+                    return tuple(ints[:split]), tuple(ints[split:])
+        except (KeyError, TypeError, ValueError):
+            pass
+    return _level_ints_checked(buys), _level_ints_checked(sells)
+
+
+def _level_ints_checked(raw: Any) -> tuple[int, ...]:
     if raw is None:
         return ()
+    if raw.__class__ is not list:
+        raise DecodeError("depth levels are not a list", raw)
     out: list[int] = []
-    append = out.append
-    try:
-        for level in raw:
-            price = level["price"]
-            qty = level["quantity"]
-            append(int(price) if price.__class__ is str else to_int(price, "price"))
-            append(int(qty) if qty.__class__ is str else to_int(qty, "quantity"))
-    except (KeyError, TypeError) as exc:
-        raise DecodeError(f"bad depth level ({exc!r})", raw) from None
+    for level in raw:
+        if level.__class__ is not dict:
+            raise DecodeError("depth level is not an object", level)
+        if "price" not in level or "quantity" not in level:
+            raise DecodeError("depth level without price or quantity", level)
+        out.append(_uint(level["price"], "price"))
+        out.append(_uint(level["quantity"], "quantity"))
     return tuple(out)
 
 
 def _book(container: Mapping[str, Any]) -> DepthChanges:
     if not isinstance(container, dict):
         raise DecodeError("depth book is not an object", container)
-    return PackedDepthChanges.from_ints(_level_ints(container.get("buys")),
-                                        _level_ints(container.get("sells")))
+    return PackedDepthChanges.from_ints(*_book_ints(container.get("buys", _EMPTY),
+                                                    container.get("sells", _EMPTY)))
 
 
 def decode_depth(msg: dict[str, Any]) -> DepthUpdate:
@@ -93,7 +225,7 @@ def decode_depth(msg: dict[str, Any]) -> DepthUpdate:
     else:
         container = msg.get("changes") or msg
     return DepthUpdate(
-        normalize_id(msg["market_id"]),
+        _market_id(msg["market_id"]),
         _book(container),
         is_snapshot,
         _opt_str(msg.get("onchain_timestamp")),
@@ -102,13 +234,14 @@ def decode_depth(msg: dict[str, Any]) -> DepthUpdate:
 
 
 def decode_trade(raw: dict[str, Any]) -> Trade:
+    _need_object(raw, "trade")
     return Trade(
-        str(raw["trade_id"]),
+        _text(raw["trade_id"], "trade_id"),
         _side(raw["side"]),
-        to_int(raw["price"], "price"),
-        to_int(raw["quantity"], "quantity"),
-        to_int(raw["total"], "total"),
-        to_int(raw["timestamp"], "timestamp"),
+        _uint(raw["price"], "price"),
+        _uint(raw["quantity"], "quantity"),
+        _uint(raw["total"], "total"),
+        _uint(raw["timestamp"], "timestamp"),
         raw.get("maker"),
         raw.get("taker"),
         raw.get("trader_side"),
@@ -118,32 +251,34 @@ def decode_trade(raw: dict[str, Any]) -> Trade:
 def decode_trades(msg: dict[str, Any]) -> TradeUpdate:
     """``subscribe_trades`` (alias ``trades``)."""
     return TradeUpdate(
-        normalize_id(msg["market_id"]),
-        [decode_trade(t) for t in msg["trades"]],
+        _market_id(msg["market_id"]),
+        [decode_trade(t) for t in _list(msg["trades"], "trades")],
         _opt_str(msg.get("onchain_timestamp")),
         _opt_str(msg.get("seen_timestamp")),
     )
 
 
 def decode_order(raw: dict[str, Any]) -> Order:
+    _need_object(raw, "order")
     market_id = raw.get("market_id")
+    base_decimals = raw.get("base_decimals")
     return Order(
-        order_id=normalize_id(raw["order_id"]),
+        order_id=_id(raw["order_id"], "order_id"),
         side=_side(raw["side"]),
         order_type=raw.get("order_type"),
-        price=to_int(raw["price"], "price"),
-        quantity=to_int(raw["quantity"], "quantity"),
-        quantity_fill=to_int(raw.get("quantity_fill", 0), "quantity_fill"),
-        price_fill=to_int(raw.get("price_fill", 0), "price_fill"),
-        timestamp=_opt_str(raw.get("timestamp")),
-        close=bool(raw.get("close", False)),
-        partially_filled=bool(raw.get("partially_filled", False)),
-        cancel=bool(raw.get("cancel", False)),
-        market_id=normalize_id(market_id) if market_id else None,
+        price=_uint(raw["price"], "price"),
+        quantity=_uint(raw["quantity"], "quantity"),
+        quantity_fill=_opt_uint(raw, "quantity_fill"),
+        price_fill=_opt_uint(raw, "price_fill"),
+        timestamp=_opt_uint_str(raw.get("timestamp"), "timestamp"),
+        close=_flag(raw, "close"),
+        partially_filled=_flag(raw, "partially_filled"),
+        cancel=_flag(raw, "cancel"),
+        market_id=_id(market_id, "market_id") if market_id is not None else None,
         owner=raw.get("owner"),
         account=raw.get("account"),
         desired_quantity=raw.get("desired_quantity"),
-        base_decimals=raw.get("base_decimals"),
+        base_decimals=None if base_decimals is None else _uint(base_decimals, "base_decimals"),
         history=raw.get("history", raw.get("order_tx_history")),
         fills=raw.get("fills", raw.get("fill")),
     )
@@ -152,35 +287,38 @@ def decode_order(raw: dict[str, Any]) -> Order:
 def decode_orders(msg: dict[str, Any]) -> OrderUpdate:
     """``subscribe_orders``."""
     return OrderUpdate(
-        [decode_order(o) for o in msg["orders"]],
+        [decode_order(o) for o in _list(msg["orders"], "orders")],
         _opt_str(msg.get("onchain_timestamp")),
         _opt_str(msg.get("seen_timestamp")),
     )
 
 
 def decode_balance(raw: dict[str, Any]) -> Balance:
-    books = raw.get("order_books") or {}
+    _need_object(raw, "balance")
+    books = raw.get("order_books")
+    if books is None:
+        books = {}
+    _need_object(books, "order_books")
+
+    def book_balance(v: Any) -> OrderBookBalance:
+        _need_object(v, "order_books entry")
+        return OrderBookBalance(_uint(v["locked"], "locked"), _uint(v["unlocked"], "unlocked"),
+                                _opt_uint(v, "fee"))
+
     return Balance(
-        asset_id=normalize_id(raw["asset_id"]),
-        total_locked=to_int(raw["total_locked"], "total_locked"),
-        total_unlocked=to_int(raw["total_unlocked"], "total_unlocked"),
-        trading_account_balance=to_int(raw.get("trading_account_balance", 0)),
+        asset_id=_id(raw["asset_id"], "asset_id"),
+        total_locked=_uint(raw["total_locked"], "total_locked"),
+        total_unlocked=_uint(raw["total_unlocked"], "total_unlocked"),
+        trading_account_balance=_opt_uint(raw, "trading_account_balance"),
         identity=raw.get("identity"),
-        order_books={
-            normalize_id(k): OrderBookBalance(
-                to_int(v["locked"], "locked"),
-                to_int(v["unlocked"], "unlocked"),
-                to_int(v.get("fee", 0), "fee"),
-            )
-            for k, v in books.items()
-        },
+        order_books={_id(k, "order_books key"): book_balance(v) for k, v in books.items()},
     )
 
 
 def decode_balances(msg: dict[str, Any]) -> BalanceUpdate:
     """``subscribe_balances``."""
     return BalanceUpdate(
-        [decode_balance(b) for b in msg["balance"]],
+        [decode_balance(b) for b in _list(msg["balance"], "balance")],
         _opt_str(msg.get("onchain_timestamp")),
         _opt_str(msg.get("seen_timestamp")),
     )
@@ -189,8 +327,8 @@ def decode_balances(msg: dict[str, Any]) -> BalanceUpdate:
 def decode_nonce(msg: dict[str, Any]) -> NonceUpdate:
     """``subscribe_nonce`` (alias ``nonce``)."""
     return NonceUpdate(
-        normalize_id(msg["contract_id"]),
-        to_int(msg["nonce"], "nonce"),
+        _id(msg["contract_id"], "contract_id"),
+        _uint_or_hex(msg["nonce"], "nonce"),
         _opt_str(msg.get("onchain_timestamp")),
         _opt_str(msg.get("seen_timestamp")),
     )

@@ -1,22 +1,26 @@
-"""The REST reads a streaming client needs, over ``requests``.
+"""The REST reads a streaming client needs, over :mod:`o2sync._http`.
 
-Rate limits (HTTP 429) and transient 5xx answers are retried with exponential
-backoff by urllib3's ``Retry`` mounted on the session (honouring ``Retry-After``).
-Markets are fetched once and cached; market arguments resolve by id or pair name.
+Every call has a total deadline (``timeout``); rate limits (HTTP 429 or code 1003)
+and transient 5xx answers are retried with exponential backoff, honouring
+``Retry-After`` up to ``retry_after_max``. Every answer is checked against the
+documented shape (``o2-rest.md``): anything else raises
+:class:`~o2sync.errors.MalformedResponseError` naming the endpoint and the field,
+never ``KeyError``/``TypeError``. Markets are fetched once and cached; market
+arguments resolve by id or pair name.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
+from collections.abc import Iterator
 from typing import Any, Optional, Union
 
-import requests
-from requests.adapters import HTTPAdapter
-from urllib3.util.retry import Retry
-
-from ..errors import ApiError, ConnectError, MarketNotFoundError, RateLimitedError
+from .._http import HttpJson
+from ..errors import DecodeError, MalformedResponseError, MarketNotFoundError
 from ..models import Balance, DepthUpdate, Market, MarketAsset, Order, Trade
+from ..redact import redact_url
 from . import decode
 from .protocol import is_hex_id, normalize_id, wire_precision
 
@@ -26,28 +30,64 @@ RATE_LIMITED_CODE = 1003
 MarketLike = Union[str, Market]
 
 
-def _retry(retries: int, backoff: float) -> Retry:
-    return Retry(total=retries, connect=retries, read=retries, status=retries,
-                 backoff_factor=backoff, status_forcelist=(429, 502, 503, 504),
-                 allowed_methods=frozenset({"GET"}), respect_retry_after_header=True,
-                 raise_on_status=False)
+@contextlib.contextmanager
+def _shape(endpoint: str) -> Iterator[None]:
+    """Turn a shape problem while reading an answer of ``endpoint`` into the library's error."""
+    try:
+        yield
+    except MalformedResponseError:
+        raise
+    except DecodeError as exc:
+        field = exc.reason.split(" ", 1)[0] if " is " in exc.reason else None
+        raise MalformedResponseError(endpoint, str(exc), field=field) from None
+    except KeyError as exc:
+        raise MalformedResponseError(endpoint, "missing field", field=str(exc.args[0])) from None
+    except (TypeError, AttributeError, ValueError) as exc:
+        raise MalformedResponseError(endpoint, f"unexpected shape ({exc})") from None
+
+
+def _object(value: Any, endpoint: str, field: Optional[str] = None) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise MalformedResponseError(endpoint, f"expected a JSON object, got "
+                                     f"{type(value).__name__}", field=field)
+    return value
+
+
+def _array(value: Any, endpoint: str, field: str) -> list[Any]:
+    if not isinstance(value, list):
+        raise MalformedResponseError(endpoint, f"expected a JSON array, got "
+                                     f"{type(value).__name__}", field=field)
+    return value
+
+
+def _uint_text(raw: dict[str, Any], key: str, default: str = "0") -> str:
+    """An optional unsigned integer field (string or number), kept as text."""
+    value = raw.get(key)
+    return default if value is None else str(decode._uint(value, key))
 
 
 def _market_from_wire(raw: dict[str, Any]) -> Market:
-    def asset(a: dict[str, Any]) -> MarketAsset:
-        return MarketAsset(str(a["symbol"]), normalize_id(a["asset"]), int(a["decimals"]),
-                           int(a["max_precision"]))
+    """One entry of ``GET /v1/markets`` -> Market; DecodeError/KeyError on a bad shape."""
+    def asset(a: Any, side: str) -> MarketAsset:
+        if not isinstance(a, dict):
+            raise DecodeError(f"{side} is not an object", a)
+        return MarketAsset(decode._text(a["symbol"], f"{side}.symbol"),
+                           decode._id(a["asset"], f"{side}.asset"),
+                           decode._uint(a["decimals"], f"{side}.decimals"),
+                           decode._uint(a["max_precision"], f"{side}.max_precision"))
 
+    if not isinstance(raw, dict):
+        raise DecodeError("market is not an object", raw)
     return Market(
-        market_id=normalize_id(raw["market_id"]),
-        contract_id=normalize_id(raw["contract_id"]),
-        base=asset(raw["base"]),
-        quote=asset(raw["quote"]),
-        maker_fee=str(raw.get("maker_fee", "0")),
-        taker_fee=str(raw.get("taker_fee", "0")),
-        min_order=str(raw.get("min_order", "0")),
-        dust=str(raw.get("dust", "0")),
-        price_window=int(raw.get("price_window") or 0),
+        market_id=decode._id(raw["market_id"], "market_id"),
+        contract_id=decode._id(raw["contract_id"], "contract_id"),
+        base=asset(raw["base"], "base"),
+        quote=asset(raw["quote"], "quote"),
+        maker_fee=_uint_text(raw, "maker_fee"),
+        taker_fee=_uint_text(raw, "taker_fee"),
+        min_order=_uint_text(raw, "min_order"),
+        dust=_uint_text(raw, "dust"),
+        price_window=int(_uint_text(raw, "price_window")),
     )
 
 
@@ -55,40 +95,32 @@ class RestClient:
     """Blocking REST reads against one O2 API base URL. Thread-safe."""
 
     def __init__(self, api_url: str, *, timeout: float = 10.0, retries: int = 3,
-                 backoff: float = 1.0, proxy: Optional[str] = None) -> None:
+                 backoff: float = 1.0, proxy: Optional[str] = None,
+                 ca_bundle: Optional[str] = None, verify: bool = True,
+                 retry_after_max: float = 10.0) -> None:
         self.api_url = api_url.rstrip("/")
         self.timeout = timeout
-        self._session = requests.Session()
-        self._session.headers.update({"Accept": "application/json"})
-        if proxy:
-            self._session.proxies.update({"http": proxy, "https": proxy})
-        adapter = HTTPAdapter(max_retries=_retry(retries, backoff))
-        self._session.mount("http://", adapter)
-        self._session.mount("https://", adapter)
+        self._http = HttpJson(self.api_url, timeout=timeout, retries=retries, backoff=backoff,
+                              retry_after_max=retry_after_max,
+                              rate_limit_codes=(RATE_LIMITED_CODE,), verify=verify,
+                              ca_bundle=ca_bundle, proxy=proxy)
         self._markets: Optional[list[Market]] = None
         self._markets_lock = threading.Lock()
 
     def close(self) -> None:
-        self._session.close()
+        self._http.close()
+
+    def __repr__(self) -> str:
+        return f"<RestClient {redact_url(self.api_url)} timeout={self.timeout:g}s>"
 
     def get(self, path: str, **params: Any) -> Any:
-        """GET ``/v1/<path>`` and return the decoded JSON; ApiError on an error answer."""
-        url = f"{self.api_url}/v1/{path}"
+        """GET ``/v1/<path>`` and return the decoded JSON.
+
+        Raises ApiError / RateLimitedError (error answers), ConnectError (below HTTP,
+        deadline passed), MalformedResponseError (not JSON).
+        """
         query = {k: _query_value(v) for k, v in params.items() if v is not None}
-        try:
-            resp = self._session.get(url, params=query, timeout=self.timeout)
-        except requests.RequestException as exc:
-            raise ConnectError(f"GET {url} failed: {exc}") from exc
-        try:
-            body = resp.json()
-        except ValueError:
-            body = None
-        code = body.get("code") if isinstance(body, dict) else None
-        if resp.status_code == 429 or code == RATE_LIMITED_CODE:
-            raise RateLimitedError(resp.status_code, code, _message(body, resp), resp.url)
-        if resp.status_code >= 400:
-            raise ApiError(resp.status_code, code, _message(body, resp), resp.url)
-        return body
+        return self._http.get(f"v1/{path}", query)
 
     # ------------------------------------------------------------------ markets
 
@@ -96,9 +128,13 @@ class RestClient:
         """Every spot market (cached after the first call; ``refresh`` re-reads)."""
         with self._markets_lock:
             if self._markets is None or refresh:
-                body = self.get("markets")
-                self._markets = [_market_from_wire(m) for m in body["markets"]
-                                 if not m.get("turbo")]
+                body = _object(self.get("markets"), "markets")
+                with _shape("markets"):
+                    rows = _array(body.get("markets"), "markets", "markets")
+                    for row in rows:
+                        _object(row, "markets", "markets[]")
+                    self._markets = [_market_from_wire(m) for m in rows
+                                     if m.get("turbo") is not True]
             return list(self._markets)
 
     def resolve(self, market: MarketLike) -> Market:
@@ -142,8 +178,9 @@ class RestClient:
         """The book now, as a snapshot DepthUpdate (``is_snapshot`` True)."""
         body = self.get("depth", market_id=market.market_id,
                         precision=wire_precision(precision), limit=limit)
-        body = dict(body, action="subscribe_depth", market_id=market.market_id)
-        update = decode.decode_depth(body)
+        body = dict(_object(body, "depth"), action="subscribe_depth", market_id=market.market_id)
+        with _shape("depth"):
+            update = decode.decode_depth(body)
         if limit is not None:
             update.changes.bids = update.changes.bids[:limit]
             update.changes.asks = update.changes.asks[:limit]
@@ -153,36 +190,40 @@ class RestClient:
         """Recent trades, newest first (at most 50)."""
         body = self.get("trades", market_id=market.market_id, direction="desc", count=count)
         raw = body.get("trades", []) if isinstance(body, dict) else body
-        return [decode.decode_trade(t) for t in raw]
+        with _shape("trades"):
+            return [decode.decode_trade(t) for t in _array(raw, "trades", "trades")]
 
     def open_orders(self, market: Market, account: str, count: int = 200) -> list[Order]:
         """The account's open orders on one market."""
         body = self.get("orders", market_id=market.market_id, contract=account,
                         direction="desc", count=count, is_open=True)
-        return [decode.decode_order(o) for o in body.get("orders", [])]
+        with _shape("orders"):
+            raw = _object(body, "orders").get("orders", [])
+            return [decode.decode_order(o) for o in _array(raw, "orders", "orders")]
 
     def balance(self, account: str, asset_id: str) -> Balance:
         """One asset's balance of a trade account."""
         body = self.get("balance", asset_id=asset_id, contract=account)
-        return decode.decode_balance(dict(body, asset_id=asset_id))
+        with _shape("balance"):
+            return decode.decode_balance(dict(_object(body, "balance"), asset_id=asset_id))
 
     def nonce(self, account: str) -> Optional[int]:
         """The trade account's current nonce (None for an unknown account)."""
         body = self.get("accounts", trade_account_id=account)
-        info = body.get("trade_account") if isinstance(body, dict) else None
-        return decode.to_int(info["nonce"], "nonce") if info else None
+        body = _object(body, "accounts")
+        if "trade_account" not in body:
+            raise MalformedResponseError("accounts", "missing field", field="trade_account")
+        info = body["trade_account"]
+        if info is None:
+            return None
+        with _shape("accounts"):
+            return decode.to_int(_object(info, "accounts", "trade_account")["nonce"], "nonce")
 
 
 def _query_value(value: Any) -> Any:
     if isinstance(value, bool):
         return "true" if value else "false"
     return value
-
-
-def _message(body: Any, resp: requests.Response) -> str:
-    if isinstance(body, dict):
-        return str(body.get("message") or body.get("error") or body)
-    return resp.reason or resp.text[:200]
 
 
 def _without_faucet_prefix(market: Market) -> str:

@@ -6,8 +6,9 @@ drops a silent client after 60 s; any frame proves liveness), unsubscribe frames
 answers with a fresh snapshot), and the reader-thread routing of frames to topics.
 
 Every problem with a frame (not JSON, not an object, unknown or missing action,
-missing or mistyped fields) is counted and reported, and the frame is dropped: a
-consumer never sees a half-built event, and the reader never dies.
+missing or mistyped fields, numbers that are not strict) is counted and reported,
+and the frame is dropped: a consumer never sees a half-built event, and the reader
+never dies. A depth frame dropped that way also resynchronises its stream.
 """
 
 from __future__ import annotations

@@ -9,6 +9,18 @@ from __future__ import annotations
 
 import threading
 import time
+from dataclasses import dataclass, field
+from typing import Optional
+
+
+@dataclass(frozen=True)
+class RestOverride:
+    """A canned REST answer for one path (see :meth:`Simulator.rest_override`)."""
+
+    status: int = 200
+    body: bytes = b""
+    headers: dict[str, str] = field(default_factory=dict)
+    trickle: Optional[float] = None  # seconds between body bytes, None: all at once
 
 
 class Faults:
@@ -18,6 +30,7 @@ class Faults:
         self._lock = threading.Lock()
         self._refuse_until = 0.0
         self._rate_limited = 0
+        self._overrides: dict[str, RestOverride] = {}
 
     def refuse_for(self, seconds: float) -> None:
         """Reject WebSocket handshakes (HTTP 503) for ``seconds`` from now."""
@@ -42,3 +55,18 @@ class Faults:
                 self._rate_limited -= 1
                 return True
             return False
+
+    def set_override(self, path: str, override: Optional[RestOverride]) -> None:
+        with self._lock:
+            if override is None:
+                self._overrides.pop(path, None)
+            else:
+                self._overrides[path] = override
+
+    def clear_overrides(self) -> None:
+        with self._lock:
+            self._overrides.clear()
+
+    def override_for(self, path: str) -> Optional[RestOverride]:
+        with self._lock:
+            return self._overrides.get(path)

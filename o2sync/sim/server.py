@@ -10,6 +10,7 @@ upgraded.
 from __future__ import annotations
 
 import asyncio
+import http
 import logging
 import time
 from typing import Optional
@@ -21,7 +22,7 @@ from websockets.http11 import Request, Response
 
 from . import messages, rest
 from .engine import Exchange
-from .faults import Faults
+from .faults import Faults, RestOverride
 from .flow import Flow, run_flow
 from .hub import Hub
 from .peer import Peer
@@ -31,6 +32,7 @@ from .session import handle_frame
 logger = logging.getLogger(__name__)
 
 WS_PATH = "/v1/ws"
+_STATUSES = {status.value for status in http.HTTPStatus}
 #: Time a client gets to answer our close frame before its TCP connection is aborted.
 CLOSE_TIMEOUT = 2.0
 #: During stop(), how long open clients get to complete the close handshake.
@@ -139,10 +141,23 @@ class SimServer:
 
     # -- HTTP / WebSocket -----------------------------------------------------------
 
-    def _process_request(
+    async def _process_request(
         self, connection: ServerConnection, request: Request
     ) -> Optional[Response]:
         path, _, query = request.path.partition("?")
+        override = self.faults.override_for(path) if path != WS_PATH else None
+        if override is not None:
+            if override.trickle is not None:
+                await self._trickle(connection, override)
+            response = connection.respond(override.status, "")
+            response.body = override.body
+            del response.headers["Content-Type"]
+            del response.headers["Content-Length"]
+            response.headers["Content-Type"] = "application/json"
+            for name, value in override.headers.items():
+                response.headers[name] = value
+            response.headers["Content-Length"] = str(len(override.body))
+            return response
         if path == WS_PATH:
             if self.faults.refusing():
                 return _json(
@@ -157,6 +172,26 @@ class SimServer:
             logger.exception("simulator: REST %s failed", request.path)
             status, body = 500, messages.error(1000, "InternalError")
         return _json(connection, status, body)
+
+    async def _trickle(self, connection: ServerConnection, override: RestOverride) -> None:
+        """Write the override's answer ourselves, its body one byte at a time, then close.
+
+        (websockets writes a Response in one go; a trickling server needs this.) The
+        Response returned afterwards goes nowhere: the transport is closed by then.
+        """
+        transport = connection.transport
+        reason = http.HTTPStatus(override.status).phrase if override.status in _STATUSES else ""
+        head = [f"HTTP/1.1 {override.status} {reason}", "Content-Type: application/json",
+                f"Content-Length: {len(override.body)}", "Connection: close"]
+        head += [f"{name}: {value}" for name, value in override.headers.items()]
+        transport.write(("\r\n".join(head) + "\r\n\r\n").encode("latin-1"))
+        assert override.trickle is not None
+        for i in range(len(override.body)):
+            if transport.is_closing() or self._closing:
+                break
+            await asyncio.sleep(override.trickle)
+            transport.write(override.body[i:i + 1])
+        transport.close()
 
     async def _handler(self, ws: ServerConnection) -> None:
         address = ws.remote_address

@@ -8,11 +8,11 @@ import json
 import logging
 import threading
 from collections.abc import Awaitable, Mapping, Sequence
-from typing import Any, Callable, Optional, TypeVar
+from typing import Any, Callable, Optional, TypeVar, Union
 
 from .depth import aggregate, width_for_level
 from .engine import Exchange
-from .faults import Faults
+from .faults import Faults, RestOverride
 from .flow import Flow, check_rate
 from .markets import find_market
 from .records import ConnectionRecord, Observer
@@ -298,6 +298,30 @@ class Simulator:
         connection, after whatever is already queued to it."""
         if self._server is not None:
             self._call(self._server.inject, text)
+
+    def rest_override(self, path: str, status: int = 200, body: Union[bytes, str] = b"",
+                      headers: Optional[Mapping[str, str]] = None,
+                      trickle: Optional[float] = None) -> None:
+        """Answer every REST request for ``path`` (e.g. ``"/v1/markets"``) with this
+        status, raw body and headers instead of the real answer, until
+        :meth:`clear_rest_override`. ``trickle``: send the body one byte every
+        ``trickle`` seconds (a server that trickles its answer). The WebSocket path
+        cannot be overridden."""
+        if path == WS_PATH:
+            raise ValueError("the WebSocket path cannot be overridden")
+        if not 100 <= status <= 599:
+            raise ValueError(f"status must be 100..599, got {status}")
+        if trickle is not None and trickle <= 0:
+            raise ValueError("trickle must be > 0 seconds")
+        data = body.encode() if isinstance(body, str) else bytes(body)
+        self._faults.set_override(path, RestOverride(status, data, dict(headers or {}), trickle))
+
+    def clear_rest_override(self, path: Optional[str] = None) -> None:
+        """End :meth:`rest_override` for ``path``, or for every path."""
+        if path is None:
+            self._faults.clear_overrides()
+        else:
+            self._faults.set_override(path, None)
 
     def rate_limit(self, n: int) -> None:
         """Answer the next ``n`` REST requests with HTTP 429
