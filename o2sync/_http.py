@@ -24,7 +24,7 @@ import logging
 import threading
 import time
 from collections.abc import Collection, Mapping
-from typing import Any, Optional, Union
+from typing import Any, Callable, Optional, Union
 from urllib.parse import urlsplit, urlunsplit
 
 import requests
@@ -32,7 +32,7 @@ from requests.adapters import HTTPAdapter
 from urllib3.exceptions import MaxRetryError
 from urllib3.util.retry import Retry
 
-from .errors import ApiError, ConnectError, MalformedResponseError, RateLimitedError
+from .errors import ApiError, ConnectError, DecodeError, MalformedResponseError, RateLimitedError
 from .proxy import Proxy, parse_proxy
 from .redact import redact_text, redact_url
 
@@ -104,16 +104,21 @@ def _shutdown(resp: requests.Response) -> None:
 
 
 def error_message(body: Any, text: str = "") -> str:
-    """The message of an error body: ``message`` or ``error``, else the start of the text."""
+    """The message of an error body: ``message`` or ``error`` (also the structured
+    ``{"error": {"code", "message"}}`` envelope), else the start of the text."""
     if isinstance(body, dict):
         msg = body.get("message") or body.get("error")
+        if isinstance(msg, dict):  # {"error": {"code": "RATE_LIMITED", "message": ...}}
+            code, text_ = msg.get("code"), msg.get("message")
+            msg = ": ".join(str(part) for part in (code, text_) if part)
         if msg:
             return str(msg)
     return text[:200]
 
 
 class HttpJson:
-    """Blocking JSON GETs against one base URL. Thread-safe (one Session, pooled).
+    """Blocking JSON GETs (and POSTs, never retried) against one base URL.
+    Thread-safe (one Session, pooled).
 
     Args:
         base_url: scheme and host (and an optional path prefix); a URL's
@@ -128,6 +133,7 @@ class HttpJson:
         proxy: a proxy URL or :class:`~o2sync.proxy.Proxy` (validated here).
         headers: extra request headers (values never logged).
         max_body: bytes; a longer body is a MalformedResponseError.
+        loads: the JSON decoder of bodies (tplus passes one that keeps decimals exact).
     """
 
     def __init__(self, base_url: str, *, timeout: float = 10.0, retries: int = 3,
@@ -135,7 +141,8 @@ class HttpJson:
                  rate_limit_codes: Collection[int] = (), verify: bool = True,
                  ca_bundle: Optional[str] = None, proxy: Union[str, Proxy, None] = None,
                  headers: Optional[Mapping[str, str]] = None,
-                 max_body: int = DEFAULT_MAX_BODY) -> None:
+                 max_body: int = DEFAULT_MAX_BODY,
+                 loads: Callable[[bytes], Any] = json.loads) -> None:
         if timeout <= 0:
             raise ValueError(f"timeout must be > 0, got {timeout!r}")
         if retry_after_max < 0:
@@ -145,6 +152,7 @@ class HttpJson:
         self.retry_after_max = float(retry_after_max)
         self.rate_limit_codes = frozenset(rate_limit_codes)
         self.max_body = max_body
+        self._loads = loads
         self.proxy = proxy if isinstance(proxy, Proxy) or proxy is None else parse_proxy(proxy)
         self._session = requests.Session()
         self._session.headers.update({"Accept": "application/json"})
@@ -176,24 +184,34 @@ class HttpJson:
         joined = f"{parts.path.rstrip('/')}/{path.lstrip('/')}"
         return urlunsplit((parts.scheme, parts.netloc, joined, parts.query, ""))
 
-    def get(self, path: str, params: Optional[Mapping[str, Any]] = None) -> Any:
+    def get(self, path: str, params: Optional[Mapping[str, Any]] = None,
+            headers: Optional[Mapping[str, str]] = None) -> Any:
         """GET ``base_url/path`` and return the decoded JSON body.
 
         Raises ApiError (error status), RateLimitedError (429 or a rate-limit code),
         ConnectError (below HTTP, with ``cause``), MalformedResponseError (a 2xx body
         that is not JSON, or too large).
         """
+        return self._call("GET", path, params=params, headers=headers)
+
+    def post(self, path: str, body: Any, headers: Optional[Mapping[str, str]] = None) -> Any:
+        """POST ``body`` as JSON to ``base_url/path`` (no retries); errors as :meth:`get`."""
+        return self._call("POST", path, json_body=body, headers=headers)
+
+    def _call(self, method: str, path: str, params: Optional[Mapping[str, Any]] = None,
+              json_body: Any = None, headers: Optional[Mapping[str, str]] = None) -> Any:
         url = self.url(path)
         shown = redact_url(url)
         deadline = time.monotonic() + self.timeout
         _calls.deadline = deadline
         try:
-            resp = self._session.get(url, params=params, stream=True,
-                                     timeout=(self.timeout, self.timeout))
+            resp = self._session.request(method, url, params=params, json=json_body,
+                                         headers=headers, stream=True,
+                                         timeout=(self.timeout, self.timeout))
         except requests.RequestException as exc:
             cause = _cause(exc)
-            log.debug("GET %s failed: %s", shown, redact_text(exc))
-            raise ConnectError(f"GET {shown} failed ({cause}): {redact_text(exc)}",
+            log.debug("%s %s failed: %s", method, shown, redact_text(exc))
+            raise ConnectError(f"{method} {shown} failed ({cause}): {redact_text(exc)}",
                                cause=cause) from None
         finally:
             _calls.deadline = None
@@ -201,8 +219,8 @@ class HttpJson:
             body_bytes = self._read(resp, deadline, shown, path)
         status = resp.status_code
         try:
-            body = json.loads(body_bytes)
-        except ValueError:
+            body = self._loads(body_bytes)
+        except (ValueError, DecodeError):
             body = _NOT_JSON
         code = body.get("code") if isinstance(body, dict) else None
         if not isinstance(code, int) or isinstance(code, bool):

@@ -321,10 +321,24 @@ class StreamEngine:
         with self._lock:
             return [t for t in self.topics.values() if t.url == url]
 
-    def run_task(self, task: Callable[[], None]) -> None:
-        """Run ``task`` on the watchdog thread (REST snapshot fetches), never a reader."""
+    def run_task(self, task: Callable[[], None], delay: float = 0.0) -> None:
+        """Run ``task`` on the watchdog thread in ``delay`` seconds (REST snapshot
+        fetches), never on a reader."""
         self.start()
-        self.watchdog.submit(task)
+        self.watchdog.submit(task, delay)
+
+    def is_live(self, url: str) -> bool:
+        """True while the socket of ``url`` is up and its topics are replayed."""
+        with self._lock:
+            return self._is_live(url)
+
+    def reconnect(self, url: str, reason: str) -> None:
+        """Drop the socket of ``url`` so the watchdog replaces it (and replays it)."""
+        with self._lock:
+            link = self.links.get(url)
+        if link is not None and link.state is LinkState.OPEN:
+            log.warning("%s %s: %s; reconnecting", self.name, url_path(url), reason)
+            link.connection.drop(link.generation, reason)
 
     def _is_live(self, url: str) -> bool:
         link = self.links.get(url)

@@ -11,10 +11,11 @@ What to do once a socket is up (replaying subscriptions) is the owner's business
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import logging
 import threading
 import time
-from collections import deque
 from typing import Callable, Optional, Protocol
 
 from . import threads
@@ -63,7 +64,8 @@ class Watchdog(threads.ThreadOwner):
         self._clock = clock
         self._wake = threading.Condition(threading.Lock())
         self._links: list[Link] = []
-        self._tasks: deque[Task] = deque()
+        self._tasks: list[tuple[float, int, Task]] = []  # a heap by due time
+        self._task_ids = itertools.count()
         self._stopping = False
         self.reconnects = 0
         self.pings_sent = 0
@@ -83,10 +85,11 @@ class Watchdog(threads.ThreadOwner):
             if link in self._links:
                 self._links.remove(link)
 
-    def submit(self, task: Task) -> None:
-        """Run ``task`` on the watchdog thread soon (it must not block for long)."""
+    def submit(self, task: Task, delay: float = 0.0) -> None:
+        """Run ``task`` on the watchdog thread in ``delay`` seconds (it must not block
+        for long: a REST call with a deadline at most)."""
         with self._wake:
-            self._tasks.append(task)
+            heapq.heappush(self._tasks, (self._clock() + delay, next(self._task_ids), task))
             self._wake.notify_all()
 
     def connection_lost(self, link: Link, reason: str) -> None:
@@ -115,8 +118,7 @@ class Watchdog(threads.ThreadOwner):
         with self._wake:
             if self._stopping:
                 return False
-            tasks = list(self._tasks)
-            self._tasks.clear()
+            tasks = self._due_tasks()
             links = list(self._links)
         for task in tasks:
             self._run_task(task)
@@ -127,14 +129,23 @@ class Watchdog(threads.ThreadOwner):
         with self._wake:
             if self._stopping:
                 return False
-            if self._tasks or any(link.lost is not None for link in self._links):
+            if any(link.lost is not None for link in self._links):
                 return True
             deadlines = [d for d in map(self._deadline, self._links) if d is not None]
+            if self._tasks:
+                deadlines.append(self._tasks[0][0])
             if deadlines:
                 self._wake.wait(max(0.0, min(deadlines) - self._clock()))
             else:
                 self._wake.wait()
         return True
+
+    def _due_tasks(self) -> list[Task]:
+        now = self._clock()
+        due = []
+        while self._tasks and self._tasks[0][0] <= now:
+            due.append(heapq.heappop(self._tasks)[2])
+        return due
 
     @staticmethod
     def _run_task(task: Task) -> None:
