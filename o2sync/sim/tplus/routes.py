@@ -138,7 +138,10 @@ class _Api:
         except web.HTTPException as exc:
             response = _error(ApiError(exc.status, message=exc.reason))
         if request.method == "POST":
-            body = request.get("parsed_body")
+            try:  # aiohttp keeps the body read, so this costs no second read
+                body = json.loads(await request.text())
+            except ValueError:
+                body = None
         from .records import RequestRecord
 
         self.server.observer.request(RequestRecord(
@@ -196,7 +199,6 @@ class _Api:
             body = json.loads(await request.text())
         except ValueError:
             raise ApiError(400, "INVALID_REQUEST", "body is not JSON") from None
-        request["parsed_body"] = body
         failed = self.server.faults.take(self.server.faults.auth)
         if failed is not None:
             raise ApiError(failed[0], "UNAUTHORIZED", "login refused (simulated)")
