@@ -548,7 +548,8 @@ class TplusEngine:
 
     def user_trade_rows(self) -> list[dict[str, Any]]:
         """The user's settled trades, newest first (REST history rows: no ``trade_id``)."""
-        return [self._user_fields(f, s, r) for f, s, r in reversed(self.user_trades)]
+        rows = sorted(self.user_trades, key=lambda row: row[0].trade_id, reverse=True)
+        return [self._user_fields(f, s, r) for f, s, r in rows]
 
     def user_order_rows(self, status: Optional[str] = None) -> list[dict[str, Any]]:
         """Open orders of the user (newest first); with ``status``, open and recent

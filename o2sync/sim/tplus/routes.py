@@ -232,7 +232,7 @@ class _Api:
             if _is_upgrade(request):
                 return await self.ws_public(request)
             fills = list(self.engine.all_trades)
-        fills.reverse()
+        fills.sort(key=lambda f: f.trade_id, reverse=True)  # newest trade first
         chunk, _, _, _ = self._page(request, fills)
         return _json([self.engine.trade_row(f) for f in chunk])
 
