@@ -147,7 +147,7 @@ def test_user_streams_need_a_valid_token(tsim: TplusSimulator) -> None:
     assert upgrade_status(tsim, "/orders", me.headers(mds_token)) == 401
     statuses = [h.status for h in tsim.handshakes(service="oms")]
     assert statuses == [401, 401, 401, 401, 101, 101, 403, 403, 401]
-    accepted = [h for h in tsim.handshakes("/orders") if h.accepted][0]
+    accepted = next(h for h in tsim.handshakes("/orders") if h.accepted)
     assert accepted.token == headers["Authorization"].split()[1]
     assert accepted.headers["Authorization"] == headers["Authorization"]
     assert accepted.user_id == me.user_id
@@ -179,7 +179,7 @@ def test_token_ttl_with_a_clock() -> None:
     clock = FakeClock()
     with TplusSimulator(start_flow=False, control_interval=None, token_ttl=5,
                         clock=clock) as sim:
-        me, headers = sim_login(sim)
+        _me, headers = sim_login(sim)
         record = sim.token_record(headers["Authorization"].split()[1])
         assert record is not None and record.expiry_ns - record.issued_ns == 5 * 10**9
         assert upgrade_status(sim, "/orders", headers) == 101

@@ -65,7 +65,8 @@ class Conn:
             transport.resume_reading()
         self.unstalled.set()
 
-    async def run_sender(self, observer: Observer) -> None:
+    async def run_sender(self) -> None:
+        """Send queued frames in order; wait while stalled."""
         try:
             while True:
                 text = await self.queue.get()
@@ -161,7 +162,7 @@ class TplusServer:
 
     def register(self, conn: Conn) -> None:
         self.conns.setdefault(conn.topic, {})[conn] = None
-        conn.sender = asyncio.ensure_future(conn.run_sender(self.observer))
+        conn.sender = asyncio.ensure_future(conn.run_sender())
 
     def unregister(self, conn: Conn) -> None:
         subs = self.conns.get(conn.topic)
