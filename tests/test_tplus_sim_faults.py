@@ -112,7 +112,7 @@ def test_refuse_one_service(tsim: TplusSimulator) -> None:
 def test_refuse_tcp_closes_and_reopens_the_listeners(tsim: TplusSimulator) -> None:
     open_ws = TWs(tsim.mds_url, "/trades")
     ports = tsim.ports
-    tsim.refuse(0.3, tcp=True)
+    tsim.refuse(1.0, tcp=True)
     assert can_upgrade(tsim) == "refused"
     with pytest.raises(requests.ConnectionError):
         requests.get(tsim.oms_url + "/markets", timeout=2)
