@@ -1,14 +1,31 @@
-"""Test helpers for o2sync users: a local O2 Exchange simulator.
+"""Test helpers for o2sync users: local O2 Exchange and tplus simulators.
 
->>> from o2sync.testing import Simulator
+>>> from o2sync.testing import Simulator, TplusSimulator
 >>> with Simulator(start_flow=False) as sim:   # doctest: +SKIP
 ...     sim.step(10)
+>>> with TplusSimulator(start_flow=False) as tplus:   # doctest: +SKIP
+...     tplus.step(10)
 
-Needs the ``websockets`` package (``pip install "o2sync[sim]"``).
+Needs the simulator extra (``pip install "o2sync[sim]"``): ``websockets`` for the
+O2 simulator, ``aiohttp`` and ``cryptography`` for the tplus one (imported only
+when ``TplusSimulator`` is first used).
 """
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from o2sync.sim import ConnectionRecord, Simulator
 
-__all__ = ["ConnectionRecord", "Simulator"]
+if TYPE_CHECKING:
+    from o2sync.sim.tplus import TplusSimulator
+
+__all__ = ["ConnectionRecord", "Simulator", "TplusSimulator"]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "TplusSimulator":
+        from o2sync.sim.tplus import TplusSimulator
+
+        return TplusSimulator
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -159,3 +159,22 @@ def o2_fixture() -> Callable[[str], Any]:
         return json.loads((FIXTURES / f"{name}.json").read_text(encoding="utf-8"))
 
     return load
+
+
+# -- tplus simulator ----------------------------------------------------------------
+
+
+@pytest.fixture
+def tsim(request: pytest.FixtureRequest) -> Iterator[Any]:
+    """A started TplusSimulator (seed 1, flow paused, no periodic control frames).
+
+    Mark a test ``@pytest.mark.tplus_options(rate=500, start_flow=True)`` to change it.
+    """
+    from o2sync.testing import TplusSimulator
+
+    marker = request.node.get_closest_marker("tplus_options")
+    options: dict[str, Any] = {"seed": 1, "start_flow": False, "control_interval": None}
+    if marker is not None:
+        options.update(marker.kwargs)
+    with TplusSimulator(**options) as simulator:
+        yield simulator

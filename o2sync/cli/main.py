@@ -28,11 +28,16 @@ logger = logging.getLogger(__name__)
 def _add_sim(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "sim",
-        help="run the O2 Exchange simulator in the foreground",
+        help="run the O2 Exchange (or tplus) simulator in the foreground",
         description=(
             "Serve the O2 REST API and WebSocket stream from a local, seeded market "
-            "until Ctrl-C. Point any O2 client at the printed URLs."
+            "until Ctrl-C. Point any O2 client at the printed URLs. With --venue tplus, "
+            "serve the tplus market-data (MDS) and order (OMS) services instead."
         ),
+    )
+    parser.add_argument(
+        "--venue", choices=("o2", "tplus"), default="o2",
+        help="which exchange to simulate (default: %(default)s)",
     )
     parser.add_argument(
         "--host", default="127.0.0.1", help="interface to bind (default: %(default)s)"
@@ -44,11 +49,22 @@ def _add_sim(subparsers: Any) -> None:
     parser.add_argument(
         "--rate", type=float, default=20.0, help="engine events per second (default: %(default)s)"
     )
+    tplus = parser.add_argument_group("tplus (--venue tplus)")
+    tplus.add_argument("--mds-port", type=int, default=8011,
+                       help="market-data service port, 0 for any (default: %(default)s, "
+                            "tpluspy's default)")
+    tplus.add_argument("--oms-port", type=int, default=3032,
+                       help="order service port, 0 for any (default: %(default)s, "
+                            "tpluspy's default)")
+    tplus.add_argument("--user-seed", default=None,
+                       help="32-byte hex seed of the simulated user (default: built in)")
     parser.set_defaults(func=run_sim)
 
 
 def run_sim(args: argparse.Namespace) -> int:
     """Run the simulator until SIGINT/SIGTERM; exit code 0 on a clean stop."""
+    if getattr(args, "venue", "o2") == "tplus":
+        return _run_tplus_sim(args)
     try:
         from o2sync.testing import Simulator
     except ImportError as exc:  # websockets missing
@@ -74,6 +90,50 @@ def run_sim(args: argparse.Namespace) -> int:
             pair = f"{market['base']['symbol']}/{market['quote']['symbol']}"
             print(f"  market     {pair:<12} {market['market_id']}")
         print(f"  account    {sim.account}", flush=True)
+        _wait_for_signal()
+    finally:
+        sim.stop()
+    print("simulator stopped", flush=True)
+    return 0
+
+
+def _run_tplus_sim(args: argparse.Namespace) -> int:
+    try:
+        from o2sync.testing import TplusSimulator
+    except ImportError as exc:  # aiohttp or cryptography missing
+        print(
+            f"o2sync sim needs the simulator extra: pip install 'o2sync[sim]' ({exc})",
+            file=sys.stderr,
+        )
+        return 1
+    if args.rate < 0:
+        print("--rate must be >= 0", file=sys.stderr)
+        return 2
+    options: dict[str, Any] = {"seed": args.seed, "rate": args.rate}
+    if args.user_seed:
+        options["user_seed"] = args.user_seed
+    try:
+        sim = TplusSimulator(args.host, args.mds_port, args.oms_port, **options)
+    except ValueError as exc:
+        print(f"--user-seed: {exc}", file=sys.stderr)
+        return 2
+    try:
+        sim.start()
+    except OSError as exc:
+        print(f"cannot listen on {args.host}:{args.mds_port}/{args.oms_port}: {exc}",
+              file=sys.stderr)
+        return 1
+    try:
+        print(f"o2sync tplus simulator (seed {args.seed}, {args.rate:g} events/s), "
+              "Ctrl-C to stop")
+        print(f"  MDS        {sim.mds_url}   (market data: REST + WebSocket)")
+        print(f"  OMS        {sim.oms_url}   (orders, login: REST + WebSocket)")
+        for market in sim.markets:
+            print(f"  market     {market['asset_id']}  (price decimals "
+                  f"{market['book_price_decimals']}, quantity decimals "
+                  f"{market['book_quantity_decimals']})")
+        print(f"  user seed  {sim.user_seed}")
+        print(f"  user id    {sim.user_id}", flush=True)
         _wait_for_signal()
     finally:
         sim.stop()
