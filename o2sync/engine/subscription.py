@@ -102,6 +102,8 @@ class Subscription(Generic[T]):
         """Hand one event over (reader, watchdog or dispatcher thread). Never blocks."""
         if self._sink is not None:
             if not self._closed:
+                if self._needs_snapshot and getattr(event, "is_snapshot", False):
+                    self._needs_snapshot = False
                 self.counts[1] += 1
                 self._sink(event)
             return

@@ -294,6 +294,9 @@ class OrderBookDiff(DataClassJsonMixin):
     asks: list[Level] = field(default_factory=list)
     bids: list[Level] = field(default_factory=list)
 
+    #: A diff is never a snapshot (a healed stream hands an :class:`OrderBook` first).
+    is_snapshot = False
+
     def __repr__(self) -> str:
         return (
             f"{type(self).__name__}(seq={self.sequence_number}, "
@@ -309,6 +312,9 @@ class OrderBook(DataClassJsonMixin):
     asks: list[Level] = field(default_factory=list)
     bids: list[Level] = field(default_factory=list)
     sequence_number: int = 0
+
+    #: On a depth stream that lost diffs (overflow), a fresh snapshot comes first.
+    is_snapshot = True
 
     def __repr__(self) -> str:
         return (

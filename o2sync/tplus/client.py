@@ -1,0 +1,303 @@
+"""MarketDataClient and OrderBookClient: the tpluspy streams, for blocking code.
+
+A script written against the tpluspy streams guide ports by deleting
+``async``/``await``: ``async with MarketDataClient() as md`` becomes ``with
+MarketDataClient() as md``, ``async for trade in md.stream_finalized_trades()``
+becomes ``for trade in md.stream_finalized_trades()``. Unlike tpluspy, every stream
+reconnects by itself (with backoff, a fresh token, a ``RECONNECTED`` lifecycle
+event naming the stream), and ``order_book(asset)`` keeps a correct book through
+gaps and reconnects.
+
+Each stream path has its own socket, opened with its first consumer and closed
+with its last; a client has 2 threads plus one per open socket.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Optional, Union
+
+from ..clientbase import Callback, Registration, StreamingClient, next_client_name, register
+from ..engine.options import Options, Overflow
+from ..engine.stream import StreamEngine
+from ..engine.subscription import Subscription
+from ..engine.venue import TopicSpec
+from ..redact import redact_url
+from . import protocol
+from .asset import AssetIdentifier
+from .auth import TokenStore, User
+from .book import SequencedBook
+from .models import KlineUpdate, MarketInfo, OrderBook, OrderBookDiff, Trade, TradeEvent, UserTrade
+from .models import OrderEvent
+from .rest import TplusRest
+from .venue import DepthSplice, StreamInfo, TplusVenue
+
+AssetLike = Union[AssetIdentifier, int, str]
+QueueSize = Optional[int]
+OverflowArg = Optional[Union[str, Overflow]]
+
+MDS_DEFAULT = "http://localhost:8011"
+OMS_DEFAULT = "http://localhost:3032"
+
+
+def _user(user: object) -> Optional[User]:
+    if user is None or isinstance(user, User):
+        return user
+    raise TypeError(f"default_user must be a User (User(), User(seed), load_user(name)), "
+                    f"got {type(user).__name__}")
+
+
+class _TplusClient(StreamingClient):
+    """What both tplus clients share: one service origin, its REST, its login, its engine."""
+
+    _service = "tplus"
+
+    def __init__(self, base_url: str, default_user: Optional[User], options: dict[str, Any]
+                 ) -> None:
+        self.base_url = protocol.check_base_url(base_url, "base_url")
+        self.default_user = _user(default_user)
+        self.options = Options.build(**options)
+        self.rest = TplusRest(self.base_url, self.options)
+        self._auth = (TokenStore(self.default_user, self.rest.nonce, self.rest.auth)
+                      if self.default_user is not None else None)
+        self._engine = StreamEngine(TplusVenue(self.rest, self._auth), self.options,
+                                    name=next_client_name())
+
+    def _close_rest(self) -> None:
+        self.rest.close()
+
+    def _stream(self, path: str, kind: str, callback: Optional[Callback[Any]], *,
+                asset: Optional[AssetIdentifier] = None, authenticated: bool = False,
+                sink: Optional[Callable[[Any], None]] = None,
+                on_gap: Optional[Callable[[], None]] = None,
+                queue_size: QueueSize = None, overflow: OverflowArg = None
+                ) -> Subscription[Any]:
+        url = protocol.websocket_url(self.base_url, path)
+        depth = kind == "depth"
+        info = StreamInfo(kind, asset, authenticated, DepthSplice() if depth else None)
+        return self._engine.subscribe(TopicSpec(url, url, (), info), name=f"{kind}:{path}",
+                                      callback=callback, is_depth=depth, sink=sink,
+                                      on_gap=on_gap, queue_size=queue_size, overflow=overflow)
+
+    def _require_user(self) -> User:
+        if self.default_user is None:
+            raise ValueError(f"{type(self).__name__} needs default_user=User(...) for this")
+        return self.default_user
+
+    def __repr__(self) -> str:
+        s = self._engine.stats()
+        return (f"<{type(self).__name__} {redact_url(self.base_url)} state={s['state']} "
+                f"sockets={len(s['sockets'])} subscriptions={s['subscriptions']} "
+                f"messages={s['messages']} dropped={s['dropped']}>")
+
+
+class MarketDataClient(_TplusClient):
+    """The market-data service (MDS): trades, trade events, depth, klines, history.
+
+    Args:
+        base_url: the MDS base URL (tpluspy's default ``http://localhost:8011``).
+        default_user: optional :class:`~o2sync.tplus.auth.User`; with one, the client
+            logs in (as tpluspy 0.6 does) and sends the token on every handshake,
+            falling back to anonymous when the login fails; user history needs it.
+        **options: the same keyword options as :class:`~o2sync.O2Client` (see
+            :class:`~o2sync.engine.options.Options`); heartbeats are WebSocket pings.
+
+    Every ``stream_*``/``on_*`` takes ``queue_size=`` and ``overflow=`` overrides.
+    """
+
+    def __init__(self, base_url: str = MDS_DEFAULT, default_user: Optional[User] = None,
+                 **options: Any) -> None:
+        super().__init__(base_url, default_user, options)
+
+    # ------------------------------------------------------------ streams
+
+    def stream_finalized_trades(self, *, queue_size: QueueSize = None,
+                                overflow: OverflowArg = None) -> Subscription[Trade]:
+        """Every finalized trade (``/trades``), one :class:`Trade` per event."""
+        return self._stream(protocol.FINALIZED_TRADES, "trades", None,
+                            queue_size=queue_size, overflow=overflow)
+
+    def stream_all_trades(self, *, queue_size: QueueSize = None,
+                          overflow: OverflowArg = None) -> Subscription[TradeEvent]:
+        """Every trade event (``/trades/events``): Pending, then Confirmed or Rollbacked."""
+        return self._stream(protocol.TRADE_EVENTS, "trade_events", None,
+                            queue_size=queue_size, overflow=overflow)
+
+    def stream_depth(self, asset: AssetLike, *, queue_size: QueueSize = None,
+                     overflow: OverflowArg = None) -> Subscription[OrderBookDiff]:
+        """The raw depth diffs of ``asset`` (``/marketdepth/diff/{asset}``), as the guide
+        shows them. If this consumer falls behind and loses diffs, it is handed a fresh
+        :class:`OrderBook` snapshot and the diffs after it (``event.is_snapshot``).
+        For a maintained book use :meth:`order_book`."""
+        a = AssetIdentifier(asset)
+        return self._stream(protocol.depth_path(a), "depth", None, asset=a,
+                            queue_size=queue_size, overflow=overflow)
+
+    def stream_klines(self, asset: AssetLike, *, queue_size: QueueSize = None,
+                      overflow: OverflowArg = None) -> Subscription[KlineUpdate]:
+        """Candle updates of ``asset``: one :class:`KlineUpdate` per bar, although the
+        wire packs a list per frame."""
+        a = AssetIdentifier(asset)
+        return self._stream(protocol.klines_path(a), "klines", None, asset=a,
+                            queue_size=queue_size, overflow=overflow)
+
+    def order_book(self, asset: AssetLike) -> SequencedBook:
+        """A live book of ``asset`` from snapshot + diffs by ``sequence_number``; on a
+        gap, a crossed book or a reconnect it rebuilds itself from a new snapshot.
+        ``book.wait_ready(timeout)`` before reading."""
+        a = AssetIdentifier(asset)
+        path = protocol.depth_path(a)
+        return SequencedBook(
+            self._engine, a, protocol.websocket_url(self.base_url, path),
+            subscribe=lambda sink, on_gap: self._stream(path, "depth", None, asset=a,
+                                                        sink=sink, on_gap=on_gap),
+            fetch_snapshot=lambda: self.rest.orderbook(a))
+
+    # ------------------------------------------------------------ callbacks
+
+    def on_finalized_trades(self, callback: Optional[Callback[Trade]] = None,
+                            **queue: Any) -> Registration:
+        """Call ``callback(trade)`` for each finalized trade; decorator when omitted."""
+        return register(callback, lambda cb: self._stream(protocol.FINALIZED_TRADES, "trades",
+                                                          cb, **queue))
+
+    def on_all_trades(self, callback: Optional[Callback[TradeEvent]] = None,
+                      **queue: Any) -> Registration:
+        """Call ``callback(event)`` for each trade event; decorator when omitted."""
+        return register(callback, lambda cb: self._stream(protocol.TRADE_EVENTS,
+                                                          "trade_events", cb, **queue))
+
+    def on_depth(self, asset: AssetLike, callback: Optional[Callback[OrderBookDiff]] = None,
+                 **queue: Any) -> Registration:
+        """Call ``callback(diff)`` for each depth diff of ``asset``; decorator when omitted."""
+        a = AssetIdentifier(asset)
+        return register(callback, lambda cb: self._stream(protocol.depth_path(a), "depth", cb,
+                                                          asset=a, **queue))
+
+    def on_klines(self, asset: AssetLike, callback: Optional[Callback[KlineUpdate]] = None,
+                  **queue: Any) -> Registration:
+        """Call ``callback(bar)`` for each candle update of ``asset``; decorator when omitted."""
+        a = AssetIdentifier(asset)
+        return register(callback, lambda cb: self._stream(protocol.klines_path(a), "klines",
+                                                          cb, asset=a, **queue))
+
+    # ------------------------------------------------------------ REST
+
+    def get_orderbook_snapshot(self, asset: AssetLike) -> OrderBook:
+        """The order book now, with the ``sequence_number`` of the last diff in it."""
+        return self.rest.orderbook(AssetIdentifier(asset))
+
+    def get_klines(self, asset: AssetLike, page: Optional[int] = None,
+                   limit: Optional[int] = None, end_timestamp_ns: Optional[int] = None,
+                   interval: Optional[str] = None) -> list[KlineUpdate]:
+        """One page of candles of ``asset``, newest first (``interval`` such as ``"1"``,
+        ``"5m"``, ``"4h"``, ``"1D"``)."""
+        return self.rest.klines(AssetIdentifier(asset), interval=interval, page=page,
+                                limit=limit, end_timestamp_ns=end_timestamp_ns).items
+
+    def get_trades(self, asset: Optional[AssetLike] = None, page: Optional[int] = None,
+                   limit: Optional[int] = None) -> list[Trade]:
+        """Recent trades, of every market or of ``asset``."""
+        a = AssetIdentifier(asset) if asset is not None else None
+        return self.rest.trades(a, page=page, limit=limit)
+
+    def get_user_trades(self, asset: Optional[AssetLike] = None, *,
+                        limit: Optional[int] = None) -> list[UserTrade]:
+        """The default user's recent fills (re-read these after ``RECONNECTED``)."""
+        user = self._require_user()
+        assert self._auth is not None
+        a = AssetIdentifier(asset) if asset is not None else None
+        return self.rest.user_trades(user.user_id, self._auth.headers(), asset=a, limit=limit)
+
+    def get_user_orders(self, asset: Optional[AssetLike] = None) -> list[Any]:
+        """The default user's open orders as the service returns them (exact numbers)."""
+        user = self._require_user()
+        assert self._auth is not None
+        a = AssetIdentifier(asset) if asset is not None else None
+        return self.rest.user_orders(user.user_id, self._auth.headers(), asset=a)
+
+
+class OrderBookClient(_TplusClient):
+    """The order service (OMS): the default user's order events and trade events.
+
+    Args:
+        base_url: the OMS base URL (tpluspy's default ``http://localhost:3032``).
+        default_user: the :class:`~o2sync.tplus.auth.User` whose streams these are
+            (``User()``, ``User(seed)``, ``load_user(name)``). It logs in before the
+            first authenticated handshake and again before the token expires.
+        market_data_url: the MDS base URL, for the REST reads a streaming user needs
+            after a reconnect (open orders, recent fills live on the MDS in 0.6).
+        **options: the same keyword options as :class:`~o2sync.O2Client`.
+    """
+
+    def __init__(self, base_url: str = OMS_DEFAULT, default_user: Optional[User] = None, *,
+                 market_data_url: Optional[str] = None, **options: Any) -> None:
+        super().__init__(base_url, default_user, options)
+        self._history = (MarketDataClient(market_data_url, self.default_user, **options)
+                         if market_data_url is not None else None)
+
+    def stream_orders(self, *, queue_size: QueueSize = None, overflow: OverflowArg = None
+                      ) -> Subscription[OrderEvent]:
+        """The default user's order events: Created, Canceled, Removed, Replaced,
+        Amended, Triggered and the ``*Failed`` kinds."""
+        self._require_user()
+        return self._stream(protocol.ORDERS, "orders", None, authenticated=True,
+                            queue_size=queue_size, overflow=overflow)
+
+    def stream_user_trade_events(self, *, queue_size: QueueSize = None,
+                                 overflow: OverflowArg = None) -> Subscription[UserTrade]:
+        """The default user's fills as they go Pending, then Confirmed or Rollbacked."""
+        user = self._require_user()
+        return self._stream(protocol.user_trade_events_path(user.user_id), "user_trades",
+                            None, authenticated=True, queue_size=queue_size,
+                            overflow=overflow)
+
+    def on_orders(self, callback: Optional[Callback[OrderEvent]] = None,
+                  **queue: Any) -> Registration:
+        """Call ``callback(event)`` for each order event; decorator when omitted."""
+        self._require_user()
+        return register(callback, lambda cb: self._stream(protocol.ORDERS, "orders", cb,
+                                                          authenticated=True, **queue))
+
+    def on_user_trade_events(self, callback: Optional[Callback[UserTrade]] = None,
+                             **queue: Any) -> Registration:
+        """Call ``callback(trade)`` for each user trade event; decorator when omitted."""
+        user = self._require_user()
+        path = protocol.user_trade_events_path(user.user_id)
+        return register(callback, lambda cb: self._stream(path, "user_trades", cb,
+                                                          authenticated=True, **queue))
+
+    def get_market(self, asset: AssetLike) -> MarketInfo:
+        """A market's book decimals (``GET /market/{asset}``)."""
+        return self.rest.market(AssetIdentifier(asset))
+
+    def get_markets(self) -> list[MarketInfo]:
+        """Every market's book decimals."""
+        return self.rest.markets()
+
+    def get_open_orders(self, asset: Optional[AssetLike] = None) -> list[Any]:
+        """The default user's open orders (needs ``market_data_url``)."""
+        return self._market_data().get_user_orders(asset)
+
+    def get_user_trades(self, asset: Optional[AssetLike] = None, *,
+                        limit: Optional[int] = None) -> list[UserTrade]:
+        """The default user's recent fills (needs ``market_data_url``)."""
+        return self._market_data().get_user_trades(asset, limit=limit)
+
+    def _market_data(self) -> MarketDataClient:
+        if self._history is None:
+            raise ValueError("OrderBookClient(market_data_url=...) is needed for user history "
+                             "(it lives on the market-data service)")
+        return self._history
+
+    def _close_rest(self) -> None:
+        super()._close_rest()
+        if self._history is not None:
+            self._history.close()
+
+    @property
+    def token_expiry_ns(self) -> Optional[int]:
+        """Expiry (Unix ns) of the token held for the default user, if any."""
+        return self._auth.expiry_ns if self._auth is not None else None
+
+
+__all__ = ["MarketDataClient", "OrderBookClient"]
