@@ -20,6 +20,8 @@ from typing import Any
 
 import pytest
 import requests
+from clientutil import wait_until
+from venue_server import MISSING, SECURE, VenueServer
 
 from o2sync.engine.lifecycle import ConnectionEvent, ConnectionState
 from o2sync.engine.options import Options
@@ -29,9 +31,6 @@ from o2sync.engine.subscription import Subscription
 from o2sync.engine.venue import TopicSpec, Venue, url_path
 from o2sync.engine.watchdog import AUTH_REJECTIONS_MAX
 from o2sync.errors import StreamFailedError
-
-from clientutil import wait_until
-from venue_server import MISSING, SECURE, VenueServer
 
 pytestmark = pytest.mark.timeout(30)
 
