@@ -164,6 +164,8 @@ def test_one_socket_per_path_opened_and_closed_with_its_consumers(make: Any,
     assert live(server, quotes, "/quotes").path == "/quotes"
     assert server.open_count("/ticks") == 1 and server.open_count("/quotes") == 1
     assert wait_until(lambda: len(threads_of(engine)) == 2 + 2), threads_of(engine)
+    assert sorted(threads_of(engine)) == sorted(
+        f"{engine.name}-{part}" for part in ("watchdog", "dispatcher", "reader", "reader-2"))
     assert engine.stats()["sockets"] == {"/ticks": "open", "/quotes": "open"}
 
     quotes.close()  # the last consumer of /quotes: its socket closes, /ticks goes on
