@@ -55,7 +55,8 @@ class PathVenue(Venue):
         self.resync_threads: list[str] = []
 
     def spec(self, path: str) -> TopicSpec:
-        return TopicSpec(("path", path), url=self.ws_url + path)  # no subscribe frames
+        # no subscribe frames: the path is the subscription
+        return TopicSpec(("path", path), url=self.ws_url + path, info=path)
 
     def heartbeat_text(self, url: str) -> None:
         return None  # WebSocket ping; the pong (or any frame) is liveness
@@ -73,7 +74,7 @@ class PathVenue(Venue):
             self.engine.deliver(topic, Tick(path, json.loads(data)["seq"]))
 
     def resync(self, topic: Topic) -> None:
-        path = topic.key[1]
+        path = topic.info
 
         def fetch() -> None:  # on the watchdog thread, never a reader
             self.resync_threads.append(threading.current_thread().name)

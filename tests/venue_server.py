@@ -58,7 +58,10 @@ class VenueServer:
 
     def drop(self, path: Optional[str] = None) -> None:
         """Abort the TCP connections (of ``path``, or all): no close frame."""
-        self._on_loop(lambda: [ws.transport.abort() for ws in self._open(path)])
+        def abort() -> None:
+            for ws in self._open(path):
+                ws.transport.abort()
+        self._on_loop(abort)
 
     def refuse(self, seconds: float) -> None:
         """Answer WebSocket upgrades with HTTP 503 for ``seconds``."""
