@@ -178,7 +178,10 @@ def test_one_socket_per_path_opened_and_closed_with_its_consumers(make: Any,
         f"{engine.name}-{part}" for part in ("watchdog", "dispatcher", "reader", "reader-2"))
     assert engine.stats()["sockets"] == {"/ticks": "open", "/quotes": "open"}
 
+    assert wait_until(lambda: engine.stats()["pongs"] >= 4)
+    pongs = engine.stats()["pongs"]
     quotes.close()  # the last consumer of /quotes: its socket closes, /ticks goes on
+    assert engine.stats()["pongs"] >= pongs  # counters since creation never go back
     assert wait_until(lambda: server.open_count("/quotes") == 0)
     assert server.closed["/quotes"] == 1
     assert wait_until(lambda: len(threads_of(engine)) == 2 + 1), threads_of(engine)
@@ -373,12 +376,15 @@ def test_close_is_bounded_and_leaves_no_thread(make: Any, server: VenueServer) -
     subs = [stream(engine, venue, p) for p in ("/ticks", "/quotes", "/book")]
     for sub, path in zip(subs, ("/ticks", "/quotes", "/book")):
         live(server, sub, path)
+    assert wait_until(lambda: engine.stats()["pongs"] >= 3)
+    pongs = engine.stats()["pongs"]
     server.stall("/book")  # a peer that reads nothing must not hold close() up
     assert len(threads_of(engine)) == 5
     start = time.monotonic()
     assert engine.close(timeout=3.0)
     assert time.monotonic() - start < 3.0
     assert threads_of(engine) == []
+    assert engine.stats()["pongs"] >= pongs and engine.stats()["sockets"] == {}
     for sub in subs:
         drain(sub)
         with pytest.raises(StopIteration):
