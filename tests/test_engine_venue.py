@@ -302,9 +302,12 @@ def test_404_path_fails_its_streams_once_and_spares_the_others(make: Any,
 
 def test_401_refreshes_the_token_once_then_connects(make: Any, server: VenueServer) -> None:
     engine, venue = make()
+    events = engine.local(LIFECYCLE, "lifecycle", None)
     server.reject_next_token = True
     sub = stream(engine, venue, SECURE)
     assert live(server, sub, SECURE).path == SECURE
+    # the immediate retry with a fresh token is invisible: no backoff, no RECONNECTING
+    assert [e.state for e in drain(events)] == [ConnectionState.CONNECTED]
     shakes = server.handshakes_on(SECURE)
     assert len(shakes) == 2
     assert [h.get("Authorization") for h in shakes] == ["Bearer token-1", "Bearer token-2"]
