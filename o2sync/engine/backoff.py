@@ -5,6 +5,8 @@ from __future__ import annotations
 import random
 from typing import Optional
 
+_MAX_EXPONENT = 1000  # 2.0 ** 1000 is still a float; the cap applies long before
+
 
 class Backoff:
     """Delay before reconnect attempt ``n`` (1-based).
@@ -27,7 +29,10 @@ class Backoff:
 
     def delay(self, attempt: int) -> float:
         """Seconds to wait before attempt number ``attempt``."""
-        base = min(self.maximum, self.initial * 2 ** max(attempt - 1, 0))
+        # capped exponent: 2 ** 1024 is an int no float can hold (OverflowError), and
+        # attempt numbers grow without bound when max_reconnect_attempts is None
+        exponent = min(max(attempt - 1, 0), _MAX_EXPONENT)
+        base = min(self.maximum, self.initial * 2.0 ** exponent)
         return base * (1.0 - self.jitter * self._rng.random())
 
     def __repr__(self) -> str:

@@ -119,8 +119,8 @@ class Connection(threads.ThreadOwner):
         self._closing = False
         self.last_rx = 0.0  # monotonic time of the last frame of any kind
         self.pongs = 0  # WebSocket pong frames received
-        self._thread = threading.Thread(target=self._read_loop, name=f"{name}-reader",
-                                        daemon=True)
+        # ``name`` is the reader thread's whole name (the engine passes o2sync-N-reader)
+        self._thread = threading.Thread(target=self._read_loop, name=name, daemon=True)
 
     # ------------------------------------------------------------------ control
 

@@ -68,6 +68,7 @@ class StreamEngine:
         self._error_counts: dict[str, int] = {}
         self._taps: tuple[Callable[[bytes], None], ...] = ()
         self._retired: list[Connection] = []  # closed sockets whose reader may still be ending
+        self._retired_pongs = 0  # WebSocket pongs of sockets closed for good
         self._socket_ids = itertools.count(1)
         self._state = ConnectionState.DISCONNECTED
         self.watchdog = Watchdog(name, self, options)
@@ -251,6 +252,8 @@ class StreamEngine:
         self.watchdog.remove(link)
         self._replayed.pop(link.url, None)
         link.connection.close()
+        with self._lock:
+            self._retired_pongs += link.connection.pongs
         self._retired = [c for c in self._retired if c.thread.is_alive()]
         self._retired.append(link.connection)
 
@@ -516,7 +519,8 @@ class StreamEngine:
             wire_topics = sum(1 for t in self.topics.values() if t.url is not None)
             dropped = self._dropped_by_closed + sum(r.counts[0] for r in refs)
             sockets = {url_path(url): link.state.value for url, link in self.links.items()}
-            pongs = sum(link.connection.pongs for link in self.links.values())
+            pongs = self._retired_pongs + sum(link.connection.pongs
+                                              for link in self.links.values())
         out: dict[str, Any] = dict(self.counters)
         out["pongs"] += pongs
         out.update(
