@@ -1,10 +1,18 @@
-"""tplus venue: identifiers, typed events, strict decoding, users and auth.
+"""tplus for blocking code: MarketDataClient, OrderBookClient, a self-healing book.
 
-The data layer only; the stream clients are added on top of these modules.
+Same names as the tpluspy streams guide (``stream_finalized_trades``,
+``stream_depth``, ``stream_orders``...), without ``async``::
+
+    from o2sync.tplus import MarketDataClient, AssetIdentifier
+    with MarketDataClient("http://127.0.0.1:8011") as md:
+        for diff in md.stream_depth(AssetIdentifier(200)):
+            print(diff.sequence_number, diff.bids[:1])
 """
 
 from .asset import AssetIdentifier
 from .auth import Credentials, TokenStore, User, load_user
+from .book import Level, SequencedBook, SequenceGap
+from .client import MarketDataClient, OrderBookClient
 from .errors import AuthError, KeyFileError, UnknownEventKind, UserNotFoundError, WrongPasswordError
 from .models import (
     KlinesPage,
@@ -44,11 +52,14 @@ __all__ = [
     "KeyFileError",
     "KlineUpdate",
     "KlinesPage",
+    "Level",
+    "MarketDataClient",
     "MarketInfo",
     "Order",
     "OrderAmendFailedEvent",
     "OrderAmendedEvent",
     "OrderBook",
+    "OrderBookClient",
     "OrderBookDiff",
     "OrderCancelFailedEvent",
     "OrderCanceledEvent",
@@ -62,6 +73,8 @@ __all__ = [
     "OrderReplacedEvent",
     "OrderTriggeredEvent",
     "OrderUpdatedEvent",
+    "SequenceGap",
+    "SequencedBook",
     "Side",
     "Timebar",
     "TokenStore",

@@ -111,9 +111,9 @@ class SequencedBook(LiveBook):
                            ConnectionState.FAILED):
             self._sub.wants_snapshot()
             self._invalidate()
-        elif event.state in (ConnectionState.CONNECTED, ConnectionState.RECONNECTED):
-            if not self.is_ready:
-                self._rebuild()
+        elif (event.state in (ConnectionState.CONNECTED, ConnectionState.RECONNECTED)
+              and not self.is_ready):
+            self._rebuild()
 
     def _feed_closed(self) -> bool:
         return self._sub.closed

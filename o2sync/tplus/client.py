@@ -26,8 +26,16 @@ from . import protocol
 from .asset import AssetIdentifier
 from .auth import TokenStore, User
 from .book import SequencedBook
-from .models import KlineUpdate, MarketInfo, OrderBook, OrderBookDiff, Trade, TradeEvent, UserTrade
-from .models import OrderEvent
+from .models import (
+    KlineUpdate,
+    MarketInfo,
+    OrderBook,
+    OrderBookDiff,
+    OrderEvent,
+    Trade,
+    TradeEvent,
+    UserTrade,
+)
 from .rest import TplusRest
 from .venue import DepthSplice, StreamInfo, TplusVenue
 
@@ -201,14 +209,15 @@ class MarketDataClient(_TplusClient):
         return self.rest.trades(a, page=page, limit=limit)
 
     def get_user_trades(self, asset: Optional[AssetLike] = None, *,
-                        limit: Optional[int] = None) -> list[UserTrade]:
-        """The default user's recent fills (re-read these after ``RECONNECTED``)."""
+                        limit: Optional[int] = None) -> list[dict[str, Any]]:
+        """The default user's settled fills, as JSON objects with exact numbers (re-read
+        these after ``RECONNECTED``; history rows have no ``trade_id``)."""
         user = self._require_user()
         assert self._auth is not None
         a = AssetIdentifier(asset) if asset is not None else None
         return self.rest.user_trades(user.user_id, self._auth.headers(), asset=a, limit=limit)
 
-    def get_user_orders(self, asset: Optional[AssetLike] = None) -> list[Any]:
+    def get_user_orders(self, asset: Optional[AssetLike] = None) -> list[dict[str, Any]]:
         """The default user's open orders as the service returns them (exact numbers)."""
         user = self._require_user()
         assert self._auth is not None
@@ -274,13 +283,13 @@ class OrderBookClient(_TplusClient):
         """Every market's book decimals."""
         return self.rest.markets()
 
-    def get_open_orders(self, asset: Optional[AssetLike] = None) -> list[Any]:
+    def get_open_orders(self, asset: Optional[AssetLike] = None) -> list[dict[str, Any]]:
         """The default user's open orders (needs ``market_data_url``)."""
         return self._market_data().get_user_orders(asset)
 
     def get_user_trades(self, asset: Optional[AssetLike] = None, *,
-                        limit: Optional[int] = None) -> list[UserTrade]:
-        """The default user's recent fills (needs ``market_data_url``)."""
+                        limit: Optional[int] = None) -> list[dict[str, Any]]:
+        """The default user's settled fills (needs ``market_data_url``)."""
         return self._market_data().get_user_trades(asset, limit=limit)
 
     def _market_data(self) -> MarketDataClient:

@@ -17,7 +17,7 @@ from ..errors import ApiError, AuthError, DecodeError, MalformedResponseError
 from . import decode
 from .asset import AssetIdentifier
 from .decode import parse_frame
-from .models import KlinesPage, MarketInfo, OrderBook, Trade, UserTrade
+from .models import KlinesPage, MarketInfo, OrderBook, Trade
 
 
 class TplusRest:
@@ -74,33 +74,31 @@ class TplusRest:
 
     def user_trades(self, user_id: str, headers: Mapping[str, str], *,
                     asset: Optional[AssetIdentifier] = None, page: Optional[int] = None,
-                    limit: Optional[int] = None) -> list[UserTrade]:
+                    limit: Optional[int] = None) -> list[dict[str, Any]]:
+        """A user's settled fills as the service returns them (JSON objects, exact
+        numbers). History rows carry no ``trade_id`` (one row may merge fills), so
+        they are not :class:`UserTrade` events (§5)."""
         path = f"/trades/user/{user_id}" + (f"/{asset}" if asset is not None else "")
+        return self._rows(path, "trades", headers, page=page, limit=limit)
+
+    def user_orders(self, user_id: str, headers: Mapping[str, str], *,
+                    asset: Optional[AssetIdentifier] = None) -> list[dict[str, Any]]:
+        """A user's open orders as the service returns them (JSON objects, exact numbers)."""
+        path = f"/orders/user/{user_id}" + (f"/{asset}" if asset is not None else "")
+        return self._rows(path, "orders", headers)
+
+    def _rows(self, path: str, field: str, headers: Mapping[str, str],
+              **params: Any) -> list[dict[str, Any]]:
         try:
-            body = self.get(path, headers=headers, page=page, limit=limit)
+            body = self.get(path, headers=headers, **params)
         except ApiError as exc:
             if exc.status == 404:  # §5: user history 404 means "none"
                 return []
             raise
         if isinstance(body, Mapping):
-            body = body.get("trades", [])
-        result: list[UserTrade] = self._decoded(path, decode.decode_user_trades, body)
-        return result
-
-    def user_orders(self, user_id: str, headers: Mapping[str, str], *,
-                    asset: Optional[AssetIdentifier] = None) -> list[Any]:
-        """A user's open orders as the service returns them (JSON objects, exact numbers)."""
-        path = f"/orders/user/{user_id}" + (f"/{asset}" if asset is not None else "")
-        try:
-            body = self.get(path, headers=headers)
-        except ApiError as exc:
-            if exc.status == 404:
-                return []
-            raise
-        if isinstance(body, Mapping):
-            body = body.get("orders", [])
-        if not isinstance(body, list):
-            raise MalformedResponseError(path, "expected a list of orders",
+            body = body.get(field, [])
+        if not isinstance(body, list) or not all(isinstance(r, dict) for r in body):
+            raise MalformedResponseError(path, f"expected a list of {field}",
                                          url=self._http.url(path))
         return body
 
