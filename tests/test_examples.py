@@ -76,3 +76,19 @@ def test_tk_ticker_under_a_virtual_display(display: str) -> None:
     out = run_example("tk_ticker.py", "--events", "60", env=env).stdout
     shown: list[str] = [line for line in out.splitlines() if line.startswith("shown ")]
     assert shown and int(shown[0].split()[1]) >= 60
+
+
+def test_tplus_streams_runs_every_guide_block() -> None:
+    out = run_example("tplus_streams.py", "--events", "4").stdout
+    for section in ("Stream order book diffs", "Depth with the snapshot bootstrap",
+                    "Stream finalized trades", "Stream klines", "Stream order events",
+                    "Stream user trade events", "Several streams at once", "Error handling"):
+        assert f"== {section}" in out
+    assert "[Depth] Seq=" in out and "[Trade] ID:" in out and "verified=True" in out
+    assert "[Lifecycle] reconnected /orders" in out and "[Order after reconnect]" in out
+
+
+def test_cross_venue_merges_o2_and_tplus_depth() -> None:
+    out = run_example("cross_venue.py", "--events", "10").stdout
+    assert "o2    moved" in out and "tplus moved" in out
+    assert "done: 10 depth events from two venues in one loop" in out

@@ -1,0 +1,113 @@
+"""The tpluspy streams guide, every block, as plain blocking code.
+
+Each section is the async guide's code with ``async``/``await`` deleted (and
+``asyncio.gather`` replaced by ``merge``); a ``break`` ends each section after a few
+events. The guide's ``while True: try: ... except ConnectionClosed`` loop around
+every stream is gone: o2sync reconnects, re-authenticates and says so on the
+lifecycle stream.
+
+    python examples/tplus_streams.py                          # against a simulator it starts
+    python examples/tplus_streams.py --mds-url URL --oms-url URL --user-seed HEX
+"""
+
+from __future__ import annotations
+
+from _tplus_endpoints import endpoint, parser
+
+from o2sync import ConnectionState, merge
+from o2sync.tplus.client import MarketDataClient, OrderBookClient
+from o2sync.tplus.model.asset_identifier import AssetIdentifier
+from o2sync.tplus.model.orderbook import OrderBookDiff
+from o2sync.tplus.model.trades import Trade
+from o2sync.tplus.utils.user import User
+
+
+def main() -> None:
+    args = parser(__doc__.splitlines()[0]).parse_args()
+    with endpoint(args) as ep:
+        user = User(ep.user_seed) if ep.user_seed else User()
+        example_asset = AssetIdentifier(args.asset)
+        limit = max(ep.events, 1)
+
+        with MarketDataClient(ep.mds_url) as client:
+            print("== Stream order book diffs")
+            for n, diff_update in enumerate(client.stream_depth(example_asset), 1):
+                if isinstance(diff_update, OrderBookDiff):
+                    print(f"[Depth] Seq={diff_update.sequence_number}, "
+                          f"Asks={len(diff_update.asks)}, Bids={len(diff_update.bids)}")
+                if n >= limit:
+                    break
+
+            print("== Depth with the snapshot bootstrap")
+            # the guide's recipe: snapshot, then diffs newer than it ...
+            with client.stream_depth(example_asset) as diffs:
+                snapshot = client.get_orderbook_snapshot(example_asset)
+                last_seq = snapshot.sequence_number
+                print(f"[Snapshot] Seq={last_seq}, {len(snapshot.bids)} bids")
+                for n, diff in enumerate(diffs, 1):
+                    if diff.sequence_number <= last_seq:
+                        continue
+                    last_seq = diff.sequence_number
+                    if n >= limit:
+                        break
+            # ... which order_book() does for you, gaps and reconnects included
+            with client.order_book(example_asset) as book:
+                book.wait_ready(10)
+                print(f"[Book] seq={book.sequence_number} best bid={book.best_bid} "
+                      f"best ask={book.best_ask} verified={book.verify()}")
+
+            print("== Stream finalized trades")
+            for n, trade in enumerate(client.stream_finalized_trades(), 1):
+                if isinstance(trade, Trade):
+                    print(f"[Trade] ID: {trade.trade_id}, Price: {trade.price}, "
+                          f"Qty: {trade.quantity}")
+                if n >= limit:
+                    break
+
+            print("== Stream klines")
+            for n, bar in enumerate(client.stream_klines(example_asset), 1):
+                print(f"[Kline] open={bar.open} high={bar.high} low={bar.low} "
+                      f"close={bar.close} volume={bar.volume}")
+                if n >= max(limit // 4, 1):
+                    break
+
+        with OrderBookClient(ep.oms_url, default_user=user) as client:
+            print("== Stream order events")
+            for n, event in enumerate(client.stream_orders(), 1):
+                print(f"[Order] {type(event).__name__} {event.order_id}")
+                if n >= limit:
+                    break
+
+            print("== Stream user trade events")
+            for n, user_trade in enumerate(client.stream_user_trade_events(), 1):
+                print(f"[UserTrade] {user_trade.status} {user_trade.trade_id} "
+                      f"{user_trade.quantity} @ {user_trade.price}")
+                if n >= max(limit // 4, 1):
+                    break
+
+            print("== Several streams at once (asyncio.gather -> merge)")
+            with MarketDataClient(ep.mds_url) as md:
+                streams = (md.stream_depth(example_asset), md.stream_finalized_trades(),
+                           client.stream_orders())
+                for n, (sub, event) in enumerate(merge(*streams), 1):
+                    print(f"[{sub.name}] {type(event).__name__}")
+                    if n >= limit:
+                        break
+                for sub in streams:
+                    sub.close()
+
+            print("== Error handling: the loop is gone, the lifecycle says what happened")
+            events = client.stream_lifecycle()
+            orders = client.stream_orders()
+            orders.get(timeout=10)
+            if ep.simulator is not None:
+                ep.simulator.drop_connections()
+            for event in events:
+                print(f"[Lifecycle] {event.state.value} {event.stream} {event.message}")
+                if event.state is ConnectionState.RECONNECTED or ep.simulator is None:
+                    break
+            print(f"[Order after reconnect] {type(orders.get(timeout=10)).__name__}")
+
+
+if __name__ == "__main__":
+    main()
