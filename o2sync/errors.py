@@ -155,4 +155,4 @@ class StreamFailedError(ConnectError):
         self.url = url
         self.reason = reason
         self.status = status
-        super().__init__(f"{url}: {reason}")
+        super().__init__(f"{url}: {reason}", cause=reason)

@@ -22,6 +22,7 @@ import websocket
 from websocket._abnf import frame_buffer
 
 from ..proxy import parse_proxy
+from ..redact import redact_url
 from . import threads
 
 log = logging.getLogger(__name__)
@@ -108,6 +109,7 @@ class Connection(threads.ThreadOwner):
                  sslopt: Optional[dict[str, Any]] = None, proxy: Optional[str] = None,
                  max_message_size: int = 16 * 1024 * 1024) -> None:
         self.url = url
+        self._shown = redact_url(url)  # what logs may show
         self._on_frame = on_frame
         self._on_lost = on_lost
         self._sslopt = sslopt
@@ -162,7 +164,7 @@ class Connection(threads.ThreadOwner):
             ws.send(text)
             return True
         except Exception as exc:  # the reader or watchdog will see the socket die
-            log.debug("send failed on %s: %r", self.url, exc)
+            log.debug("send failed on %s: %r", self._shown, exc)
             return False
 
     def ping(self) -> bool:
@@ -174,7 +176,7 @@ class Connection(threads.ThreadOwner):
             ws.ping()
             return True
         except Exception as exc:
-            log.debug("ping failed on %s: %r", self.url, exc)
+            log.debug("ping failed on %s: %r", self._shown, exc)
             return False
 
     def drop(self, generation: int, reason: str) -> bool:
@@ -250,7 +252,7 @@ class Connection(threads.ThreadOwner):
         except websocket.WebSocketConnectionClosedException as exc:
             return f"connection closed by server ({exc})"
         except MessageTooLarge as exc:
-            log.warning("%s: %s; dropping the link", self.url, exc)
+            log.warning("%s: %s; dropping the link", self._shown, exc)
             return f"{exc}; link dropped"
         except Exception as exc:  # socket errors, protocol errors, an abort()
             return f"connection lost ({exc!r})"

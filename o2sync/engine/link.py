@@ -26,8 +26,21 @@ class Link:
     reader thread sets ``lost`` (under the watchdog's lock) when the socket dies.
     """
 
-    __slots__ = ("attempt", "auth_rejections", "connection", "ever_connected", "failure",
-                 "generation", "heartbeat", "lost", "refresh_auth", "retry_at", "state", "url")
+    __slots__ = (
+        "attempt",
+        "auth_rejections",
+        "connection",
+        "ever_connected",
+        "failure",
+        "generation",
+        "heartbeat",
+        "last_error",
+        "lost",
+        "refresh_auth",
+        "retry_at",
+        "state",
+        "url",
+    )
 
     def __init__(self, connection: Connection) -> None:
         self.connection = connection
@@ -42,6 +55,7 @@ class Link:
         self.refresh_auth = False  # the server rejected our credentials: refresh once
         self.auth_rejections = 0  # 401/403 handshakes in a row
         self.failure: Optional[str] = None  # why it can never connect (state FAILED)
+        self.last_error: Optional[str] = None  # why the last connect attempt failed
 
     @property
     def path(self) -> str:

@@ -104,7 +104,9 @@ class StreamEngine:
                 raise ConnectError(f"{shown}: {self._failure_reason(link)}")
             left = 0.2 if deadline is None else min(0.2, deadline - time.monotonic())
             if left <= 0:
-                raise ConnectError(f"could not connect to {shown} in {timeout}s")
+                cause = f" (last attempt: {link.last_error})" if link.last_error else ""
+                raise ConnectError(f"could not connect to {shown} in {timeout}s{cause}",
+                                   cause=link.last_error)
             self._connected.wait(left)
 
     @property
@@ -489,12 +491,19 @@ class StreamEngine:
             self.venue.resync(topic)
 
     def callback_failed(self, sub: Subscription[Any], exc: Exception) -> None:
+        """A callback raised: the first traceback per subscription is logged, later
+        ones only counted (one line per ``_LOG_EVERY``), so a failing callback cannot
+        flood the log; every failure still reaches ``on_error``."""
         self.counters["callback_errors"] += 1
-        if sub.key == ERRORS.key:
-            log.error("%s: on_error callback raised", self.name, exc_info=exc)
-            return
-        log.error("%s: callback of %s raised", self.name, sub.name, exc_info=exc)
-        self._publish(ERRORS.key, CallbackError(sub, exc))
+        failures = sub.callback_failures = sub.callback_failures + 1
+        what = "on_error callback" if sub.key == ERRORS.key else f"callback of {sub.name}"
+        if failures == 1:
+            log.error("%s: %s raised (later failures are counted, not each logged)",
+                      self.name, what, exc_info=exc)
+        elif failures % _LOG_EVERY == 0:
+            log.error("%s: %s has raised %d times; last: %r", self.name, what, failures, exc)
+        if sub.key != ERRORS.key:
+            self._publish(ERRORS.key, CallbackError(sub, exc))
 
     def _hook_failed(self, exc: BaseException) -> None:
         self.counters["callback_errors"] += 1

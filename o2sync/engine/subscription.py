@@ -90,6 +90,7 @@ class Subscription(Generic[T]):
         self._resync_due = False  # depth: ask for that snapshot once the backlog has room
         self._overflowing = False
         self.counts = [0, 0]  # dropped, received; shared with the engine's weak reference
+        self.callback_failures = 0  # times the callback raised
 
     # ---------------------------------------------------------------- producer side
 

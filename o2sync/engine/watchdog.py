@@ -18,6 +18,7 @@ import threading
 import time
 from typing import Callable, Optional, Protocol
 
+from ..redact import redact_text
 from . import threads
 from .backoff import Backoff
 from .heartbeat import Beat, Heartbeat
@@ -215,6 +216,7 @@ class Watchdog(threads.ThreadOwner):
         link.heartbeat = Heartbeat(self._options.ping_interval, self._options.pong_timeout,
                                    self._clock())
         link.auth_rejections = 0
+        link.last_error = None
         self._owner.link_opened(link, generation)
         if link.ever_connected:
             self.reconnects += 1
@@ -229,7 +231,8 @@ class Watchdog(threads.ThreadOwner):
         if link.state is LinkState.CLOSED:
             return  # retired while connecting: nothing to retry
         kind = self._owner.classify_failure(link, exc)
-        cause = describe_failure(exc)
+        cause = redact_text(describe_failure(exc))
+        link.last_error = cause
         log.info("%s: connect failed: %s", link.path, cause)
         status = getattr(exc, "status_code", None)
         if kind is Failure.PERMANENT:
