@@ -75,26 +75,27 @@ def test_book_equals_the_true_book_through_gaps_drops_stall_and_expiries(
             gaps = book.gaps
             tsim.skip_sequence(ASSET, 3)
             tsim.step(50)
-            assert wait_until(lambda: book.gaps == gaps + 1)
+            assert wait_until(lambda g=gaps: book.gaps == g + 1)
             expected += 1
         elif fault == 1:  # an abrupt drop: reconnect, one new snapshot
             reconnects = md.stats()["reconnects"]
             tsim.drop_connections(path=DEPTH)
-            assert wait_until(lambda: md.stats()["reconnects"] == reconnects + 1)
+            assert wait_until(lambda r=reconnects: md.stats()["reconnects"] == r + 1)
             expected += 1
         elif fault == 2:  # half-open sockets everywhere: replaced by the heartbeat
             reconnects = md.stats()["reconnects"], ob.stats()["reconnects"]
             tsim.stall()
             tsim.step(50)
-            assert wait_until(lambda: (md.stats()["reconnects"], ob.stats()["reconnects"])
-                              == (reconnects[0] + 1, reconnects[1] + 1), 5)
+            assert wait_until(lambda r=reconnects: (md.stats()["reconnects"],
+                                                  ob.stats()["reconnects"])
+                              == (r[0] + 1, r[1] + 1), 5)
             tsim.unstall()
             expected += 1
         else:  # tokens expire, the OMS socket drops: a fresh login on reconnect
             reconnects = ob.stats()["reconnects"]
             tsim.expire_tokens()
             tsim.drop_connections(service="oms")
-            assert wait_until(lambda: ob.stats()["reconnects"] == reconnects + 1)
+            assert wait_until(lambda r=reconnects: ob.stats()["reconnects"] == r + 1)
             assert tsim.presented_fresh_token("/orders")
         connected(md, ob)
         events += 50
