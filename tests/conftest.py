@@ -178,3 +178,20 @@ def tsim(request: pytest.FixtureRequest) -> Iterator[Any]:
         options.update(marker.kwargs)
     with TplusSimulator(**options) as simulator:
         yield simulator
+
+
+@pytest.fixture
+def tplus(tsim: Any) -> Iterator[Any]:
+    """Factory of tplus clients on ``tsim`` with fast test timings:
+    ``tplus.md(**options)``, ``tplus.ob(user=True, **options)``.
+
+    Every client is closed at teardown, and no client thread may outlive the test.
+    """
+    from clientutil import wait_until
+    from tplus_clientutil import TplusClients, client_thread_names
+
+    factory = TplusClients(tsim)
+    yield factory
+    for made in factory.made:
+        assert made.close(timeout=5)
+    assert wait_until(lambda: not client_thread_names(), 5), client_thread_names()
