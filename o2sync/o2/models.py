@@ -26,7 +26,7 @@ from typing import Any, Optional, Union
 
 from dataclasses_json import DataClassJsonMixin, config
 
-from ..engine.lifecycle import ConnectionEvent
+from ..engine.lifecycle import ConnectionEvent as ConnectionEvent  # re-exported (Event)
 
 Number = Union[int, str, Decimal]
 
@@ -125,7 +125,7 @@ def _display(value: Decimal, places: int) -> str:
 
 def _scale_down(human: Number, asset: MarketAsset) -> int:
     scaled = (Decimal(str(human)).scaleb(asset.decimals)).to_integral_value(rounding=ROUND_DOWN)
-    step = 10 ** max(asset.decimals - asset.max_precision, 0)
+    step: int = 10 ** max(asset.decimals - asset.max_precision, 0)
     return int(scaled) // step * step
 
 
