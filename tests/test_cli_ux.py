@@ -14,6 +14,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -220,7 +221,9 @@ def test_a_url_without_the_stream_path_fails_within_seconds() -> None:
     assert proc.returncode == 1, proc.stderr
     assert took < 10
     last = proc.stderr.strip().splitlines()[-1]
-    assert url in last and "/v1/ws" in last, proc.stderr
+    # today: not connected within --connect-timeout, with a hint about the path; once
+    # the engine reports the 404 as FAILED, the line names the URL and the status
+    assert url in last and ("/v1/ws" in last or "404" in last), proc.stderr
     assert "Traceback" not in proc.stderr
 
 
@@ -232,6 +235,52 @@ def test_record_reports_the_connection_too(tmp_path: Path) -> None:
     assert proc.returncode == 1
     assert "o2sync record: " in proc.stderr and "gave up" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+class _LifecycleSource:
+    """The two things LifecycleReporter uses of a client, driven by hand."""
+
+    def __init__(self) -> None:
+        self.callback = None
+        self.closed = threading.Event()
+
+    def on_lifecycle(self, callback):  # type: ignore[no-untyped-def]
+        self.callback = callback
+        return self
+
+    def close(self) -> None:
+        self.closed.set()
+
+
+def test_reporter_treats_failed_and_closed_with_a_reason_as_the_end() -> None:
+    """What the CLI does with the engine's FAILED state (and CLOSED after giving up)."""
+    import io
+
+    from o2sync import ConnectionEvent, ConnectionState
+    from o2sync.cli.status import LifecycleReporter
+
+    failed = getattr(ConnectionState, "FAILED", None)
+    cases = [(ConnectionEvent(ConnectionState.CLOSED, 0, "gave up after 3 reconnect attempt(s)"),
+              "gave up after 3 reconnect attempt(s)")]
+    if failed is not None:
+        cases.append((ConnectionEvent(failed, 0, "ws://h/x: HTTP 404 on the handshake"),
+                      "cannot connect: ws://h/x: HTTP 404 on the handshake"))
+    for event, line in cases:
+        source, err = _LifecycleSource(), io.StringIO()
+        reporter = LifecycleReporter(source, "o2sync watch", err)
+        source.callback(ConnectionEvent(ConnectionState.RECONNECTING, 2, "attempt 2 in 0.50s"))
+        source.callback(event)
+        assert source.closed.wait(5)  # the command's loop ends
+        assert reporter.finish() == line
+        source.callback(ConnectionEvent(ConnectionState.CLOSED, 0, "closed by client"))
+        lines = err.getvalue().splitlines()
+        assert len(lines) == 2 and lines[0].endswith("reconnecting: attempt 2, next try in 0.50s")
+        assert lines[1].endswith(line)
+    # our own close() is not a failure and prints nothing
+    source, err = _LifecycleSource(), io.StringIO()
+    reporter = LifecycleReporter(source, "o2sync watch", err)
+    source.callback(ConnectionEvent(ConnectionState.CLOSED, 0, "closed by client"))
+    assert reporter.finish() is None and err.getvalue() == ""
 
 
 # -- item 2: record never destroys data ---------------------------------------------

@@ -256,8 +256,13 @@ def _command(command: str, args: argparse.Namespace) -> Iterator[dict[str, Any]]
     state: dict[str, Any] = {"code": 0}
 
     def failed_already() -> bool:
+        """True if the lifecycle reporter has already said why (and says no more)."""
         reporter = state.get("reporter")
-        return reporter is not None and reporter.failure is not None
+        return reporter is not None and reporter.finish() is not None
+
+    def say(text: str) -> None:
+        if not failed_already():
+            print(text, file=sys.stderr, flush=True)
 
     try:
         yield state
@@ -269,19 +274,18 @@ def _command(command: str, args: argparse.Namespace) -> Iterator[dict[str, Any]]
         print(str(exc), file=sys.stderr, flush=True)
         state["code"] = exc.code
     except ConnectError as exc:
-        if not failed_already():
-            client = state.get("client")
-            url = getattr(client, "api_url", "") if "GET " in str(exc) else \
-                getattr(client, "ws_url", "")
-            print(f"o2sync {command}: {describe_connect_error(exc, url)}{_path_hint(url)}",
-                  file=sys.stderr, flush=True)
+        client = state.get("client")
+        if "GET " in str(exc):  # REST: name the host and the innermost cause
+            say(f"o2sync {command}: "
+                f"{describe_connect_error(exc, getattr(client, 'api_url', ''))}")
+        else:  # the stream: the engine's message names the URL (and the status)
+            say(f"o2sync {command}: {exc}{_path_hint(getattr(client, 'ws_url', ''))}")
         state["code"] = 1
     except (ValueError, LookupError) as exc:  # bad arguments (market names, ids)
         print(f"o2sync {command}: {exc}", file=sys.stderr, flush=True)
         state["code"] = 2
     except O2SyncError as exc:
-        if not failed_already():
-            print(f"o2sync {command}: {exc}", file=sys.stderr, flush=True)
+        say(f"o2sync {command}: {exc}")
         state["code"] = 1
 
 

@@ -83,12 +83,15 @@ class LifecycleReporter:
         self.err = err
         self.failure: Optional[str] = None
         self.events: list[ConnectionEvent] = []
+        self._muted = False
         self._lock = threading.Lock()
         self.subscription = client.on_lifecycle(self._on_event)
 
     def _on_event(self, event: ConnectionEvent) -> None:
         with self._lock:
             self.events.append(event)
+            if self._muted:
+                return
             if event.state is ConnectionState.CLOSED and not is_failure(event):
                 return  # our own close(): the command says goodbye itself
             self.line(describe(event))
@@ -107,6 +110,16 @@ class LifecycleReporter:
         out = self.err if self.err is not None else sys.stderr
         out.write(f"{self.prefix}: {clock()} {text}\n")
         out.flush()
+
+    def finish(self) -> Optional[str]:
+        """Print nothing more; the failure already reported, if any.
+
+        The command calls this before it reports an error of its own, so that one
+        failure makes one line, whichever of the two saw it first.
+        """
+        with self._lock:
+            self._muted = True
+            return self.failure
 
     def close(self) -> None:
         self.subscription.close()
