@@ -494,3 +494,40 @@ def test_negative_counts_are_rejected_by_argparse() -> None:
         proc = o2sync(*argv)
         assert proc.returncode == 2
         assert "must be 0 or more" in proc.stderr.splitlines()[-1], proc.stderr
+
+
+def test_demo_view_draws_a_decimal_book_too() -> None:
+    """The demo's view reads the book API both venues offer; tplus books hold Decimals."""
+    import collections
+    import io
+    from decimal import Decimal
+    from types import SimpleNamespace
+
+    from rich.console import Console
+
+    from o2sync.cli.demo import TapeEntry, Units, View, render
+
+    def lv(p: str, q: str) -> SimpleNamespace:
+        return SimpleNamespace(price=Decimal(p), quantity=Decimal(q))
+
+    class Book:  # the reading API of tplus's OrderBook (best_bid/best_ask/bids(n)/asks(n))
+        bids_ = [lv("99.5", "2"), lv("99", "1.5")]
+        asks_ = [lv("100.5", "1"), lv("101", "4")]
+        best_bid, best_ask = bids_[0], asks_[0]
+
+        def bids(self, n: int) -> list:
+            return self.bids_[:n]
+
+        def asks(self, n: int) -> list:
+            return self.asks_[:n]
+
+    trades = collections.deque([TapeEntry(0.0, "Sell", Decimal("100.5"), Decimal("0.25"))])
+    stats = {"state": "connected", "messages": 7, "dropped": 0, "reconnects": 0}
+    view = View(Book(), Units.plain("ETH/USDT", "ETH"), trades, lambda: stats,
+                threading.Lock(), "ws://127.0.0.1:1/stream")
+    for width, height in ((80, 24), (160, 48)):
+        out = io.StringIO()
+        Console(file=out, width=width, height=height).print(render(view, width, height))
+        text = out.getvalue()
+        assert "ETH/USDT" in text and "99.5" in text and "100.5" in text
+        assert "spread 1.0" in text and "messages 7" in text.splitlines()[-1]

@@ -8,6 +8,11 @@ resize: side by side (bids | asks | trades, with cumulative depth bars) on a wid
 terminal, book (asks over bids) next to trades on a normal one, stacked on a
 narrow one. The status line (connection state, messages, drops, reconnects) is a
 region of its own at the bottom and is always drawn.
+
+The view reads a book through the API both venues' live books offer (``best_bid``,
+``best_ask``, ``bids(n)``, ``asks(n)``; levels with ``.price``/``.quantity``) and
+turns numbers into text with :class:`Units`: ``Units.of_o2(market)`` scales O2's
+chain integers; ``Units.plain(...)`` shows Decimals as they are (tplus).
 """
 
 from __future__ import annotations
@@ -18,7 +23,8 @@ import sys
 import threading
 import time
 from dataclasses import dataclass
-from typing import Any, Optional
+from decimal import Decimal
+from typing import Any, Callable, Optional
 
 from rich.console import Console, RenderableType
 from rich.layout import Layout
@@ -27,9 +33,8 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from ..o2.book import LiveOrderBook
 from ..o2.client import O2Client
-from ..o2.models import DepthLevel, Market, Side, Trade, TradeUpdate
+from ..o2.models import Market, TradeUpdate
 
 #: Terminal widths at which the layout changes.
 WIDE = 120
@@ -41,24 +46,59 @@ _STATE_STYLE = {"connected": "bold green", "reconnected": "bold green",
                 "failed": "bold red", "closed": "bold red"}
 
 
+@dataclass(frozen=True)
+class Units:
+    """How the view writes a venue's numbers: price and quantity text, quantity value."""
+
+    pair: str
+    base: str
+    price: Callable[[Any], str]
+    quantity: Callable[[Any], str]
+    quantity_value: Callable[[Any], Decimal]
+
+    @classmethod
+    def of_o2(cls, market: Market) -> Units:
+        """O2: chain integers, scaled by the market."""
+        return cls(market.pair, market.base.symbol, market.display_price,
+                   market.display_quantity, market.format_quantity)
+
+    @classmethod
+    def plain(cls, pair: str, base: str) -> Units:
+        """A venue whose book already holds Decimal prices and quantities (tplus)."""
+        return cls(pair, base, lambda v: f"{Decimal(v):f}", lambda v: f"{Decimal(v):f}",
+                   Decimal)
+
+
+@dataclass(frozen=True)
+class TapeEntry:
+    """A trade on the tape: when it was seen, ``"Buy"``/``"Sell"``, raw price, quantity."""
+
+    seen: float
+    side: str
+    price: Any
+    quantity: Any
+
+
 @dataclass
 class View:
-    """What one redraw reads: the book, recent trades (newest first), the client."""
+    """What one redraw reads: the book, recent trades (newest first), the counters."""
 
-    book: LiveOrderBook
-    trades: collections.deque[tuple[float, Trade]]
-    client: O2Client
+    book: Any  # LiveOrderBook, or any book with best_bid/best_ask/bids(n)/asks(n)
+    units: Units
+    trades: collections.deque[TapeEntry]
+    stats: Callable[[], dict[str, Any]]
     lock: threading.Lock
+    where: str = ""
     last_event: str = ""
 
 
-def _ladder(m: Market, levels: list[DepthLevel], side: str, rows: int, bars: bool,
+def _ladder(m: Units, levels: list[Any], side: str, rows: int, bars: bool,
             title: str) -> Panel:
     """One side of the book as a panel: price, quantity, cumulative total (+ bar)."""
     colour = "green" if side == "bid" else "red"
     table = Table(box=None, padding=(0, 1), expand=True, show_edge=False)
     table.add_column("price", justify="right", style=colour, no_wrap=True)
-    table.add_column(f"qty ({m.base.symbol})", justify="right", no_wrap=True)
+    table.add_column(f"qty ({m.base})", justify="right", no_wrap=True)
     table.add_column("total", justify="right", style="dim", no_wrap=True)
     if bars:
         table.add_column("depth", ratio=1, no_wrap=True)
@@ -67,11 +107,10 @@ def _ladder(m: Market, levels: list[DepthLevel], side: str, rows: int, bars: boo
     for level in shown:
         running += level.quantity
         totals.append(running)
-    biggest = totals[-1] if totals else 1
+    biggest = totals[-1] if totals and totals[-1] else 1
     for level, total in zip(shown, totals):
-        cells: list[RenderableType] = [m.display_price(level.price),
-                                       m.display_quantity(level.quantity),
-                                       _compact(m.format_quantity(total))]
+        cells: list[RenderableType] = [m.price(level.price), m.quantity(level.quantity),
+                                       _compact(m.quantity_value(total))]
         if bars:
             cells.append(_Bar(total / biggest, colour))
         table.add_row(*cells)
@@ -105,28 +144,28 @@ def _compact(value: Any) -> str:
 
 def _book(view: View, rows: int) -> Panel:
     """Asks over bids in one panel (compact layouts)."""
-    book, m = view.book, view.book.market
+    book, m = view.book, view.units
     per_side = max((rows - 1) // 2, 1)
     table = Table(box=None, padding=(0, 1), expand=True, show_edge=False)
     table.add_column("price", justify="right", no_wrap=True)
-    table.add_column(f"qty ({m.base.symbol})", justify="right", no_wrap=True)
+    table.add_column(f"qty ({m.base})", justify="right", no_wrap=True)
     for level in reversed(book.asks(per_side)):
-        table.add_row(Text(m.display_price(level.price), style="red"),
-                      m.display_quantity(level.quantity))
-    table.add_row(Text(_spread_text(book), style="bold"), "")
+        table.add_row(Text(m.price(level.price), style="red"), m.quantity(level.quantity))
+    table.add_row(Text(_spread_text(view), style="bold"), "")
     for level in book.bids(per_side):
-        table.add_row(Text(m.display_price(level.price), style="green"),
-                      m.display_quantity(level.quantity))
+        table.add_row(Text(m.price(level.price), style="green"), m.quantity(level.quantity))
     return Panel(table, title=f"{m.pair} order book", padding=(0, 0))
 
 
-def _spread_text(book: LiveOrderBook) -> str:
-    spread = book.spread
-    return f"spread {book.market.display_price(spread)}" if spread is not None else "spread -"
+def _spread_text(view: View) -> str:
+    bid, ask = view.book.best_bid, view.book.best_ask
+    if bid is None or ask is None:
+        return "spread -"
+    return f"spread {view.units.price(ask.price - bid.price)}"
 
 
 def _tape(view: View, rows: int, with_time: bool) -> Panel:
-    m = view.book.market
+    m = view.units
     table = Table(box=None, padding=(0, 1), expand=True, show_edge=False)
     if with_time:
         table.add_column("time", style="dim", no_wrap=True)
@@ -135,26 +174,27 @@ def _tape(view: View, rows: int, with_time: bool) -> Panel:
     table.add_column("qty", justify="right", no_wrap=True)
     with view.lock:
         recent = list(view.trades)[:max(rows, 0)]
-    for seen, t in recent:
-        colour = "green" if t.side is Side.BUY else "red"
+    for t in recent:
+        colour = "green" if t.side == "Buy" else "red"
         cells: list[RenderableType] = []
         if with_time:
-            cells.append(time.strftime("%H:%M:%S", time.localtime(seen)))
-        cells += [Text(t.side.value, style=colour), Text(m.display_price(t.price), style=colour),
-                  m.display_quantity(t.quantity)]
+            cells.append(time.strftime("%H:%M:%S", time.localtime(t.seen)))
+        cells += [Text(t.side, style=colour), Text(m.price(t.price), style=colour),
+                  m.quantity(t.quantity)]
         table.add_row(*cells)
     return Panel(table, title="last trades", padding=(0, 0))
 
 
 def _status(view: View, width: int) -> Text:
-    s = view.client.stats()
+    s = view.stats()
     state = str(s["state"])
     text = Text(no_wrap=True, overflow="ellipsis")
     text.append(f" {state} ", style=_STATE_STYLE.get(state, "bold"))
     text.append(f" messages {s['messages']}  drops {s['dropped']}  "
                 f"reconnects {s['reconnects']}")
-    if width >= 100:
-        text.append(f"  book v{view.book.version}", style="dim")
+    version = getattr(view.book, "version", None)
+    if width >= 100 and version is not None:
+        text.append(f"  book v{version}", style="dim")
     if view.last_event and width >= WIDE:
         text.append(f"  last: {view.last_event}", style="dim")
     text.append("  Ctrl-C quits", style="dim")
@@ -162,17 +202,19 @@ def _status(view: View, width: int) -> Text:
 
 
 def _header(view: View, width: int) -> Text:
-    book, m = view.book, view.book.market
+    book, m = view.book, view.units
     bid, ask = book.best_bid, book.best_ask
     text = Text(no_wrap=True, overflow="ellipsis")
     text.append(f" {m.pair} ", style="bold reverse")
     text.append("  bid ")
-    text.append(m.display_price(bid.price) if bid else "-", style="bold green")
+    text.append(m.price(bid.price) if bid else "-", style="bold green")
     text.append("  ask ")
-    text.append(m.display_price(ask.price) if ask else "-", style="bold red")
-    text.append(f"  {_spread_text(book)}")
+    text.append(m.price(ask.price) if ask else "-", style="bold red")
+    text.append(f"  {_spread_text(view)}")
+    precision = getattr(book, "precision", None)
     if width >= 100:
-        text.append(f"  precision {book.precision}  {view.client.ws_url}", style="dim")
+        extra = f"precision {precision}  " if precision is not None else ""
+        text.append(f"  {extra}{view.where}", style="dim")
     return text
 
 
@@ -184,7 +226,7 @@ def render(view: View, width: int, height: int) -> Layout:
                       Layout(_status(view, width), name="status", size=1))
     body_rows = max(height - 2, 3)
     inner = body_rows - 3  # panel borders and the column headings
-    m = view.book.market
+    m = view.units
     if width >= WIDE:
         body.split_row(
             Layout(_ladder(m, view.book.bids(inner), "bid", inner, True,
@@ -212,13 +254,14 @@ def run_demo(client: O2Client, market: str, *, seconds: float = 0.0,
     shows in the status line meanwhile.
     """
     resolved: Market = client.get_market(market)
-    trades: collections.deque[tuple[float, Trade]] = collections.deque(maxlen=TRADES_KEPT)
+    trades: collections.deque[TapeEntry] = collections.deque(maxlen=TRADES_KEPT)
     lock = threading.Lock()
 
     def on_trades(update: TradeUpdate) -> None:
         now = time.time()
         with lock:
-            trades.extendleft((now, t) for t in update.trades)
+            trades.extendleft(TapeEntry(now, t.side.value, t.price, t.quantity)
+                              for t in update.trades)
 
     client.on_trades(resolved, on_trades)
     print(f"o2sync demo: {resolved.pair} from {client.ws_url} (Ctrl-C to quit)", flush=True)
@@ -229,7 +272,7 @@ def run_demo(client: O2Client, market: str, *, seconds: float = 0.0,
         if connect_timeout:
             client.connect(timeout=connect_timeout)
         book.wait_ready(10.0)
-        view = View(book, trades, client, lock)
+        view = View(book, Units.of_o2(resolved), trades, client.stats, lock, client.ws_url)
 
         def draw() -> Layout:
             nonlocal redraws
