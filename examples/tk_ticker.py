@@ -33,7 +33,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from tkinter import ttk
-from typing import Any, Callable, NamedTuple, Optional, Protocol
+from typing import Any, Callable, Literal, NamedTuple, Optional, Protocol
 
 from _endpoints import endpoint, enough, parser
 
@@ -377,7 +377,9 @@ class MarketWindow:
         c.create_line(left, top, left, bottom, fill="#555555")
         c.create_line(x(mid), top, x(mid), bottom, fill="#999999", dash=(3, 3))
         places = _places(bids + asks)
-        for price, anchor in ((low, "nw"), (mid, "n"), (high, "ne")):
+        labels: tuple[tuple[Decimal, Literal["nw", "n", "ne"]], ...] = (
+            (low, "nw"), (mid, "n"), (high, "ne"))
+        for price, anchor in labels:
             c.create_text(x(price), bottom + 4, text=_fmt(price, places), anchor=anchor,
                           font=self.font, fill="#555555")
         c.create_text(left - 4, top, text=_short(peak), anchor="ne", font=self.font,

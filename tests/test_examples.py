@@ -111,3 +111,13 @@ def test_tk_ticker_draws_ladder_chart_and_tape_in_colour(display: str, tmp_path:
         proc.wait(20)
     for tint in ("#C7E9C0", "#FCBBA1", "#1A9850", "#D73027"):  # bid/ask fills and lines
         assert tint in colours, tint
+
+
+def test_readme_and_tk_example_agree_on_how_callbacks_reach_tk() -> None:
+    readme = (EXAMPLES.parent / "README.md").read_text(encoding="utf-8")
+    example = (EXAMPLES / "tk_ticker.py").read_text(encoding="utf-8")
+    for text in (readme, example):
+        assert "dispatcher=pending.put" in text
+    assert "root.after(0, fn)" not in readme
+    assert "ep.client(dispatcher=pending.put)" in example  # what it says is what it does
+    assert "docs/tk_ticker.png" in readme and (EXAMPLES.parent / "docs" / "tk_ticker.png").exists()
