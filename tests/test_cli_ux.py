@@ -300,6 +300,12 @@ def test_record_with_a_typo_leaves_the_existing_file_alone(tmp_path: Path) -> No
     assert os.listdir(tmp_path) == ["keep.jsonl"]  # no temporary file left behind
 
 
+def test_record_into_a_missing_directory_is_one_line(tmp_path: Path) -> None:
+    proc = o2sync("record", "trades:fFUEL/fUSDC", "--out", str(tmp_path / "no" / "x.jsonl"))
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    assert proc.stderr.strip().splitlines()[-1].startswith("o2sync record: No such file")
+
+
 def test_record_never_overwrites_without_force(tmp_path: Path) -> None:
     keep = tmp_path / "keep.jsonl"
     keep.write_text("precious\n")

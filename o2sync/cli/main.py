@@ -287,6 +287,10 @@ def _command(command: str, args: argparse.Namespace) -> Iterator[dict[str, Any]]
     except O2SyncError as exc:
         say(f"o2sync {command}: {exc}")
         state["code"] = 1
+    except OSError as exc:  # the output file: a missing directory, no permission
+        detail = f"{exc.strerror}: {exc.filename}" if exc.filename else str(exc)
+        print(f"o2sync {command}: {detail}", file=sys.stderr, flush=True)
+        state["code"] = 1
 
 
 def _report(state: dict[str, Any], client: Any, command: str) -> Any:
