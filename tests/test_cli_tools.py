@@ -57,7 +57,8 @@ def test_watch_prints_json_lines() -> None:
 def test_watch_account_stream_human_lines() -> None:
     proc = o2sync("watch", "nonce", "sim", "--events", "2", "--sim-rate", "200")
     assert proc.returncode == 0, proc.stderr
-    assert [line.split()[0] for line in proc.stdout.splitlines()] == ["nonce", "nonce"]
+    # each human line starts with the local time (issue 11, item 5), then the stream
+    assert [line.split()[1] for line in proc.stdout.splitlines()] == ["nonce", "nonce"]
 
 
 def test_watch_rejects_bad_arguments() -> None:

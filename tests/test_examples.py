@@ -55,7 +55,7 @@ def display() -> Iterator[str]:
     if xvfb is None:
         pytest.skip("Xvfb is not installed (.ci/run installs it: apt-get install xvfb)")
     read_fd, write_fd = os.pipe()
-    server = subprocess.Popen([xvfb, "-displayfd", str(write_fd), "-screen", "0", "800x600x24",
+    server = subprocess.Popen([xvfb, "-displayfd", str(write_fd), "-screen", "0", "1024x768x24",
                                "-nolisten", "tcp"], pass_fds=(write_fd,),
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     os.close(write_fd)
@@ -73,9 +73,12 @@ def display() -> Iterator[str]:
 def test_tk_ticker_under_a_virtual_display(display: str) -> None:
     pytest.importorskip("tkinter", reason="this Python was built without Tk")
     env = dict(os.environ, DISPLAY=display)
-    out = run_example("tk_ticker.py", "--events", "60", env=env).stdout
+    out = run_example("tk_ticker.py", "--events", "60", "--switch-after", "20",
+                      env=env).stdout
     shown: list[str] = [line for line in out.splitlines() if line.startswith("shown ")]
     assert shown and int(shown[0].split()[1]) >= 60
+    # the market picker: the window follows the market picked next
+    assert "market fFUEL/fUSDC" in out and "market fETH/fUSDC" in out
 
 
 def test_tplus_streams_runs_every_guide_block() -> None:
@@ -92,3 +95,45 @@ def test_cross_venue_merges_o2_and_tplus_depth() -> None:
     out = run_example("cross_venue.py", "--events", "10").stdout
     assert "o2    moved" in out and "tplus moved" in out
     assert "done: 10 depth events from two venues in one loop" in out
+
+
+def test_tk_ticker_draws_ladder_chart_and_tape_in_colour(display: str, tmp_path: Path) -> None:
+    """A real screenshot of the window: the bid and ask tints of the ladder and chart."""
+    pytest.importorskip("tkinter", reason="this Python was built without Tk")
+    xwd, convert = shutil.which("xwd"), shutil.which("convert")
+    if xwd is None or convert is None or subprocess.run(
+            [convert, "-version"], capture_output=True, text=True).stdout.find("ImageMagick") < 0:
+        pytest.skip("needs xwd and ImageMagick (apt-get install x11-apps imagemagick)")
+    env = dict(os.environ, DISPLAY=display)
+    proc = subprocess.Popen([sys.executable, str(EXAMPLES / "tk_ticker.py"),
+                             "--screenshot-after", "40", "--events", "0"], cwd=EXAMPLES,
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            if line.strip() == "ready":
+                break
+        else:
+            raise AssertionError(proc.stderr.read() if proc.stderr else "no output")
+        shot = tmp_path / "tk.xwd"
+        with open(shot, "wb") as fh:
+            subprocess.run([xwd, "-root", "-silent", "-display", display], stdout=fh,
+                           check=True, timeout=20)
+        colours = subprocess.run([convert, str(shot), "-format", "%c", "histogram:info:-"],
+                                 capture_output=True, text=True, check=True,
+                                 timeout=60).stdout.upper()
+    finally:
+        proc.terminate()
+        proc.wait(20)
+    for tint in ("#C7E9C0", "#FCBBA1", "#1A9850", "#D73027"):  # bid/ask fills and lines
+        assert tint in colours, tint
+
+
+def test_readme_and_tk_example_agree_on_how_callbacks_reach_tk() -> None:
+    readme = (EXAMPLES.parent / "README.md").read_text(encoding="utf-8")
+    example = (EXAMPLES / "tk_ticker.py").read_text(encoding="utf-8")
+    for text in (readme, example):
+        assert "dispatcher=pending.put" in text
+    assert "root.after(0, fn)" not in readme
+    assert "ep.client(dispatcher=pending.put)" in example  # what it says is what it does
+    assert "docs/tk_ticker.png" in readme and (EXAMPLES.parent / "docs" / "tk_ticker.png").exists()

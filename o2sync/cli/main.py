@@ -157,37 +157,92 @@ def _wait_for_signal() -> None:
             signal.signal(sig, handler)
 
 
-# -- shared: where the client connects ------------------------------------------------
+# -- shared: argument types, endpoints, errors ----------------------------------------
+
+SIM_HINT = "needs the simulator extra: pip install 'o2sync[sim]'"
+
+
+def non_negative_int(text: str) -> int:
+    """argparse type: an integer >= 0."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
+    return value
+
+
+def non_negative_float(text: str) -> float:
+    """argparse type: a number >= 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not value >= 0:  # also rejects nan
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {text}")
+    return value
+
+
+class CommandError(Exception):
+    """A one-line failure of a sub-command; ``code`` is the exit status."""
+
+    def __init__(self, message: str, code: int = 1) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def _need_simulator(command: str, exc: ImportError) -> CommandError:
+    return CommandError(f"o2sync {command} {SIM_HINT} ({exc}); or connect to an exchange "
+                        "with --ws-url/--api-url or --network")
 
 
 def _add_endpoint_options(parser: argparse.ArgumentParser) -> None:
     where = parser.add_mutually_exclusive_group()
     where.add_argument("--network", choices=("testnet", "mainnet", "devnet"),
                        help="a public O2 network (needs internet)")
-    where.add_argument("--ws-url", help="WebSocket URL of a deployment or a running simulator")
+    where.add_argument("--ws-url", help="WebSocket URL of a deployment or a running simulator, "
+                                        "e.g. ws://127.0.0.1:8765/v1/ws")
     parser.add_argument("--api-url", help="REST base URL (derived from --ws-url if omitted)")
-    parser.add_argument("--sim-rate", type=float, default=20.0,
+    parser.add_argument("--sim-rate", type=non_negative_float, default=20.0,
                         help="events/s of the built-in simulator used when no URL or "
                              "network is given (default: %(default)s)")
+    parser.add_argument("--connect-timeout", type=non_negative_float, default=10.0,
+                        help="give up if the stream is not connected after this many "
+                             "seconds (default: %(default)s)")
+    parser.add_argument("--reconnect-attempts", type=non_negative_int, default=None,
+                        metavar="N", help="give up after N failed reconnect attempts in a "
+                                          "row (default: keep trying)")
+
+
+#: REST settings of the CLI's clients: a user waits for the first answer, so an
+#: unreachable host is reported after about a second, not after seven.
+_CLI_REST = {"rest_retries": 1, "rest_backoff": 0.25}
 
 
 @contextlib.contextmanager
-def _client(args: argparse.Namespace) -> Iterator[Any]:
+def _client(args: argparse.Namespace, command: str = "watch") -> Iterator[Any]:
     """An O2Client for the endpoint options; starts a simulator when none is given."""
     from o2sync import Network, O2Client
 
+    options: dict[str, Any] = dict(_CLI_REST)
+    if getattr(args, "reconnect_attempts", None) is not None:
+        options["max_reconnect_attempts"] = args.reconnect_attempts
     if args.network:
-        with O2Client(Network(args.network)) as client:
+        with O2Client(Network(args.network), **options) as client:
             yield client
         return
     if args.ws_url or args.api_url:
-        with O2Client(ws_url=args.ws_url, api_url=args.api_url) as client:
+        with O2Client(ws_url=args.ws_url, api_url=args.api_url, **options) as client:
             yield client
         return
-    from o2sync.testing import Simulator
+    try:
+        from o2sync.testing import Simulator
+    except ImportError as exc:  # websockets missing: a plain install without [sim]
+        raise _need_simulator(command, exc) from None
 
     with Simulator(rate=args.sim_rate) as sim, \
-            O2Client(ws_url=sim.ws_url, api_url=sim.api_url) as client:
+            O2Client(ws_url=sim.ws_url, api_url=sim.api_url, **options) as client:
         client.simulator = sim  # type: ignore[attr-defined]
         yield client
 
@@ -196,6 +251,118 @@ def _target(args: argparse.Namespace, client: Any) -> str:
     """``sim`` as an account target means the built-in simulator's trade account."""
     sim = getattr(client, "simulator", None)
     return str(sim.account) if args.target == "sim" and sim is not None else str(args.target)
+
+
+def _host_of(url: str) -> str:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    return parts.netloc or url
+
+
+def _root_cause(exc: BaseException) -> BaseException:
+    """The innermost reason below requests/urllib3 wrappers (MaxRetryError.reason ...)."""
+    seen: set[int] = set()
+    while id(exc) not in seen:
+        seen.add(id(exc))
+        reason = getattr(exc, "reason", None)
+        if isinstance(reason, BaseException):
+            exc = reason
+            continue
+        if exc.args and isinstance(exc.args[0], BaseException):
+            exc = exc.args[0]
+            continue
+        if exc.__cause__ is not None:
+            exc = exc.__cause__
+            continue
+        break
+    return exc
+
+
+def describe_connect_error(exc: BaseException, url: str) -> str:
+    """``cannot reach HOST: CAUSE`` in one short line."""
+    import re
+
+    named = getattr(exc, "cause", None)  # o2sync's REST errors name their cause
+    if isinstance(named, str) and named:
+        return f"cannot reach {_host_of(url)}: {named[0].upper()}{named[1:]}"
+    cause = _root_cause(exc)
+    if cause is exc or not str(cause):
+        return str(exc)
+    text = re.sub(r"^<[^>]*>:\s*", "", str(cause))  # urllib3's "<...Connection object>: "
+    text = re.sub(r"^Failed to establish a new connection:\s*", "", text)
+    text = re.sub(r"\[Errno -?\d+\]\s*", "", text)
+    name = type(cause).__name__
+    if "timed out" in text.lower() or "Timeout" in name:
+        text = "timed out"
+    return f"cannot reach {_host_of(url)}: {text.strip() or name}"
+
+
+def _path_hint(url: str) -> str:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    if parts.scheme in ("ws", "wss") and parts.path in ("", "/"):
+        return " (the URL has no path; O2 serves its stream at /v1/ws)"
+    return ""
+
+
+@contextlib.contextmanager
+def _command(command: str, args: argparse.Namespace) -> Iterator[dict[str, Any]]:
+    """Run a sub-command body; map its failures to one stderr line and an exit code.
+
+    The body gets a dict to put the ``client`` and its ``reporter`` in; ``code`` in it
+    is the exit status on return.
+    """
+    from o2sync import ConnectError, O2SyncError
+
+    state: dict[str, Any] = {"code": 0}
+
+    def failed_already() -> bool:
+        """True if the lifecycle reporter has already said why (and says no more)."""
+        reporter = state.get("reporter")
+        return reporter is not None and reporter.finish() is not None
+
+    def say(text: str) -> None:
+        if not failed_already():
+            print(text, file=sys.stderr, flush=True)
+
+    try:
+        yield state
+        if failed_already():
+            state["code"] = 1
+    except KeyboardInterrupt:
+        state["code"] = 1 if failed_already() else 0
+    except CommandError as exc:
+        print(str(exc), file=sys.stderr, flush=True)
+        state["code"] = exc.code
+    except ConnectError as exc:
+        client = state.get("client")
+        if "GET " in str(exc):  # REST: name the host and the innermost cause
+            say(f"o2sync {command}: "
+                f"{describe_connect_error(exc, getattr(client, 'api_url', ''))}")
+        else:  # the stream: the engine's message names the URL (and the status)
+            say(f"o2sync {command}: {exc}{_path_hint(getattr(client, 'ws_url', ''))}")
+        state["code"] = 1
+    except (ValueError, LookupError) as exc:  # bad arguments (market names, ids)
+        print(f"o2sync {command}: {exc}", file=sys.stderr, flush=True)
+        state["code"] = 2
+    except O2SyncError as exc:
+        say(f"o2sync {command}: {exc}")
+        state["code"] = 1
+    except OSError as exc:  # the output file: a missing directory, no permission
+        detail = f"{exc.strerror}: {exc.filename}" if exc.filename else str(exc)
+        print(f"o2sync {command}: {detail}", file=sys.stderr, flush=True)
+        state["code"] = 1
+
+
+def _report(state: dict[str, Any], client: Any, command: str) -> Any:
+    from o2sync.cli.status import LifecycleReporter
+
+    state["client"] = client
+    reporter = LifecycleReporter(client, f"o2sync {command}")
+    state["reporter"] = reporter
+    return reporter
 
 
 # -- demo -----------------------------------------------------------------------------
@@ -207,7 +374,7 @@ def _add_demo(subparsers: Any) -> None:
         description="Start the simulator (or connect where told) and show a live order "
                     "book and trade tape, refreshing in place, until Ctrl-C.")
     parser.add_argument("--market", default="fFUEL/fUSDC", help="pair name or market id")
-    parser.add_argument("--seconds", type=float, default=0.0,
+    parser.add_argument("--seconds", type=non_negative_float, default=0.0,
                         help="stop after this long (default: run until Ctrl-C)")
     _add_endpoint_options(parser)
     parser.set_defaults(func=run_demo)
@@ -221,12 +388,11 @@ def run_demo(args: argparse.Namespace) -> int:
         print(f"o2sync demo needs the demo extra: pip install 'o2sync[demo]' ({exc})",
               file=sys.stderr)
         return 1
-    try:
-        with _client(args) as client:
-            show(client, args.market, seconds=args.seconds)
-    except KeyboardInterrupt:
-        pass
-    return 0
+    with _command("demo", args) as state, _client(args, "demo") as client:
+        reporter = _report(state, client, "demo")
+        show(client, args.market, seconds=args.seconds, connect_timeout=args.connect_timeout,
+             reporter=reporter)
+    return int(state["code"])
 
 
 # -- watch ----------------------------------------------------------------------------
@@ -237,13 +403,16 @@ def _add_watch(subparsers: Any) -> None:
 
     parser = subparsers.add_parser(
         "watch", help="print the events of one stream",
-        description="Print each event of a stream as a line (or a JSON object per line).")
+        description="Print each event of a stream as a line: local time, then prices and "
+                    "amounts scaled to the market's units (or, with --json, one exact "
+                    "JSON object per line). Connection events go to stderr.")
     parser.add_argument("stream", choices=STREAMS)
     parser.add_argument("target", help="market (depth, trades) or trade account id "
                                        "(orders, balances, nonce; 'sim' = the simulator's)")
     parser.add_argument("--precision", type=int, default=1, help="depth precision 1..18")
     parser.add_argument("--json", action="store_true", help="one JSON object per line")
-    parser.add_argument("--events", type=int, default=0, help="stop after N events")
+    parser.add_argument("--events", type=non_negative_int, default=0,
+                        help="stop after N events (default 0: until Ctrl-C)")
     _add_endpoint_options(parser)
     parser.set_defaults(func=run_watch)
 
@@ -251,16 +420,12 @@ def _add_watch(subparsers: Any) -> None:
 def run_watch(args: argparse.Namespace) -> int:
     from o2sync.cli.watch import watch
 
-    try:
-        with _client(args) as client:
-            watch(client, args.stream, _target(args, client), as_json=args.json,
-                  events=args.events, precision=args.precision)
-    except KeyboardInterrupt:
-        pass
-    except (ValueError, LookupError) as exc:
-        print(f"o2sync watch: {exc}", file=sys.stderr)
-        return 2
-    return 0
+    with _command("watch", args) as state, _client(args, "watch") as client:
+        _report(state, client, "watch")
+        watch(client, args.stream, _target(args, client), as_json=args.json,
+              events=args.events, precision=args.precision,
+              connect_timeout=args.connect_timeout)
+    return int(state["code"])
 
 
 # -- record / replay ------------------------------------------------------------------
@@ -270,33 +435,47 @@ def _add_record(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "record", help="record the raw frames of streams to a JSON Lines file",
         description="Record every frame of the given streams, with receive times, in the "
-                    "format described in o2sync/recording.py.")
+                    "format described in o2sync/cli/recording.py. The file appears when the "
+                    "recording ends (also on Ctrl-C); an existing file is kept unless "
+                    "--force is given.")
     parser.add_argument("streams", nargs="+", metavar="KIND:TARGET",
                         help="e.g. depth:fFUEL/fUSDC trades:fFUEL/fUSDC nonce:0x...")
     parser.add_argument("--out", required=True, help="file to write (.jsonl)")
-    parser.add_argument("--frames", type=int, default=0, help="stop after N frames")
-    parser.add_argument("--seconds", type=float, default=0.0, help="stop after S seconds")
+    parser.add_argument("--force", action="store_true", help="replace --out if it exists")
+    parser.add_argument("--frames", type=non_negative_int, default=0,
+                        help="stop after N frames")
+    parser.add_argument("--seconds", type=non_negative_float, default=0.0,
+                        help="stop after S seconds")
     _add_endpoint_options(parser)
     parser.set_defaults(func=run_record)
 
 
 def run_record(args: argparse.Namespace) -> int:
-    from o2sync.cli.recording import parse_stream_spec, record
+    import os
 
-    try:
+    from o2sync.cli.recording import Progress, parse_stream_spec, record_to_file
+
+    progress = Progress(args.out)
+    with _command("record", args) as state:
         for spec in args.streams:
             parse_stream_spec(spec)
-        with _client(args) as client, open(args.out, "w", encoding="utf-8") as out:
-            sim = getattr(client, "simulator", None)
-            specs = [s.replace(":sim", f":{sim.account}") if sim else s for s in args.streams]
-            n = record(client, specs, out, frames=args.frames, seconds=args.seconds)
-    except KeyboardInterrupt:
-        return 0
-    except (ValueError, LookupError) as exc:
-        print(f"o2sync record: {exc}", file=sys.stderr)
-        return 2
-    print(f"recorded {n} frames to {args.out}", flush=True)
-    return 0
+        if os.path.exists(args.out) and not args.force:
+            raise CommandError(f"o2sync record: {args.out} exists; choose another --out or "
+                               "pass --force to replace it", 2)
+        try:
+            with _client(args, "record") as client:
+                _report(state, client, "record")
+                sim = getattr(client, "simulator", None)
+                specs = [s.replace(":sim", f":{sim.account}") if sim else s
+                         for s in args.streams]
+                record_to_file(client, specs, args.out, frames=args.frames,
+                               seconds=args.seconds, force=args.force, progress=progress,
+                               connect_timeout=args.connect_timeout)
+        finally:
+            progress.stop()
+    if progress.saved:  # also after Ctrl-C or a lost exchange: what was recorded is kept
+        print(progress.summary(), flush=True)
+    return int(state["code"])
 
 
 def _add_replay(subparsers: Any) -> None:
@@ -307,23 +486,37 @@ def _add_replay(subparsers: Any) -> None:
     parser.add_argument("recording", help="a file written by 'o2sync record'")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8765)
-    parser.add_argument("--speed", type=float, default=1.0,
+    parser.add_argument("--speed", type=non_negative_float, default=1.0,
                         help="pace multiplier; 0 = as fast as possible (default: %(default)s)")
     parser.set_defaults(func=run_replay)
 
 
 def run_replay(args: argparse.Namespace) -> int:
     from o2sync.cli.recording import load, replay
-    from o2sync.testing import Simulator
 
     try:
         recording = load(args.recording)
     except (OSError, ValueError) as exc:
         print(f"o2sync replay: {exc}", file=sys.stderr)
-        return 2
+        return 1
+    if not recording.frames:
+        print(f"o2sync replay: {args.recording} holds no frames (an empty recording); "
+              "nothing to replay", file=sys.stderr)
+        return 1
+    try:
+        from o2sync.testing import Simulator
+    except ImportError as exc:
+        print(_need_simulator("replay", exc).args[0].split("; or")[0], file=sys.stderr)
+        return 1
     markets = recording.markets or None
-    with Simulator(args.host, args.port, rate=0, start_flow=False, markets=markets,
-                   passive=True) as sim:
+    try:
+        sim = Simulator(args.host, args.port, rate=0, start_flow=False, markets=markets,
+                        passive=True).start()
+    except OSError as exc:
+        print(f"o2sync replay: cannot listen on {args.host}:{args.port}: {exc}",
+              file=sys.stderr)
+        return 1
+    with sim:
         print(f"replaying {len(recording.frames)} frames of {args.recording}")
         print(f"  WebSocket  {sim.ws_url}")
         print(f"  REST       {sim.api_url}", flush=True)
@@ -346,12 +539,30 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="o2sync", description="Synchronous O2 Exchange streams.")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument(
-        "-v", "--verbose", action="count", default=0, help="more logging (-vv: debug)"
+        "-v", "--verbose", action="count", default=0,
+        help="more logging (-vv: debug); also accepted after the command"
     )
     subparsers = parser.add_subparsers(title="commands", metavar="COMMAND")
     for add in _COMMANDS:
         add(subparsers)
+    for sub in subparsers.choices.values():  # `o2sync watch ... -v` works too
+        sub.add_argument("-v", "--verbose", dest="verbose_after", action="count", default=0,
+                         help="more logging (-vv: debug)")
     return parser
+
+
+def configure_logging(verbose: int) -> None:
+    """WARNING and up by default, INFO with -v, DEBUG with -vv.
+
+    urllib3's retry warnings ("Retrying (Retry(total=2...)) after connection broken")
+    are noise for someone at a terminal: the command says in one line what failed.
+    They show again with -v.
+    """
+    level = logging.WARNING - 10 * min(verbose, 2)
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("urllib3").setLevel(logging.ERROR if verbose == 0 else logging.NOTSET)
+    # the command reports connection trouble itself, one line each (LifecycleReporter)
+    logging.getLogger("o2sync.engine").setLevel(logging.ERROR if verbose == 0 else logging.NOTSET)
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
@@ -361,8 +572,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if not hasattr(args, "func"):
         parser.print_help()
         return 2
-    level = logging.WARNING - 10 * min(args.verbose, 2)
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging(args.verbose + getattr(args, "verbose_after", 0))
     from o2sync import O2SyncError
 
     try:

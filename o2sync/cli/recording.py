@@ -23,8 +23,12 @@ recorded pace (scaled by ``speed``) or as fast as possible.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
+import os
+import sys
+import tempfile
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -32,8 +36,9 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import IO, Any, Optional
 
+from ..o2 import protocol
 from ..o2.client import O2Client
-from .watch import open_stream
+from .watch import STREAMS, open_stream
 
 log = logging.getLogger(__name__)
 
@@ -58,15 +63,162 @@ def parse_stream_spec(spec: str) -> tuple[str, str]:
     if not sep or not target:
         raise ValueError(
             f"stream must look like KIND:TARGET (e.g. trades:fFUEL/fUSDC), got {spec!r}")
+    if kind not in STREAMS:
+        raise ValueError(f"unknown stream kind {kind!r} in {spec!r}; "
+                         f"choose from {', '.join(STREAMS)}")
     return kind, target
 
 
+def validate_specs(client: O2Client, specs: Sequence[str]) -> None:
+    """Raise ValueError/LookupError for the first spec that cannot be subscribed.
+
+    Markets must resolve on the exchange (REST), account ids must be well formed.
+    Nothing is sent on the WebSocket and no file is touched.
+    """
+    for spec in specs:
+        kind, target = parse_stream_spec(spec)
+        if kind in ("depth", "trades"):
+            client.get_market(target)
+        else:
+            protocol.require_account_id(target)
+
+
+class Progress:
+    """Live progress of a recording on stderr: frames, rate, elapsed time, file size.
+
+    Drawn with rich when stderr is a terminal (and rich is installed); otherwise
+    silent until :meth:`summary`. :meth:`update` is cheap (reader thread).
+    """
+
+    def __init__(self, path: str, stream: Optional[IO[str]] = None,
+                 live: Optional[bool] = None) -> None:
+        self.path = path
+        self.frames = 0
+        self.bytes = 0
+        self.started = time.monotonic()
+        self.ended: Optional[float] = None
+        self.saved = False
+        self.interrupted = False
+        self._stream = stream if stream is not None else sys.stderr
+        isatty = getattr(self._stream, "isatty", lambda: False)()
+        self._want_live = isatty if live is None else live
+        self._live: Any = None
+
+    def start(self) -> None:
+        self.started = time.monotonic()
+        if not self._want_live:
+            return
+        try:
+            from rich.console import Console
+            from rich.live import Live
+        except ImportError:  # no [demo] extra: no live line, the summary still comes
+            return
+        console = Console(file=self._stream)
+        self._live = Live(console=console, refresh_per_second=4, transient=True,
+                          get_renderable=self._render, redirect_stdout=False,
+                          redirect_stderr=False)
+        self._live.start()
+
+    def update(self, frames: int, size: int) -> None:
+        self.frames, self.bytes = frames, size
+
+    def _render(self) -> Any:
+        from rich.text import Text
+
+        return Text.assemble(("recording ", "bold"), self.line(), (" (Ctrl-C to stop)", "dim"))
+
+    def elapsed(self) -> float:
+        return (self.ended if self.ended is not None else time.monotonic()) - self.started
+
+    def line(self) -> str:
+        elapsed = self.elapsed()
+        rate = self.frames / elapsed if elapsed > 0 else 0.0
+        return (f"{self.frames} frames  {rate:.1f}/s  {_clock(elapsed)}  "
+                f"{_size(self.bytes)}  -> {self.path}")
+
+    def stop(self) -> None:
+        if self.ended is None:
+            self.ended = time.monotonic()
+        if self._live is not None:
+            self._live.stop()
+            self._live = None
+
+    def summary(self) -> str:
+        elapsed = self.elapsed()
+        rate = self.frames / elapsed if elapsed > 0 else 0.0
+        how = "interrupted; " if self.interrupted else ""
+        return (f"{how}recorded {self.frames} frames to {self.path} "
+                f"({_size(self.bytes)}, {elapsed:.1f}s, {rate:.1f} frames/s)")
+
+
+def _clock(seconds: float) -> str:
+    minutes, secs = divmod(int(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes:02d}:{secs:02d}"
+
+
+def _size(n: int) -> str:
+    value = float(n)
+    for unit in ("B", "kB", "MB", "GB"):
+        if value < 1000 or unit == "GB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1000
+    return f"{n} B"
+
+
+def record_to_file(client: O2Client, specs: Sequence[str], path: str, *, frames: int = 0,
+                   seconds: float = 0.0, force: bool = False,
+                   progress: Optional[Progress] = None,
+                   connect_timeout: Optional[float] = None) -> int:
+    """Record into ``path`` without ever destroying data.
+
+    Every spec is validated first; frames go to a temporary file next to ``path``,
+    which is renamed to ``path`` when the recording ends, also by Ctrl-C (the
+    KeyboardInterrupt propagates after the rename). An existing ``path`` is replaced
+    only with ``force``; on any other error the temporary file is removed and
+    ``path`` is left as it was. Returns the number of frames written.
+    """
+    validate_specs(client, specs)
+    if not force and os.path.exists(path):
+        raise FileExistsError(f"{path} exists; pass force=True (--force) to replace it")
+    progress = progress if progress is not None else Progress(path, live=False)
+    directory = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".part",
+                               dir=directory)
+    keep = False
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            progress.start()
+            try:
+                n = record(client, specs, out, frames=frames, seconds=seconds,
+                           progress=progress, connect_timeout=connect_timeout)
+            except KeyboardInterrupt:
+                progress.interrupted = True
+                keep = True
+                raise
+            keep = True
+        return n
+    finally:
+        progress.stop()
+        if keep:
+            if force or not os.path.exists(path):
+                os.replace(tmp, path)
+                progress.saved = True
+            else:  # appeared meanwhile: keep both, say where ours went
+                log.warning("%s appeared while recording; the recording is in %s", path, tmp)
+        else:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+
+
 def record(client: O2Client, specs: Sequence[str], out: IO[str], *, frames: int = 0,
-           seconds: float = 0.0) -> int:
+           seconds: float = 0.0, progress: Optional[Progress] = None,
+           connect_timeout: Optional[float] = None) -> int:
     """Record the raw frames of the given streams into ``out``.
 
     Stops after ``frames`` frames or ``seconds`` seconds (0 = neither), or when the
-    client closes (Ctrl-C in the CLI). Returns the number of frames written.
+    client closes. Returns the number of frames written. On KeyboardInterrupt the
+    frames so far are flushed and ``progress`` holds their count.
     """
     parsed = [parse_stream_spec(s) for s in specs]
     markets = [m.to_dict() for m in client.get_markets()]
@@ -74,26 +226,38 @@ def record(client: O2Client, specs: Sequence[str], out: IO[str], *, frames: int 
               "api_url": client.api_url, "streams": list(specs),
               "started_at": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
               "markets": [_wire_market(m) for m in markets]}
-    out.write(json.dumps(header) + "\n")
+    line = json.dumps(header) + "\n"
+    out.write(line)
+    size = len(line.encode())
     written = 0
     done = threading.Event()
     lock = threading.Lock()
     start = time.monotonic()
 
     def tap(data: bytes) -> None:
-        nonlocal written
+        nonlocal written, size
         if data == b"PONG" or done.is_set():
             return
         text = data.decode("utf-8", "replace")
         with lock:
-            out.write(json.dumps({"t": round(time.monotonic() - start, 6), "frame": text}) + "\n")
+            if done.is_set():
+                return
+            entry = json.dumps({"t": round(time.monotonic() - start, 6), "frame": text}) + "\n"
+            out.write(entry)
             written += 1
+            size += len(entry.encode())
+            if progress is not None:
+                progress.update(written, size)
             if frames and written >= frames:
                 done.set()
 
     client._engine.add_tap(tap)
-    subs = [open_stream(client, kind, target) for kind, target in parsed]
+    subs: list[Any] = []
     try:
+        for kind, target in parsed:
+            subs.append(open_stream(client, kind, target))
+        if connect_timeout:
+            client.connect(timeout=connect_timeout)
         deadline = start + seconds if seconds else None
         while not done.is_set() and not client._engine.closing:
             if deadline is not None and time.monotonic() >= deadline:
@@ -124,9 +288,13 @@ def load(path: str) -> Recording:
             _, first = next(lines)
         except StopIteration:
             raise ValueError(f"{path}: empty file, not an o2sync recording") from None
-        header = json.loads(first)
+        try:
+            header = json.loads(first)
+        except ValueError:
+            header = None
         if not isinstance(header, dict) or header.get("o2sync_recording") != FORMAT_VERSION:
-            raise ValueError(f"{path}:1: not an o2sync recording (version {FORMAT_VERSION})")
+            raise ValueError(f"{path}: not an o2sync recording (its first line is not an "
+                             f"o2sync_recording {FORMAT_VERSION} header)")
         frames = []
         for number, line in lines:
             if not line.strip():

@@ -1,9 +1,16 @@
-"""``o2sync watch``: print the events of one stream, as human lines or JSON lines."""
+"""``o2sync watch``: print the events of one stream, as human lines or JSON lines.
+
+Human lines start with the local time and speak in the market's units: prices and
+quantities scaled by the market (``Market.display_price``/``display_quantity``),
+orders named by their market, balances by their asset's symbol. ``--json`` lines are
+the events' exact ``to_dict`` (chain integers as strings), one object per line.
+"""
 
 from __future__ import annotations
 
 import json
 import sys
+from decimal import Decimal
 from typing import Any, Callable, Optional, TextIO
 
 from ..o2.client import O2Client
@@ -11,10 +18,12 @@ from ..o2.models import (
     BalanceUpdate,
     DepthUpdate,
     Market,
+    MarketAsset,
     NonceUpdate,
     OrderUpdate,
     TradeUpdate,
 )
+from .status import clock
 
 STREAMS = ("depth", "trades", "orders", "balances", "nonce")
 
@@ -30,10 +39,12 @@ def open_stream(client: O2Client, kind: str, target: str, precision: int = 1) ->
     raise ValueError(f"unknown stream {kind!r}; choose from {', '.join(STREAMS)}")
 
 
-def _depth(ev: DepthUpdate, m: Optional[Market]) -> str:
+def _depth(ev: DepthUpdate, units: Units) -> str:
+    m = units.market_of(ev.market_id)
     kind = "snapshot" if ev.is_snapshot else "delta"
     bid, ask = ev.changes.best_bid, ev.changes.best_ask
-    return (f"depth {kind:8} bids={len(ev.changes.bids):<3} asks={len(ev.changes.asks):<3} "
+    pair = f"{m.pair} " if m else ""
+    return (f"depth {pair}{kind:8} bids={len(ev.changes.bids):<3} asks={len(ev.changes.asks):<3} "
             f"first bid={_level(bid, m)} first ask={_level(ask, m)}")
 
 
@@ -45,55 +56,109 @@ def _level(level: Any, m: Optional[Market]) -> str:
     return f"{m.display_quantity(level.quantity)}@{m.display_price(level.price)}"
 
 
-def _trades(ev: TradeUpdate, m: Optional[Market]) -> str:
+def _trades(ev: TradeUpdate, units: Units) -> str:
+    m = units.market_of(ev.market_id)
     parts = []
     for t in ev.trades:
         qty = m.display_quantity(t.quantity) if m else t.quantity
         price = m.display_price(t.price) if m else t.price
         parts.append(f"{t.side.value} {qty} @ {price}")
-    return "trades " + "; ".join(parts)
+    pair = f"{m.pair} " if m else ""
+    return f"trades {pair}" + "; ".join(parts)
 
 
-def _orders(ev: OrderUpdate, m: Optional[Market]) -> str:
-    return "orders " + "; ".join(
-        f"{o.order_id[:12]} {o.side.value} {o.status} {o.quantity_fill}/{o.quantity} @ {o.price}"
-        for o in ev.orders)
+class Units:
+    """What human lines need to know: markets by id, assets by id (for symbols)."""
+
+    def __init__(self, markets: list[Market], market: Optional[Market] = None) -> None:
+        self.market = market
+        self.markets = {m.market_id.lower(): m for m in markets}
+        self.assets: dict[str, MarketAsset] = {}
+        for m in markets:
+            for asset in (m.base, m.quote):
+                self.assets.setdefault(asset.asset.lower(), asset)
+
+    def market_of(self, market_id: Optional[str]) -> Optional[Market]:
+        if market_id is None:
+            return self.market
+        return self.markets.get(market_id.lower(), self.market)
 
 
-def _balances(ev: BalanceUpdate, m: Optional[Market]) -> str:
-    return "balances " + "; ".join(
-        f"{b.asset_id[:12]} available={b.total_unlocked} locked={b.total_locked}"
-        for b in ev.balance)
+def _short(hex_id: str) -> str:
+    return hex_id if len(hex_id) <= 14 else f"{hex_id[:8]}..{hex_id[-4:]}"
 
 
-def _nonce(ev: NonceUpdate, m: Optional[Market]) -> str:
+def _amount(raw: int, asset: Optional[MarketAsset]) -> str:
+    if asset is None:
+        return str(raw)
+    value = Decimal(int(raw)).scaleb(-asset.decimals)
+    return f"{value.quantize(Decimal(1).scaleb(-asset.max_precision)):f}"
+
+
+def _orders(ev: OrderUpdate, units: Units) -> str:
+    parts = []
+    for o in ev.orders:
+        m = units.market_of(o.market_id)
+        if m is None:
+            where = _short(o.market_id or "?")
+            amounts = f"{o.quantity_fill}/{o.quantity} @ {o.price}"
+        else:
+            where = m.pair
+            amounts = (f"{m.display_quantity(o.quantity_fill)}/{m.display_quantity(o.quantity)} "
+                       f"{m.base.symbol} @ {m.display_price(o.price)} {m.quote.symbol}")
+        parts.append(f"{where} {_short(o.order_id)} {o.side.value} {o.status} {amounts}")
+    return "orders " + "; ".join(parts)
+
+
+def _balances(ev: BalanceUpdate, units: Units) -> str:
+    parts = []
+    for b in ev.balance:
+        asset = units.assets.get(b.asset_id.lower())
+        name = asset.symbol if asset else _short(b.asset_id)
+        parts.append(f"{name} available={_amount(b.total_unlocked, asset)} "
+                     f"locked={_amount(b.total_locked, asset)}")
+    return "balances " + "; ".join(parts)
+
+
+def _nonce(ev: NonceUpdate, units: Units) -> str:
     return f"nonce {ev.nonce} account={ev.contract_id}"
 
 
-_FORMATS: dict[type, Callable[[Any, Optional[Market]], str]] = {
+_FORMATS: dict[type, Callable[[Any, Units], str]] = {
     DepthUpdate: _depth, TradeUpdate: _trades, OrderUpdate: _orders,
     BalanceUpdate: _balances, NonceUpdate: _nonce,
 }
 
 
-def format_event(event: Any, market: Optional[Market] = None) -> str:
-    """One human line for an event (prices scaled when the market is known)."""
+def format_event(event: Any, market: Optional[Market] = None,
+                 units: Optional[Units] = None) -> str:
+    """One human line for an event, without the time (amounts scaled when known)."""
+    if units is None:
+        units = Units([market] if market else [], market)
     fmt = _FORMATS.get(type(event))
-    return fmt(event, market) if fmt else repr(event)
+    return fmt(event, units) if fmt else repr(event)
 
 
 def watch(client: O2Client, kind: str, target: str, *, as_json: bool = False,
-          events: int = 0, precision: int = 1, out: TextIO = sys.stdout) -> int:
-    """Print events until ``events`` were printed (0 = until Ctrl-C or close). Returns the count."""
+          events: int = 0, precision: int = 1, out: Optional[TextIO] = None,
+          connect_timeout: Optional[float] = None) -> int:
+    """Print events until ``events`` were printed (0 = until Ctrl-C or close). Returns the count.
+
+    ``connect_timeout``: raise ConnectError if the stream is not connected by then.
+    """
+    out = out if out is not None else sys.stdout
     market = client.get_market(target) if kind in ("depth", "trades") else None
+    units = Units(client.get_markets(), market)
     count = 0
     with open_stream(client, kind, target, precision) as sub:
+        if connect_timeout:
+            client.connect(timeout=connect_timeout)
         for event in sub:
             if as_json:
                 out.write(json.dumps({"stream": kind, "event": event.to_dict(encode_json=True)},
                                      default=str) + "\n")
             else:
-                out.write(format_event(event, market) + "\n")
+                out.write(f"{clock()} {format_event(event, units=units)}\n")
             out.flush()
             count += 1
             if events and count >= events:

@@ -396,7 +396,6 @@ class StreamEngine:
         """A socket can never connect: end the streams it carries with the error."""
         shown = redact_url(link.url)
         error = StreamFailedError(shown, reason, status)
-        log.error("%s: %s", self.name, error)
         with self._lock:
             if self.links.get(link.url) is not link:
                 return

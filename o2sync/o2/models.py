@@ -6,7 +6,10 @@ follow the O2 SDK guide (``update.is_snapshot``, ``update.changes.best_bid.price
 ``order.is_open``, ``trade.side``, ``update.nonce`` ...).
 
 Chain amounts (prices, quantities, balances) are exact Python ``int`` values in
-chain units, never floats; :class:`Market` scales them to ``Decimal`` for display.
+chain units, never floats; :class:`Market` scales them: ``format_price`` /
+``format_quantity`` give the exact ``Decimal`` (for arithmetic), ``display_price`` /
+``display_quantity`` the ``str`` a person reads (rounded down to the asset's
+``max_precision``).
 
 Frames from the wire are decoded by :mod:`o2sync.o2.decode`, which calls these
 constructors directly: dataclasses-json's generic ``from_dict`` is far too slow for
@@ -21,9 +24,9 @@ from dataclasses import dataclass, field
 from decimal import ROUND_DOWN, Decimal
 from typing import Any, Optional, Union
 
-from dataclasses_json import DataClassJsonMixin
+from dataclasses_json import DataClassJsonMixin, config
 
-from ..engine.lifecycle import ConnectionEvent
+from ..engine.lifecycle import ConnectionEvent as ConnectionEvent  # re-exported (Event)
 
 Number = Union[int, str, Decimal]
 
@@ -53,7 +56,22 @@ class MarketAsset(DataClassJsonMixin):
 
 @dataclass(frozen=True)
 class Market(DataClassJsonMixin):
-    """Market metadata from ``GET /v1/markets``; scales chain integers for display."""
+    """Market metadata from ``GET /v1/markets``; scales chain integers.
+
+    Two families, one idea (chain integer -> human number), two return types:
+
+    =====================  ===========  ==============================================
+    method                 returns      use it for
+    =====================  ===========  ==============================================
+    ``format_price``       ``Decimal``  arithmetic, comparisons, your own formatting:
+    ``format_quantity``                 exact, every chain digit kept
+    ``display_price``      ``str``      showing to people: rounded down to the asset's
+    ``display_quantity``                ``max_precision``, e.g. ``"0.012505"``
+    =====================  ===========  ==============================================
+
+    ``display_*(raw) == f"{format_*(raw)}"`` rounded down to ``max_precision``
+    places; ``scale_*`` go the other way (human -> chain integer).
+    """
 
     market_id: str
     contract_id: str
@@ -71,19 +89,25 @@ class Market(DataClassJsonMixin):
         return f"{self.base.symbol}/{self.quote.symbol}"
 
     def format_price(self, raw: Number) -> Decimal:
-        """Chain price (quote units, scaled) -> exact human ``Decimal``."""
+        """Chain price (quote units, scaled) -> exact human ``Decimal`` (for arithmetic).
+
+        ``raw`` is the chain integer (an ``int`` or a digit string).
+        See :meth:`display_price` for the rounded ``str`` to show.
+        """
         return Decimal(int(raw)).scaleb(-self.quote.decimals)
 
     def format_quantity(self, raw: Number) -> Decimal:
-        """Chain quantity (base units, scaled) -> exact human ``Decimal``."""
+        """Chain quantity (base units, scaled) -> exact human ``Decimal`` (for arithmetic)."""
         return Decimal(int(raw)).scaleb(-self.base.decimals)
 
     def display_price(self, raw: Number) -> str:
-        """Price for people: the quote's max precision, e.g. ``"0.012505"``."""
+        """Price for people, a ``str``: :meth:`format_price` rounded down to the quote's
+        max precision, e.g. ``"0.012505"``."""
         return _display(self.format_price(raw), self.quote.max_precision)
 
     def display_quantity(self, raw: Number) -> str:
-        """Quantity for people: the base's max precision, e.g. ``"1500.000"``."""
+        """Quantity for people, a ``str``: :meth:`format_quantity` rounded down to the
+        base's max precision, e.g. ``"1500.000"``."""
         return _display(self.format_quantity(raw), self.base.max_precision)
 
     def scale_price(self, human: Number) -> int:
@@ -101,7 +125,7 @@ def _display(value: Decimal, places: int) -> str:
 
 def _scale_down(human: Number, asset: MarketAsset) -> int:
     scaled = (Decimal(str(human)).scaleb(asset.decimals)).to_integral_value(rounding=ROUND_DOWN)
-    step = 10 ** max(asset.decimals - asset.max_precision, 0)
+    step: int = 10 ** max(asset.decimals - asset.max_precision, 0)
     return int(scaled) // step * step
 
 
@@ -202,6 +226,10 @@ class PackedDepthChanges(DepthChanges):
         ints = self._ask_ints
         return DepthLevel(ints[0], ints[1]) if ints else None
 
+    def __repr__(self) -> str:
+        # what it is to its users: a DepthChanges (the packing is an implementation detail)
+        return f"DepthChanges(bids={self.bids!r}, asks={self.asks!r})"
+
     def pairs(self, side: str) -> Iterator[tuple[int, int]]:
         levels = self._bids if side == "bids" else self._asks
         if levels is not None:
@@ -283,9 +311,84 @@ class OrderUpdate(DataClassJsonMixin):
 # ---------------------------------------------------------------------- trades
 
 
+@dataclass(frozen=True, eq=False)
+class Identity(DataClassJsonMixin):
+    """A Fuel identity: a contract (an O2 trade account) or an address.
+
+    On the wire it is ``{"ContractId": "0x..."}`` or ``{"Address": "0x..."}``; that is
+    also what ``to_wire()`` and a Trade's ``to_dict()`` give back. For code written
+    against the raw dict, ``identity["ContractId"]``, ``.get()`` and ``==`` with
+    such a dict still work.
+    """
+
+    contract_id: Optional[str] = None
+    address: Optional[str] = None
+
+    @property
+    def value(self) -> Optional[str]:
+        """The id, whichever kind it is."""
+        return self.contract_id if self.contract_id is not None else self.address
+
+    @property
+    def kind(self) -> str:
+        """``"ContractId"`` or ``"Address"`` (the wire key)."""
+        return "ContractId" if self.contract_id is not None else "Address"
+
+    @classmethod
+    def from_wire(cls, raw: Any) -> Optional[Identity]:
+        """From the wire dict (or an Identity, a ``contract_id``/``address`` dict, None)."""
+        if raw is None or isinstance(raw, Identity):
+            return raw
+        if not isinstance(raw, dict):
+            raise TypeError(f"an identity is a dict like {{'ContractId': '0x...'}}, got {raw!r}")
+        contract = raw.get("ContractId", raw.get("contract_id"))
+        address = raw.get("Address", raw.get("address"))
+        return cls(None if contract is None else str(contract),
+                   None if address is None else str(address))
+
+    def to_wire(self) -> dict[str, str]:
+        """``{"ContractId": "0x..."}`` / ``{"Address": "0x..."}``, as the exchange sends it."""
+        out: dict[str, str] = {}
+        if self.contract_id is not None:
+            out["ContractId"] = self.contract_id
+        if self.address is not None:
+            out["Address"] = self.address
+        return out
+
+    def __getitem__(self, key: str) -> str:
+        return self.to_wire()[key]
+
+    def get(self, key: str, default: Optional[str] = None) -> Optional[str]:
+        return self.to_wire().get(key, default)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Identity):
+            return (self.contract_id, self.address) == (other.contract_id, other.address)
+        if isinstance(other, dict):
+            return self.to_wire() == other
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash((self.contract_id, self.address))
+
+    def __repr__(self) -> str:
+        return f"Identity({self.kind}={self.value!r})"
+
+
+def _identity_to_wire(identity: Optional[Identity]) -> Optional[dict[str, str]]:
+    return None if identity is None else Identity.from_wire(identity).to_wire()  # type: ignore[union-attr]
+
+
+_IDENTITY_JSON = config(encoder=_identity_to_wire, decoder=Identity.from_wire)
+
+
 @dataclass
 class Trade(DataClassJsonMixin):
-    """One execution. ``side`` is the maker's side; ``timestamp`` is in milliseconds."""
+    """One execution. ``side`` is the maker's side; ``timestamp`` is in milliseconds.
+
+    ``maker`` and ``taker`` are :class:`Identity` objects (``.contract_id``,
+    ``.address``); the constructor also takes the wire dict ``{"ContractId": ...}``.
+    """
 
     trade_id: str
     side: Side
@@ -293,9 +396,15 @@ class Trade(DataClassJsonMixin):
     quantity: int
     total: int
     timestamp: int
-    maker: Optional[dict[str, str]] = None
-    taker: Optional[dict[str, str]] = None
+    maker: Optional[Identity] = field(default=None, metadata=_IDENTITY_JSON)
+    taker: Optional[Identity] = field(default=None, metadata=_IDENTITY_JSON)
     trader_side: Optional[str] = None
+
+    def __post_init__(self) -> None:
+        if self.maker is not None and not isinstance(self.maker, Identity):
+            self.maker = Identity.from_wire(self.maker)
+        if self.taker is not None and not isinstance(self.taker, Identity):
+            self.taker = Identity.from_wire(self.taker)
 
 
 @dataclass
