@@ -61,6 +61,7 @@ def _router_costs(texts: list[str], repeat: int) -> tuple[float, float]:
     from o2sync.engine.options import Options
     from o2sync.engine.stream import StreamEngine
     from o2sync.engine.venue import TopicSpec
+    from o2sync.o2.depth import DepthTopic
     from o2sync.o2.venue import O2Venue
 
     mid = market_id()
@@ -72,7 +73,8 @@ def _router_costs(texts: list[str], repeat: int) -> tuple[float, float]:
         venue.route(url, data)
 
     # a local topic (no socket): the router still finds it by key
-    sub = engine.subscribe(TopicSpec(("depth", mid)), name="bench", is_depth=True)
+    sub = engine.subscribe(TopicSpec(("depth", mid), info=DepthTopic(1)), name="bench",
+                           is_depth=True)
     clock = time.perf_counter
     try:
         router(dumps(depth_snapshot(mid)))

@@ -92,9 +92,9 @@ def test_tplus_streams_runs_every_guide_block() -> None:
 
 
 def test_cross_venue_merges_o2_and_tplus_depth() -> None:
-    out = run_example("cross_venue.py", "--events", "10").stdout
+    out = run_example("cross_venue.py", "--events", "60").stdout
     assert "o2    moved" in out and "tplus moved" in out
-    assert "done: 10 depth events from two venues in one loop" in out
+    assert "done: 60 depth events from two venues in one loop" in out
 
 
 def test_tk_ticker_draws_ladder_chart_and_tape_in_colour(display: str, tmp_path: Path) -> None:

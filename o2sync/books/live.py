@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Callable, Optional, TypeVar
 
+from ..engine.threads import wait_slice
 from ..engine.venue import TopicSpec
 from .levels import SortedLevels
 
@@ -128,8 +129,8 @@ class LiveBook:
             while not predicate():
                 if self._closed or self._feed_closed():
                     return False
-                wait = 0.2 if deadline is None else min(0.2, deadline - time.monotonic())
-                if wait <= 0:
+                wait = wait_slice(deadline, time.monotonic())
+                if wait is not None and wait <= 0:
                     return False
                 self._cond.wait(wait)
             return True

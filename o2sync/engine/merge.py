@@ -7,7 +7,8 @@ import time
 from collections.abc import Iterator
 from typing import Any, Optional
 
-from .subscription import WAIT_SLICE, Subscription
+from .subscription import Subscription
+from .threads import wait_slice
 
 
 def merge(*subs: Subscription[Any], timeout: Optional[float] = None
@@ -53,9 +54,8 @@ def _merge_loop(subs: list[Subscription[Any]], wake: threading.Event,
             continue
         if ended == len(subs):
             return
-        wait = WAIT_SLICE
-        if timeout is not None:
-            wait = min(wait, idle_since + timeout - time.monotonic())
-            if wait <= 0:
-                return
+        deadline = None if timeout is None else idle_since + timeout
+        wait = wait_slice(deadline, time.monotonic())
+        if wait is not None and wait <= 0:
+            return
         wake.wait(wait)

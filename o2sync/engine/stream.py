@@ -33,6 +33,7 @@ from .link import Link, LinkState
 from .options import Options, check_queue_size, overflow_policy
 from .registry import SubRef, Topic
 from .subscription import Subscription
+from .threads import wait_slice
 from .venue import Failure, TopicSpec, Venue, url_path
 from .watchdog import Watchdog
 
@@ -102,6 +103,7 @@ class StreamEngine:
                 raise ConnectError(f"{shown}: client closed before connecting")
             if link.state is LinkState.FAILED:
                 raise ConnectError(f"{shown}: {self._failure_reason(link)}")
+            # polls: a connect is brief, and another socket's state may set the event
             left = 0.2 if deadline is None else min(0.2, deadline - time.monotonic())
             if left <= 0:
                 cause = f" (last attempt: {link.last_error})" if link.last_error else ""
@@ -120,11 +122,12 @@ class StreamEngine:
         return self._closing
 
     def wait_closed(self, timeout: Optional[float]) -> bool:
-        """Block until the engine has closed (slices, so Ctrl-C gets through)."""
+        """Block until the engine has closed (in slices on the main thread, so Ctrl-C
+        gets through)."""
         deadline = None if timeout is None else time.monotonic() + timeout
         while not self._closed.is_set():
-            left = 0.2 if deadline is None else min(0.2, deadline - time.monotonic())
-            if left <= 0:
+            left = wait_slice(deadline, time.monotonic())
+            if left is not None and left <= 0:
                 return False
             self._closed.wait(left)
         return True
@@ -214,6 +217,8 @@ class StreamEngine:
                 self.topics[spec.key] = topic
                 self._topic_started(topic)
             else:
+                if is_depth and self.venue.joiners_start_from_snapshot:
+                    sub.joins()  # before it can see a delta: it starts at a snapshot
                 topic.refs = (*topic.refs, ref)
                 self.venue.joined(topic, sub)
         if callback is not None:

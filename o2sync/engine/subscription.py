@@ -18,13 +18,12 @@ from typing import Any, Callable, Generic, Optional, Protocol, TypeVar
 
 from ..errors import SubscriptionClosed
 from .options import Overflow, overflow_policy
+from .threads import wait_slice
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-#: Longest single wait inside get()/iteration, so Ctrl-C reaches the main thread promptly.
-WAIT_SLICE = 0.2
 
 
 class SubscriptionOwner(Protocol):
@@ -87,6 +86,7 @@ class Subscription(Generic[T]):
         self._cancelled = False  # closed by the user (not by the client shutting down)
         self._error: Optional[BaseException] = None  # why the stream ended, if it failed
         self._needs_snapshot = False  # depth: dropped an event, waiting for a fresh snapshot
+        self._joining = False  # depth: joined a running stream; what it skips it never had
         self._resync_due = False  # depth: ask for that snapshot once the backlog has room
         self._overflowing = False
         self.counts = [0, 0]  # dropped, received; shared with the engine's weak reference
@@ -104,7 +104,7 @@ class Subscription(Generic[T]):
         if self._sink is not None:
             if not self._closed:
                 if self._needs_snapshot and getattr(event, "is_snapshot", False):
-                    self._needs_snapshot = False
+                    self._needs_snapshot = self._joining = False
                 self.counts[1] += 1
                 self._sink(event)
             return
@@ -116,10 +116,11 @@ class Subscription(Generic[T]):
             forced = False
             if self._is_depth:
                 if getattr(event, "is_snapshot", False):
-                    self._needs_snapshot = False
+                    self._needs_snapshot = self._joining = False
                     forced = True  # a snapshot always gets in: it heals the stream
                 elif self._needs_snapshot:
-                    self.counts[0] += 1
+                    if not self._joining:
+                        self.counts[0] += 1  # lost to this consumer
                     return
             backlog = self._pending if self._callback is not None else len(self._buf)
             if backlog >= self._maxsize and not forced:
@@ -147,13 +148,21 @@ class Subscription(Generic[T]):
             self._owner.overflowed(self)
 
     def skip(self) -> None:
-        """Count one event this consumer will never see (it waits for a snapshot)."""
-        self.counts[0] += 1
+        """Count one event this consumer will never see (it waits for a snapshot);
+        a consumer that is still joining never had it, so nothing is lost."""
+        if not self._joining:
+            self.counts[0] += 1
 
     def wants_snapshot(self) -> None:
-        """Depth: skip deltas from now until the next snapshot (a joiner, a gap)."""
+        """Depth: skip deltas from now until the next snapshot (a gap, a rebuild)."""
         with self._cond:
             self._needs_snapshot = True
+
+    def joins(self) -> None:
+        """Depth: this consumer joins a running stream; it starts at the next snapshot,
+        and the deltas before that one are not losses (it never had them)."""
+        with self._cond:
+            self._needs_snapshot = self._joining = True
 
     def lost(self) -> None:
         """The stream lost an event (a frame that could not be decoded): a depth
@@ -260,11 +269,9 @@ class Subscription(Generic[T]):
                     return event
                 if self._closed:
                     self._raise_ended()
-                wait = WAIT_SLICE
-                if deadline is not None:
-                    wait = min(wait, deadline - time.monotonic())
-                    if wait <= 0:
-                        raise queue.Empty
+                wait = wait_slice(deadline, time.monotonic())
+                if wait is not None and wait <= 0:
+                    raise queue.Empty
                 self._waiters += 1
                 try:
                     self._cond.wait(wait)

@@ -34,3 +34,21 @@ class ThreadOwner:
     @property
     def thread(self) -> threading.Thread:
         return self._thread
+
+
+#: Longest single wait on the main thread, so Ctrl-C (delivered only to the main
+#: thread, and only between waits there) gets through promptly.
+MAIN_THREAD_SLICE = 0.2
+
+
+def wait_slice(deadline: Optional[float], now: float) -> Optional[float]:
+    """How long one wait may block: until ``deadline`` (None: forever), but in slices
+    of :data:`MAIN_THREAD_SLICE` on the main thread only. Worker threads never get
+    signals, so they block in one piece and cost no wake-ups while idle.
+
+    Returns a number <= 0 when the deadline has passed.
+    """
+    left = None if deadline is None else deadline - now
+    if threading.current_thread() is threading.main_thread():
+        return MAIN_THREAD_SLICE if left is None else min(MAIN_THREAD_SLICE, left)
+    return left

@@ -130,6 +130,11 @@ class Venue:
     #: closes with its last topic.
     keep_sockets_open = False
 
+    #: A depth consumer joining a running topic starts at a snapshot (O2: the
+    #: stream's own shape is snapshot + deltas). False: it gets the stream as it is
+    #: from where it joins (tplus: raw diffs, as its guide shows them).
+    joiners_start_from_snapshot = False
+
     engine: StreamEngine
 
     def bind(self, engine: StreamEngine) -> None:
@@ -149,7 +154,8 @@ class Venue:
         self.engine.resubscribe(topic)
 
     def joined(self, topic: Topic, sub: Any) -> None:
-        """A consumer joined a running topic (depth venues may give it a snapshot)."""
+        """A consumer joined a running topic; with ``joiners_start_from_snapshot`` a
+        depth joiner skips deltas until the venue gets it a snapshot."""
 
     def heartbeat_text(self, url: str) -> Optional[str]:
         """The text frame to send as heartbeat on ``url``; None for a WebSocket ping."""

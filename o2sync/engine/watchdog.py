@@ -199,7 +199,7 @@ class Watchdog(threads.ThreadOwner):
             self._owner.give_up("connection lost and reconnect=False")
             return
         link.attempt = 1
-        self._schedule(link, now, None, None)
+        self._schedule(link, now, None, None, self._backoff.first_delay())
 
     def _connect(self, link: Link, now: float) -> None:
         with self._wake:
@@ -257,14 +257,16 @@ class Watchdog(threads.ThreadOwner):
         self._schedule(link, now, cause, retry_after(exc))
 
     def _schedule(self, link: Link, now: float, cause: Optional[str],
-                  asked: Optional[float]) -> None:
-        """Plan attempt ``link.attempt``, or give up when out of attempts."""
+                  asked: Optional[float], delay: Optional[float] = None) -> None:
+        """Plan attempt ``link.attempt`` (after ``delay``, by default the backoff's),
+        or give up when out of attempts."""
         limit = self._options.max_reconnect_attempts
         if limit is not None and link.attempt > limit:
             link.state = LinkState.CLOSED
             self._owner.give_up(f"gave up after {limit} reconnect attempt(s)")
             return
-        delay = self._backoff.delay(link.attempt)
+        if delay is None:
+            delay = self._backoff.delay(link.attempt)
         if asked is not None:  # Retry-After, honoured up to the backoff cap
             delay = max(delay, min(asked, self._backoff.maximum))
         link.retry_at = now + delay

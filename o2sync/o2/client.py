@@ -16,6 +16,7 @@ from ..engine.venue import TopicSpec
 from ..redact import redact_url
 from . import protocol
 from .book import LiveOrderBook
+from .depth import DepthTopic
 from .models import (
     Balance,
     BalanceUpdate,
@@ -240,12 +241,13 @@ class O2Client(StreamingClient):
         frame = dumps(protocol.subscribe_depth(m.market_id, precision))
 
         def conflict(topic: Topic) -> None:
-            if topic.info != precision:
+            if topic.info.precision != precision:
                 raise ValueError(
-                    f"{m.pair} depth is already streamed at precision {topic.info} on this "
-                    f"client; the protocol allows one precision per market and connection")
+                    f"{m.pair} depth is already streamed at precision {topic.info.precision} "
+                    f"on this client; the protocol allows one precision per market and "
+                    f"connection")
 
-        spec = TopicSpec(("depth", m.market_id), self.ws_url, (frame,), precision)
+        spec = TopicSpec(("depth", m.market_id), self.ws_url, (frame,), DepthTopic(precision))
         return self._engine.subscribe(spec, name=f"depth:{m.pair}@{precision}",
                                       callback=callback, is_depth=True, conflict=conflict,
                                       sink=sink, queue_size=queue_size, overflow=overflow,

@@ -24,6 +24,7 @@ from ..engine.venue import Venue
 from ..errors import DecodeError, ServerError
 from . import protocol
 from .decode import DECODERS
+from .depth import DepthTopic, TopicBook
 from .models import BalanceUpdate, OrderUpdate
 from .protocol import PONG, normalize_id
 
@@ -42,6 +43,7 @@ class O2Venue(Venue):
     """The O2 protocol object of one client's engine."""
 
     keep_sockets_open = True  # O2Client.connect() is meaningful without subscriptions
+    joiners_start_from_snapshot = True  # an O2 depth stream is snapshot + deltas
 
     def bind(self, engine: StreamEngine) -> None:
         super().bind(engine)
@@ -53,11 +55,33 @@ class O2Venue(Venue):
         return protocol.PING
 
     def joined(self, topic: Topic, sub: Subscription[Any]) -> None:
+        """A depth consumer joining a running stream needs a snapshot to start from
+        (the engine made it skip deltas until one). The first joiner costs one wire
+        resync, whose snapshot seeds the engine's copy of the book; later joiners get
+        a snapshot made from that copy, and nobody else notices."""
         if sub.is_depth:
-            # A depth consumer joining a running stream needs a snapshot to start
-            # from: it skips deltas until the one this resync asks for.
-            sub.wants_snapshot()
+            self._snapshot_for(topic)
+
+    def resync(self, topic: Topic) -> None:
+        """A consumer lost deltas (overflow): hand it a local snapshot when the
+        engine keeps the book, else ask the server for one."""
+        self._snapshot_for(topic)
+
+    def _snapshot_for(self, topic: Topic) -> None:
+        info: DepthTopic = topic.info
+        if info.book is None:
+            info.book = TopicBook()
+        book = info.book
+        with book.lock:
+            if book.ready and not topic.awaiting_snapshot:
+                snapshot = book.snapshot(cast(tuple, topic.key)[1])
+                for sub in topic.subscribers:
+                    if sub.needs_snapshot:
+                        sub.offer(snapshot)
+                return
+        if not topic.awaiting_snapshot:
             self._engine.resubscribe(topic)
+        # else: a snapshot is on its way; every consumer that needs one takes it
 
     def unsubscribe_frames(self, topic: Topic, remaining: Sequence[Topic]) -> list[str]:
         kind, ident = cast(tuple[str, str], topic.key)
@@ -133,11 +157,25 @@ class O2Venue(Venue):
         except _DECODE_FAILURES as exc:
             self._bad(f"malformed {msg['action']} message ({exc!r})", data)
             if kind == "depth":
+                book = getattr(topic.info, "book", None)
+                if book is not None:
+                    book.ready = False  # the engine's copy missed it too
                 self._engine.lost_event(topic)  # a hole in the book: heal from a snapshot
             return None
-        if is_snapshot:
-            topic.awaiting_snapshot = False
-        self._engine.deliver(topic, event)
+        book = getattr(topic.info, "book", None) if kind == "depth" else None
+        if book is None:
+            if is_snapshot:
+                topic.awaiting_snapshot = False
+            self._engine.deliver(topic, event)
+            return None
+        with book.lock:  # joiners take their snapshot between two deltas, never inside one
+            if is_snapshot:
+                topic.awaiting_snapshot = False
+                book.load(event.changes)
+            else:
+                book.apply(event.changes)
+            self._engine.deliver(topic, event)
+        return None
 
     def _deliver_to(self, key: Any, event: Any) -> None:
         topic = self._topics.get(key)
