@@ -257,6 +257,12 @@ class SimServer:
         for peer in self.peers:
             peer.send(data)
 
+    def inject_fragments(self, chunk: str, count: Optional[int], interval: float) -> None:
+        for peer in self.peers:
+            task = asyncio.ensure_future(peer.send_fragments(chunk, count, interval))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
     async def refuse_tcp(self, seconds: float) -> None:
         """Close the listening socket (connects get ECONNREFUSED), reopen it later.
 

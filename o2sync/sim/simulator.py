@@ -309,6 +309,20 @@ class Simulator:
         if self._server is not None:
             self._call(self._server.inject, text)
 
+    def inject_fragments(self, chunk: str, count: Optional[int] = None,
+                         interval: float = 0.0) -> None:
+        """Start one fragmented text message on every open connection, after what is
+        queued to it: ``count`` fragments of ``chunk``, the last with FIN; ``count=None``
+        sends fragments without end (never a FIN) until the connection closes. One
+        fragment every ``interval`` seconds; other frames wait until the message ends.
+        """
+        if count is not None and count < 1:
+            raise ValueError("count must be >= 1 or None")
+        if interval < 0:
+            raise ValueError("interval must be >= 0 seconds")
+        if self._server is not None:
+            self._call(self._server.inject_fragments, chunk, count, float(interval))
+
     def rest_override(self, path: str, status: int = 200, body: Union[bytes, str] = b"",
                       headers: Optional[Mapping[str, str]] = None,
                       trickle: Optional[float] = None) -> None:
