@@ -10,7 +10,11 @@ recovery it checks that
   increase, trade ids never repeat), and decode errors equal the garbage sent,
 * no client thread was left behind.
 
-The short variant runs in the normal suite (about 15 s). The long one is a
+A tplus variant does the same to ``MarketDataClient.order_book`` against the
+TplusSimulator (faults as above plus sequence gaps, ``skip_sequence``; the book must
+equal ``sim.book`` at its sequence number).
+
+The short variants run in the normal suite (about 15 s together). The long one is a
 documented command (a few minutes)::
 
     O2SYNC_SOAK_FAULTS=400 .venv/bin/python -m pytest -m slow tests/test_soak.py -q -s
@@ -37,6 +41,7 @@ from o2sync.testing import Simulator
 PAIR = "fFUEL/fUSDC"
 SEED = int(os.environ.get("O2SYNC_SOAK_SEED", "20261201"))
 SHORT_FAULTS = 50
+TPLUS_SHORT_FAULTS = 20
 LONG_FAULTS = int(os.environ.get("O2SYNC_SOAK_FAULTS", "400"))
 FAULTS = ("drop", "close", "refuse", "refuse_tcp", "stall", "restart", "garbage")
 CLOSE_CODES = (1000, 1001, 1011, 1012, 1013, 4000)
@@ -201,4 +206,102 @@ def test_soak_short() -> None:
                     reason="long soak: set O2SYNC_SOAK_FAULTS (e.g. 400) and run -m slow")
 def test_soak_long() -> None:
     result = soak(LONG_FAULTS, SEED + 1)
+    assert result["checks"] == LONG_FAULTS
+
+
+# ------------------------------------------------------------------------ tplus
+
+TPLUS_FAULTS = ("drop", "close", "refuse", "refuse_tcp", "stall", "restart", "gap")
+DEPTH_PATH = "/marketdepth/diff/200"
+
+
+def tplus_truth(sim: Any) -> tuple[int, dict[str, list[tuple[Any, Any]]]]:
+    book = sim.book("200")
+    return book["sequence_number"], {"buys": [tuple(lv) for lv in book["bids"]],
+                                     "sells": [tuple(lv) for lv in book["asks"]]}
+
+
+def tplus_soak(faults: int, seed: int) -> dict[str, Any]:
+    from o2sync.testing import TplusSimulator
+    from o2sync.tplus import MarketDataClient
+
+    rng = random.Random(seed)
+    started = time.monotonic()
+    with TplusSimulator(seed=seed % 1000, rate=500, start_flow=True,
+                        control_interval=None) as sim:
+        client = MarketDataClient(sim.mds_url, ping_interval=0.15, pong_timeout=0.5,
+                                  backoff_initial=0.02, backoff_max=0.1, rest_backoff=0.01)
+        try:
+            book = client.order_book("200")
+            assert book.wait_ready(10)
+            baseline = len(o2sync_threads())
+            losses = gaps = checks = 0
+            kinds: Counter = Counter()
+            for n in range(faults):
+                kind = rng.choice(TPLUS_FAULTS)
+                kinds[kind] += 1
+                accepted = sum(h.status == 101 for h in sim.handshakes(DEPTH_PATH))
+                resets = book.resets
+                if kind == "drop":
+                    sim.drop_connections()
+                elif kind == "close":
+                    sim.drop_connections(code=rng.choice(CLOSE_CODES))
+                elif kind == "refuse":
+                    sim.refuse(rng.uniform(0.05, 0.3))
+                    sim.drop_connections()
+                elif kind == "refuse_tcp":
+                    sim.refuse(rng.uniform(0.05, 0.3), tcp=True)
+                    sim.drop_connections()
+                elif kind == "stall":
+                    sim.stall()
+                elif kind == "restart":
+                    sim.restart()
+                else:
+                    sim.skip_sequence("200", rng.randint(1, 3))
+                    gaps += 1
+                if kind != "gap":
+                    losses += 1
+                    assert sim.wait_for(lambda s, a=accepted: sum(
+                        h.status == 101 for h in s.handshakes(DEPTH_PATH)) > a, 10), (n, kind)
+                assert wait_until(lambda lost=losses: client.is_connected
+                                  and client.stats()["reconnects"] == lost, 10), \
+                    (n, kind, client.stats())
+                assert sum(h.status == 101 for h in sim.handshakes(DEPTH_PATH)) == losses + 1
+                if kind == "gap":  # the book saw the hole and rebuilt itself
+                    assert wait_until(lambda r=resets: book.resets > r, 10), (n, kind)
+                sim.pause()
+                try:
+                    assert wait_until(lambda: book.is_ready and (book.sequence_number,
+                                      book.snapshot()) == tplus_truth(sim), 10), (n, kind)
+                    if n % 8 == 0:
+                        assert book.verify(), (n, kind)
+                finally:
+                    sim.resume()
+                assert wait_until(lambda: len(o2sync_threads()) <= baseline, 5), \
+                    (n, kind, o2sync_threads())
+                checks += 1
+                moved = book.sequence_number + rng.randint(1, 20)
+                wait_until(lambda m=moved: book.sequence_number >= m, 2)
+            result = {"seed": seed, "faults": faults, "kinds": dict(kinds), "checks": checks,
+                      "losses": losses, "gaps": gaps, "engine_events": sim.events,
+                      "book_resets": book.resets, "stream_events": client.stats()["events"],
+                      "seconds": round(time.monotonic() - started, 1)}
+            book.close()
+        finally:
+            assert client.close(timeout=5)
+    assert wait_until(lambda: not [t for t in o2sync_threads() if "-sim" not in t], 5)
+    print("tplus soak:", result)
+    return result
+
+
+def test_tplus_soak_short() -> None:
+    result = tplus_soak(TPLUS_SHORT_FAULTS, SEED)
+    assert result["checks"] == TPLUS_SHORT_FAULTS
+
+
+@pytest.mark.slow
+@pytest.mark.skipif("O2SYNC_SOAK_FAULTS" not in os.environ,
+                    reason="long soak: set O2SYNC_SOAK_FAULTS (e.g. 400) and run -m slow")
+def test_tplus_soak_long() -> None:
+    result = tplus_soak(LONG_FAULTS, SEED + 1)
     assert result["checks"] == LONG_FAULTS
