@@ -159,6 +159,11 @@ class HttpJson:
         if headers:
             self._session.headers.update(headers)
         self._session.verify = ca_bundle if ca_bundle is not None else verify
+        # passed with every request too: requests lets REQUESTS_CA_BUNDLE/CURL_CA_BUNDLE
+        # override ``Session.verify``, but not a request's own ``verify``; None keeps
+        # the environment's say when no CA bundle (and no verify=False) was given
+        self._verify: Union[str, bool, None] = (
+            ca_bundle if ca_bundle is not None else (None if verify else False))
         self._session.trust_env = self.proxy is None  # an explicit proxy wins over env vars
         if self.proxy is not None:
             self._session.proxies.update(self.proxy.requests_proxies())
@@ -206,7 +211,7 @@ class HttpJson:
         _calls.deadline = deadline
         try:
             resp = self._session.request(method, url, params=params, json=json_body,
-                                         headers=headers, stream=True,
+                                         headers=headers, stream=True, verify=self._verify,
                                          timeout=(self.timeout, self.timeout))
         except requests.RequestException as exc:
             cause = _cause(exc)

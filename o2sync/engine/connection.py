@@ -19,7 +19,7 @@ import time
 from typing import Any, Callable, Optional
 
 import websocket
-from websocket._abnf import frame_buffer
+from websocket._abnf import continuous_frame, frame_buffer
 
 from ..proxy import parse_proxy
 from ..redact import redact_url
@@ -69,6 +69,40 @@ class _BoundedFrameBuffer(frame_buffer):  # type: ignore[misc,unused-ignore]
                                   f"max_message_size ({self.max_size} bytes)")
 
 
+class _Continuation(continuous_frame):  # type: ignore[misc,unused-ignore]
+    """websocket-client's reassembly of fragmented messages, in a bytearray.
+
+    Its own ``cont_data[1] += frame.data`` copies the whole message on every fragment
+    (quadratic time, and two copies alive at once); a message that never ends then
+    costs several times ``max_message_size`` before the bound drops it. A single-frame
+    message (the usual case) stays the bytes it arrived as.
+    """
+
+    def add(self, frame: websocket.ABNF) -> None:
+        data = self.cont_data
+        if data is not None:
+            if not isinstance(data[1], bytearray):
+                data[1] = bytearray(data[1])
+            data[1] += frame.data
+        else:
+            if frame.opcode in _DATA_OPCODES:
+                self.recving_frames = frame.opcode
+            self.cont_data = [frame.opcode, frame.data]
+        if frame.fin:
+            self.recving_frames = None
+
+    def extract(self, frame: websocket.ABNF) -> tuple:
+        data = self.cont_data
+        if data is not None and isinstance(data[1], bytearray):
+            data[1] = bytes(data[1])
+        return super().extract(frame)
+
+    def reset(self) -> None:
+        """Forget a half-received message (its socket is gone)."""
+        self.cont_data = None
+        self.recving_frames = None
+
+
 class _ReadAheadWebSocket(websocket.WebSocket):
     """websocket-client's WebSocket, reading the socket in 16 KiB chunks and
     bounding the size of a message.
@@ -82,6 +116,8 @@ class _ReadAheadWebSocket(websocket.WebSocket):
         bounded = _BoundedFrameBuffer(self._recv, options.get("skip_utf8_validation", False))
         bounded.max_size = max_message_size
         self.frame_buffer = bounded
+        self.cont_frame = _Continuation(self.cont_frame.fire_cont_frame,
+                                        self.cont_frame.skip_utf8_validation)
         self._max_message_size = max_message_size
         self._message_size = 0
 
@@ -227,6 +263,8 @@ class Connection(threads.ThreadOwner):
                 return
             ws, generation = current
             reason = self._receive(ws)
+            if isinstance(ws.cont_frame, _Continuation):
+                ws.cont_frame.reset()  # a half-received message is not kept alive by cycles
             self.drop(generation, reason)
 
     def _receive(self, ws: websocket.WebSocket) -> str:

@@ -97,6 +97,8 @@ def classify(exc: BaseException) -> Failure:
         return Failure.TRANSIENT
     if isinstance(exc, AuthError):
         return Failure.PERMANENT if exc.permanent else Failure.TRANSIENT
+    if isinstance(exc, ssl.SSLError):  # SSLCertVerificationError is a ValueError too
+        return Failure.TRANSIENT  # a certificate can be fixed or rotated: keep trying
     if isinstance(exc, ValueError):  # websocket-client: bad scheme or URL
         return Failure.PERMANENT
     return Failure.TRANSIENT

@@ -12,9 +12,11 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import deque
+from collections.abc import AsyncIterator
 from typing import Optional
 
 from websockets.asyncio.server import ServerConnection
+from websockets.exceptions import ConnectionClosed
 from websockets.protocol import State
 
 from .records import ConnectionRecord
@@ -38,6 +40,8 @@ class Peer:
         self._wake = asyncio.Event()
         self._running = asyncio.Event()  # cleared while stalled
         self._running.set()
+        self._free = asyncio.Event()  # cleared while a fragmented message is being sent
+        self._free.set()
         self.stalled = False
         self.closed = False
         # subscriptions: market id -> bucket width (None: a precision that never emits)
@@ -90,6 +94,34 @@ class Peer:
             self.ws.transport.pause_reading()
         await self._running.wait()
 
+    async def send_fragments(self, chunk: str, count: Optional[int], interval: float) -> None:
+        """Send one text message as ``count`` fragments of ``chunk`` (None: endless,
+        never finished, until the connection closes); queued frames wait behind it.
+
+        websockets does the framing (``send`` of an async iterator); our writer holds
+        its queue meanwhile, since no other data frame may interleave.
+        """
+
+        async def fragments() -> AsyncIterator[str]:
+            sent = 0
+            while count is None or sent < count:
+                if self.closed or self.ws.transport.is_closing():
+                    # the message can never end: abort (a close frame mid-message is
+                    # not allowed by websockets, and the peer is going away anyway)
+                    raise ConnectionAbortedError("connection closed mid-message")
+                yield chunk
+                sent += 1
+                await asyncio.sleep(interval)
+
+        self._free.clear()
+        try:
+            self.flush()
+            await self.ws.send(fragments())
+        except (ConnectionClosed, OSError) as exc:
+            logger.debug("connection #%d: fragments stopped: %r", self.record.id, exc)
+        finally:
+            self._free.set()
+
     def finish(self) -> None:
         """The connection is gone: stop the writer and drop what is queued."""
         self.closed = True
@@ -98,7 +130,7 @@ class Peer:
 
     def flush(self) -> None:
         """Hand everything queued to the transport now (before a close frame)."""
-        if not self.stalled:
+        if not self.stalled and self._free.is_set():
             while self.queue and self._write_batch():
                 pass
 
@@ -120,6 +152,7 @@ class Peer:
                 self._wake.clear()
                 while self.queue:
                     await self._running.wait()
+                    await self._free.wait()
                     if not self._write_batch():
                         return
                     # flow control: wait while the transport buffer is over its high-water mark

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import http
 import logging
+import ssl
 import time
 from typing import Optional
 from urllib.parse import parse_qs
@@ -51,8 +52,10 @@ class SimServer:
         faults: Faults,
         observer: Observer,
         passive: bool = False,
+        ssl_context: Optional[ssl.SSLContext] = None,
     ) -> None:
         self.exchange = exchange
+        self.ssl_context = ssl_context
         self.host = host
         self.port = port
         self.flow = flow
@@ -108,6 +111,7 @@ class SimServer:
             ping_interval=None,  # the server never pings; it only answers pings
             close_timeout=CLOSE_TIMEOUT,
             logger=self._ws_logger,
+            ssl=self.ssl_context,
         )
         self.port = server.sockets[0].getsockname()[1]
         self._servers.append(server)
@@ -252,6 +256,12 @@ class SimServer:
         data = text.encode("utf-8", "surrogatepass")
         for peer in self.peers:
             peer.send(data)
+
+    def inject_fragments(self, chunk: str, count: Optional[int], interval: float) -> None:
+        for peer in self.peers:
+            task = asyncio.ensure_future(peer.send_fragments(chunk, count, interval))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
 
     async def refuse_tcp(self, seconds: float) -> None:
         """Close the listening socket (connects get ECONNREFUSED), reopen it later.

@@ -6,6 +6,7 @@ import asyncio
 import concurrent.futures
 import json
 import logging
+import ssl
 import threading
 from collections.abc import Awaitable, Mapping, Sequence
 from typing import Any, Callable, Optional, TypeVar, Union
@@ -58,6 +59,8 @@ class Simulator:
         passive: serve REST and accept subscriptions, but send no market data of its
             own (no snapshots; use with rate=0): what a client receives comes only
             from :meth:`inject`. ``o2sync replay`` serves recordings this way.
+        ssl_context: a server-side :class:`ssl.SSLContext` (certificate loaded) to
+            serve TLS: :attr:`ws_url` is then ``wss://`` and :attr:`api_url` ``https://``.
     """
 
     def __init__(
@@ -70,8 +73,12 @@ class Simulator:
         start_flow: bool = True,
         markets: Optional[Sequence[Mapping[str, Any]]] = None,
         passive: bool = False,
+        ssl_context: Optional[ssl.SSLContext] = None,
     ) -> None:
+        if ssl_context is not None and not isinstance(ssl_context, ssl.SSLContext):
+            raise TypeError(f"ssl_context must be an ssl.SSLContext, got {ssl_context!r}")
         self.host = host
+        self.ssl_context = ssl_context
         self._port = port
         self.seed = seed
         self.passive = passive
@@ -102,7 +109,7 @@ class Simulator:
             thread.start()
             server = SimServer(
                 self._exchange, self.host, self._port, self._flow, self._faults, self._observer,
-                self.passive,
+                self.passive, self.ssl_context,
             )
             try:
                 self._port = asyncio.run_coroutine_threadsafe(server.start(), loop).result(
@@ -162,13 +169,16 @@ class Simulator:
 
     @property
     def ws_url(self) -> str:
-        """``ws://HOST:PORT/v1/ws``."""
-        return f"ws://{self._netloc()}{WS_PATH}"
+        """``ws://HOST:PORT/v1/ws`` (``wss://`` with an ``ssl_context``)."""
+        scheme = "wss" if self.ssl_context is not None else "ws"
+        return f"{scheme}://{self._netloc()}{WS_PATH}"
 
     @property
     def api_url(self) -> str:
-        """``http://HOST:PORT``: the REST base (paths start with ``/v1/``)."""
-        return f"http://{self._netloc()}"
+        """``http://HOST:PORT`` (``https://`` with an ``ssl_context``): the REST base
+        (paths start with ``/v1/``)."""
+        scheme = "https" if self.ssl_context is not None else "http"
+        return f"{scheme}://{self._netloc()}"
 
     def _netloc(self) -> str:
         if not self._port:
@@ -298,6 +308,20 @@ class Simulator:
         connection, after whatever is already queued to it."""
         if self._server is not None:
             self._call(self._server.inject, text)
+
+    def inject_fragments(self, chunk: str, count: Optional[int] = None,
+                         interval: float = 0.0) -> None:
+        """Start one fragmented text message on every open connection, after what is
+        queued to it: ``count`` fragments of ``chunk``, the last with FIN; ``count=None``
+        sends fragments without end (never a FIN) until the connection closes. One
+        fragment every ``interval`` seconds; other frames wait until the message ends.
+        """
+        if count is not None and count < 1:
+            raise ValueError("count must be >= 1 or None")
+        if interval < 0:
+            raise ValueError("interval must be >= 0 seconds")
+        if self._server is not None:
+            self._call(self._server.inject_fragments, chunk, count, float(interval))
 
     def rest_override(self, path: str, status: int = 200, body: Union[bytes, str] = b"",
                       headers: Optional[Mapping[str, str]] = None,

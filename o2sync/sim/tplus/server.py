@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import ssl
 from collections.abc import Iterable
 from typing import Any, Optional
 
@@ -90,8 +91,10 @@ class TplusServer:
         observer: Observer,
         auth: AuthState,
         control_interval: Optional[float],
+        ssl_context: Optional[ssl.SSLContext] = None,
     ) -> None:
         self.engine, self.host, self.ports = engine, host, dict(ports)
+        self.ssl_context = ssl_context
         self.flow, self.faults, self.observer, self.auth = flow, faults, observer, auth
         self.control_interval = control_interval
         self.conns: dict[str, dict[Conn, None]] = {}
@@ -121,7 +124,7 @@ class TplusServer:
         runner = self._runners[service]
         assert runner.server is not None
         server = await loop.create_server(runner.server, self.host, self.ports.get(service, 0),
-                                          reuse_address=True)
+                                          reuse_address=True, ssl=self.ssl_context)
         self.ports[service] = server.sockets[0].getsockname()[1]
         self._listeners[service] = server
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import logging
+import ssl
 import threading
 import time
 from collections.abc import Awaitable, Sequence
@@ -56,6 +57,8 @@ class TplusSimulator:
         clock: ``time.time_ns``-like clock for event timestamps (a fake one makes
             frames bit-identical across runs).
         markets: market specs (default: assets ``200`` and WETH ``address@chain``).
+        ssl_context: a server-side :class:`ssl.SSLContext` to serve TLS on both
+            services (``https://`` URLs, ``wss://`` streams).
     """
 
     def __init__(
@@ -73,8 +76,12 @@ class TplusSimulator:
         control_interval: Optional[float] = 15.0,
         clock: Optional[Callable[[], int]] = None,
         markets: Sequence[MarketSpec] = DEFAULT_MARKETS,
+        ssl_context: Optional[ssl.SSLContext] = None,
     ) -> None:
+        if ssl_context is not None and not isinstance(ssl_context, ssl.SSLContext):
+            raise TypeError(f"ssl_context must be an ssl.SSLContext, got {ssl_context!r}")
         self.host = host
+        self.ssl_context = ssl_context
         self._ports = {"mds": mds_port, "oms": oms_port}
         self.seed = seed
         self._user = UserKey(user_seed)
@@ -104,7 +111,8 @@ class TplusSimulator:
                                       daemon=True)
             thread.start()
             server = TplusServer(self._engine, self.host, self._ports, self._flow, self._faults,
-                                 self._observer, self._auth, self.control_interval)
+                                 self._observer, self._auth, self.control_interval,
+                                 self.ssl_context)
             try:
                 self._ports = asyncio.run_coroutine_threadsafe(server.start(), loop).result(
                     CALL_TIMEOUT)
@@ -158,11 +166,13 @@ class TplusSimulator:
         if not port:
             raise RuntimeError("the simulator has no port yet: call start() first")
         host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"http://{host}:{port}"
+        scheme = "https" if self.ssl_context is not None else "http"
+        return f"{scheme}://{host}:{port}"
 
     @property
     def mds_url(self) -> str:
-        """``http://HOST:PORT`` of the market-data service (REST and WebSocket)."""
+        """``http://HOST:PORT`` (``https://`` with an ``ssl_context``) of the market-data
+        service (REST and WebSocket)."""
         return self._url("mds")
 
     @property
