@@ -151,12 +151,12 @@ def _bare(job: Job, rec: Recorder, loads: Callable[[str], Any]) -> dict[str, Any
                 msg = loads(recv())
                 bids = msg["bids"]
                 if bids:
-                    bids[0][0]  # noqa: B018
+                    bids[0][0]
                 rec(msg["sequence_number"])
         else:
             while rec.open:
                 msg = loads(recv())
-                msg["price"]  # noqa: B018
+                msg["price"]
                 rec(msg["timestamp_ns"])
     except websocket.WebSocketTimeoutException:
         return {"stalled": True}
@@ -173,7 +173,7 @@ def _take(job: Job, rec: Recorder, event: Any) -> bool:
             return True
         bids = event.bids
         if bids:
-            bids[0][0]  # noqa: B018
+            bids[0][0]
         rec(event.sequence_number)
     else:
         event.price  # noqa: B018

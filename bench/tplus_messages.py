@@ -28,7 +28,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 from decimal import Decimal
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import Optional
 
 from websockets.frames import Frame, Opcode
@@ -72,7 +72,7 @@ class Diff:
     bids: tuple[tuple[Decimal, Decimal], ...]
 
 
-@lru_cache(maxsize=None)
+@cache
 def diffs(levels: int) -> tuple[Diff, ...]:
     """The pool of ``POOL`` diffs with ``levels`` levels a side (fixed seed)."""
     rng = random.Random(_SEED + levels)
@@ -95,7 +95,7 @@ def initial_book() -> tuple[Book, Book]:
     return bids, asks
 
 
-@lru_cache(maxsize=None)
+@cache
 def _states(levels: int) -> tuple[tuple[tuple[tuple[Decimal, Decimal], ...], ...], ...]:
     bids, asks = initial_book()
     pool = diffs(levels)
@@ -161,7 +161,7 @@ def _split(payload: str, head: str, foot: str, a_digits: int, b_digits: int) -> 
     return Template(frame[:a_at], frame[a_at + a_digits:b_at], frame[b_at + b_digits:])
 
 
-@lru_cache(maxsize=None)
+@cache
 def depth_templates(levels: int, numbers: str) -> tuple[Template, ...]:
     """One template per pool diff: slots for the sequence number and ``sent_ns``."""
     head, foot = '{"sequence_number":', "}"
@@ -173,7 +173,7 @@ def depth_templates(levels: int, numbers: str) -> tuple[Template, ...]:
     return tuple(out)
 
 
-@lru_cache(maxsize=None)
+@cache
 def trade_templates(asset: int = ASSET0) -> tuple[Template, ...]:
     """``/trades`` frames (tpluspy ``Trade`` shape, decimal strings): slots for
     ``trade_id`` and ``timestamp_ns`` (the send time)."""

@@ -200,9 +200,10 @@ class Bench:
     def gap(self) -> None:
         """``md.order_book(asset)`` over a paced diff stream with ``--gaps`` skipped
         sequence numbers: from each gap frame's send time to the book ready again."""
-        from o2sync.tplus import MarketDataClient
         from tplus_feed import Scenario
         from tplus_messages import SEQ0, true_book
+
+        from o2sync.tplus import MarketDataClient
 
         a = self.args
         rate, spacing = a.gap_rate, max(a.gap_rate // 2, 50)
@@ -466,10 +467,11 @@ def markdown(res: Results) -> str:
 def _meta(args: argparse.Namespace) -> dict[str, Any]:
     import subprocess
 
-    import o2sync
-    from o2sync._json import BACKEND
     from run import _git_rev
     from tplus_consumers import tpluspy_python
+
+    import o2sync
+    from o2sync._json import BACKEND
 
     tp = "not run"
     if "tpluspy" in args.only:
