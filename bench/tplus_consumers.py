@@ -32,7 +32,7 @@ from typing import Any, Callable, Optional
 import websocket
 from consumers import Limits, Stall, idle_guard, watch
 from tplus_feed import Scenario, TplusFeedProcess
-from tplus_messages import parse_gaps
+from tplus_messages import SEQ0, parse_gaps
 
 from o2sync.tplus import MarketDataClient
 
@@ -48,7 +48,7 @@ class Recorder:
     (key: the diff's sequence number, or the trade's ``timestamp_ns``)."""
 
     __slots__ = ("count", "deadline_ns", "expected", "first_ns", "keep", "last_ns", "open",
-                 "pairs", "snapshots")
+                 "pairs", "snapshot_seqs", "snapshots")
 
     def __init__(self, expected: int, limits: Limits, keep: bool) -> None:
         self.expected = expected
@@ -59,6 +59,7 @@ class Recorder:
         self.first_ns = 0
         self.last_ns = 0
         self.pairs: list[tuple[int, int]] = []
+        self.snapshot_seqs: list[int] = []
         self.open = True
 
     def __call__(self, key: int) -> None:
@@ -72,8 +73,20 @@ class Recorder:
         if self.count >= self.expected or now > self.deadline_ns:
             self.open = False
 
-    def snapshot(self) -> None:
+    def snapshot(self, seq: int = 0) -> None:
+        """A depth consumer was handed a snapshot (its ``sequence_number``)."""
         self.snapshots += 1
+        self.snapshot_seqs.append(seq)
+
+
+@dataclass(frozen=True)
+class Slow:
+    """A consumer that pauses ``seconds`` every ``every`` events (think: a database
+    write) while its client keeps reading; o2sync gets ``queue_size`` (o2-sdk's 1,000)."""
+
+    every: int = 50
+    seconds: float = 0.002
+    queue_size: int = 1_000
 
 
 @dataclass(frozen=True)
@@ -82,6 +95,15 @@ class Job:
     scenario: Scenario
     asset: int
     limits: Limits
+    slow: Optional[Slow] = None
+
+    def pause(self, rec: Recorder) -> None:
+        if self.slow is not None and rec.count % self.slow.every == 0:
+            time.sleep(self.slow.seconds)
+
+    @property
+    def queue(self) -> dict[str, Any]:
+        return {} if self.slow is None else {"queue_size": self.slow.queue_size}
 
     @property
     def depth(self) -> bool:
@@ -106,6 +128,7 @@ class Run:
     dropped: Optional[int] = None  # o2sync: sub.dropped
     stats: dict[str, Any] = field(default_factory=dict)
     latencies_ns: list[int] = field(default_factory=list)  # filled by the phase
+    healed: int = 0  # depth: diffs not delivered but folded into a snapshot handed later
 
     @property
     def lost(self) -> int:
@@ -121,7 +144,7 @@ class Run:
         None for consumers that count nothing."""
         if self.dropped is None:
             return None
-        return self.lost - self.dropped - int(self.stats.get("ignored", 0))
+        return max(0, self.lost - self.healed - self.dropped - int(self.stats.get("ignored", 0)))
 
 
 Consumer = Callable[[Job, Recorder], dict[str, Any]]
@@ -169,7 +192,7 @@ def _take(job: Job, rec: Recorder, event: Any) -> bool:
     """One o2sync event: touch it, record it; False once the run is complete."""
     if job.depth:
         if event.is_snapshot:
-            rec.snapshot()
+            rec.snapshot(event.sequence_number)
             return True
         bids = event.bids
         if bids:
@@ -178,6 +201,7 @@ def _take(job: Job, rec: Recorder, event: Any) -> bool:
     else:
         event.price  # noqa: B018
         rec(event.timestamp_ns)
+    job.pause(rec)
     return rec.open
 
 
@@ -188,7 +212,8 @@ def _outcome(md: MarketDataClient, sub: Any, stall: Stall) -> dict[str, Any]:
 def o2sync_iter(job: Job, rec: Recorder) -> dict[str, Any]:
     stall = Stall(rec, job.limits.idle)  # type: ignore[arg-type]
     with MarketDataClient(job.feed.base_url) as md:
-        sub = md.stream_depth(job.asset) if job.depth else md.stream_finalized_trades()
+        sub = (md.stream_depth(job.asset, **job.queue) if job.depth
+               else md.stream_finalized_trades(**job.queue))
         with idle_guard(stall, sub.close):
             for event in sub:
                 if not _take(job, rec, event):
@@ -205,8 +230,8 @@ def o2sync_callback(job: Job, rec: Recorder) -> dict[str, Any]:
             done.set()
 
     with MarketDataClient(job.feed.base_url) as md:
-        sub = (md.on_depth(job.asset, on_event) if job.depth
-               else md.on_finalized_trades(on_event))
+        sub = (md.on_depth(job.asset, on_event, **job.queue) if job.depth
+               else md.on_finalized_trades(on_event, **job.queue))
         watch(stall, done)
         return _outcome(md, sub, stall)
 
@@ -231,7 +256,8 @@ def tpluspy_python() -> Path:
 def tpluspy(job: Job, rec: Recorder) -> dict[str, Any]:
     cfg = {"base_url": job.feed.base_url, "stream": job.scenario.stream, "asset": job.asset,
            "expected": rec.expected, "idle": job.limits.idle,
-           "deadline": job.limits.deadline, "latency": rec.keep}
+           "deadline": job.limits.deadline, "latency": rec.keep,
+           "slow": None if job.slow is None else [job.slow.every, job.slow.seconds]}
     done = subprocess.run([str(tpluspy_python()), str(DRIVER), json.dumps(cfg)],
                           capture_output=True, text=True, timeout=job.limits.deadline + 60)
     lines = done.stdout.strip().splitlines()
@@ -261,4 +287,17 @@ def measure(name: str, job: Job, keep: bool = False) -> Run:
     return Run(consumer=name, scenario=job.scenario, expected=job.expected,
                received=rec.count, seconds=(rec.last_ns - rec.first_ns) / 1e9,
                pairs=rec.pairs, snapshots=rec.snapshots, stalled=bool(extra.get("stalled")),
-               dropped=extra.get("dropped"), stats=extra.get("stats", {}))
+               dropped=extra.get("dropped"), stats=extra.get("stats", {}),
+               healed=_healed(job, rec) if keep and job.depth else 0)
+
+
+def _healed(job: Job, rec: Recorder) -> int:
+    """Diffs never delivered whose effect a later snapshot carried (sequence number at
+    most the last snapshot's): the consumer's book lost nothing by them."""
+    if not rec.snapshot_seqs:
+        return 0
+    last = max(rec.snapshot_seqs) - SEQ0
+    delivered = {k - SEQ0 for k, _ in rec.pairs}
+    gaps = set(parse_gaps(job.scenario.gap_at))
+    return sum(1 for k in range(1, min(last, job.scenario.count) + 1)
+               if k not in delivered and k not in gaps)

@@ -50,6 +50,8 @@ def parse_args(argv: Optional[list[str]] = None) -> argparse.Namespace:
     p.add_argument("--rates", default="1000,5000", help="fixed rates for latency, msgs/s")
     p.add_argument("--duration", type=float, help="seconds per latency rate (4; quick 1)")
     p.add_argument("--burst", type=int, default=100_000, help="burst size (0 skips it)")
+    p.add_argument("--slow", type=int, help="events to a slow consumer (50000; quick 10000; "
+                   "0 skips it)")
     p.add_argument("--gap-rate", type=int, default=1000, help="diffs/s in the gap phase")
     p.add_argument("--gaps", type=int, help="sequence gaps in the gap phase (10; quick 4)")
     p.add_argument("--only", default=",".join(ALL), help=f"consumers among {','.join(ALL)}")
@@ -66,6 +68,7 @@ def parse_args(argv: Optional[list[str]] = None) -> argparse.Namespace:
     args.count = args.count or (20_000 if args.quick else 100_000)
     args.reps = args.reps or (1 if args.quick else 3)
     args.duration = args.duration or (1.0 if args.quick else 4.0)
+    args.slow = args.slow if args.slow is not None else (10_000 if args.quick else 50_000)
     args.gaps = args.gaps or (4 if args.quick else 10)
     args.idle = args.idle or (2.0 if args.quick else 3.0)
     args.rates = tuple(int(r) for r in args.rates.split(",") if r)
@@ -106,6 +109,7 @@ class Results:
     flood: dict[tuple[str, str], list[Any]] = field(default_factory=dict)  # (stream, consumer)
     latency: dict[tuple[str, int, str], Any] = field(default_factory=dict)
     burst: dict[tuple[str, str], Any] = field(default_factory=dict)
+    slow: dict[tuple[str, str], Any] = field(default_factory=dict)
     rtt_ms: list[float] = field(default_factory=list)  # REST snapshot, idle
     rtt_busy_ms: list[float] = field(default_factory=list)  # while diffs stream at gap_rate
     gaps: list[Gap] = field(default_factory=list)
@@ -135,12 +139,16 @@ class Bench:
         self.asset += 1
         return self.asset
 
-    def run(self, name: str, scenario: Any, keep: bool = False) -> Any:
+    def run(self, name: str, scenario: Any, keep: bool = False, slow: Any = None,
+            loss: bool = False) -> Any:
+        """One consumer run; ``keep``: latency samples; ``loss``: record every key to
+        tell diffs healed by a snapshot from lost ones."""
         from tplus_consumers import Job, measure
 
         t0 = time.monotonic()
         asset = self.next_asset()
-        run = measure(name, Job(self.feed, scenario, asset, self.limits), keep)
+        run = measure(name, Job(self.feed, scenario, asset, self.limits, slow),
+                      keep or loss)
         if keep:
             run.latencies_ns = self._latencies(run, asset)
         extra = "" if run.dropped is None else f", sub.dropped {run.dropped:,}"
@@ -192,18 +200,28 @@ class Bench:
                     self.res.latency[(stream, rate, name)] = self.run(name, sc, keep=True)
 
     def burst(self) -> None:
+        from tplus_consumers import Slow
         from tplus_feed import Scenario
 
         a = self.args
-        if a.burst <= 0:
-            return
-        print(f"burst: {a.burst:,} events as fast as possible (depth: one level a side)",
-              flush=True)
-        for stream in STREAMS:
+        if a.burst > 0:
+            print(f"burst: {a.burst:,} events as fast as possible (depth: one level a side)",
+                  flush=True)
+        for stream in STREAMS if a.burst > 0 else ():
             sc = Scenario(stream=stream, mode="flood", count=a.burst, levels=1,
                           numbers=a.numbers)
             for name in (n for n in a.only if n in ("o2sync-iter", "o2sync-cb", "tpluspy")):
-                self.res.burst[(stream, name)] = self.run(name, sc)
+                self.res.burst[(stream, name)] = self.run(name, sc, loss=True)
+        if a.slow <= 0:
+            return
+        slow = Slow()
+        print(f"slow consumer: {a.slow:,} events, pause {slow.seconds * 1e3:g} ms every "
+              f"{slow.every}; o2sync queue_size={slow.queue_size:,}", flush=True)
+        for stream in STREAMS:
+            sc = Scenario(stream=stream, mode="flood", count=a.slow, levels=1,
+                          numbers=a.numbers)
+            for name in (n for n in a.only if n in ("o2sync-iter", "o2sync-cb", "tpluspy")):
+                self.res.slow[(stream, name)] = self.run(name, sc, slow=slow, loss=True)
 
     def gap(self) -> None:
         """``md.order_book(asset)`` over a paced diff stream with ``--gaps`` skipped
@@ -322,6 +340,21 @@ def _table(headers: list[str], rows: list[list[str]], md: bool = False) -> str:
     return text_table(headers, rows)
 
 
+def _loss_table(phase: dict[tuple[str, str], Any], md: bool) -> str:
+    rows = []
+    for (stream, name), run in phase.items():
+        counted = run.dropped is not None
+        rows.append([stream, LABELS[name], f"{run.expected:,}", f"{run.received:,}",
+                     f"{run.lost:,}", f"{run.healed:,}" if counted else "-",
+                     f"{run.dropped:,}" if counted else "-",
+                     f"{int(run.stats.get('ignored', 0)):,}" if counted else "-",
+                     f"{run.unaccounted:,}" if counted else
+                     (f"{run.lost:,} (counts nothing)" if run.lost else "0"),
+                     str(run.snapshots), _num(run.rate)])
+    return _table(["stream", "consumer", "sent", "received", "lost", "in a snapshot",
+                   "sub.dropped", "ignored", "uncounted", "snapshots", "recv/s"], rows, md)
+
+
 def tables(res: Results, md: bool = False) -> list[tuple[str, str]]:
     out = []
     rows = []
@@ -345,19 +378,12 @@ def tables(res: Results, md: bool = False) -> list[tuple[str, str]]:
         out.append(("LATENCY (feed send -> consumer holds the decoded event)",
                     _table(["stream", "msgs/s", "consumer", "samples", "p50 ms", "p99 ms",
                             "max ms", "lost"], rows, md)))
-    rows = []
-    for (stream, name), run in res.burst.items():
-        counted = run.dropped is not None
-        rows.append([stream, LABELS[name], f"{run.expected:,}", f"{run.received:,}",
-                     f"{run.lost:,}", f"{run.dropped:,}" if counted else "-",
-                     f"{int(run.stats.get('ignored', 0)):,}" if counted else "-",
-                     f"{run.unaccounted:,}" if counted else
-                     (f"{run.lost:,} (counts nothing)" if run.lost else "0"),
-                     str(run.snapshots), _num(run.rate)])
-    if rows:
-        out.append(("BURST (as fast as possible; o2sync default queue_size 10,000)",
-                    _table(["stream", "consumer", "sent", "received", "lost", "sub.dropped",
-                            "ignored", "uncounted", "snapshots", "recv/s"], rows, md)))
+    for phase, title in ((res.burst, "BURST (as fast as possible; one-level diffs; o2sync "
+                                     "default queue_size 10,000)"),
+                         (res.slow, "SLOW CONSUMER (pauses 2 ms every 50 events; o2sync "
+                                    "queue_size 1,000)")):
+        if phase:
+            out.append((title, _loss_table(phase, md)))
     if res.gaps:
         rows = [[f"{g.skipped_k:,}", _num(g.detect_ms, ".2f"), _num(g.ms, ".2f"), str(g.correct)]
                 for g in res.gaps]
@@ -407,20 +433,21 @@ def targets(res: Results) -> list[Target]:
                               f"{r:.2f}x ({res.median(stream, name):,.0f}/s vs "
                               f"{res.median(stream, 'tpluspy'):,.0f}/s)"))
     o2 = [r for runs in res.flood.values() for r in runs if r.dropped is not None]
-    o2 += [r for r in res.burst.values() if r.dropped is not None]
+    o2 += [r for r in (*res.burst.values(), *res.slow.values()) if r.dropped is not None]
     o2 += [r for r in res.latency.values() if r.dropped is not None]
     if o2:
         lost = sum(r.lost for r in o2)
         unc = sum(r.unaccounted for r in o2)
         out.append(Target("o2sync: 0 uncounted loss", unc == 0,
-                          f"{lost:,} lost over {len(o2)} flood/latency/burst runs, {unc:,} not "
-                          f"counted in sub.dropped or stats()['ignored']"))
+                          f"{lost:,} lost over {len(o2)} flood/latency/burst/slow runs, "
+                          f"{unc:,} neither in a later snapshot nor counted in sub.dropped or "
+                          f"stats()['ignored']"))
     tp = [r for k, runs in res.flood.items() if k[1] == "tpluspy" for r in runs]
-    tp += [r for k, r in res.burst.items() if k[1] == "tpluspy"]
+    tp += [r for k, r in (*res.burst.items(), *res.slow.items()) if k[1] == "tpluspy"]
     if tp:
         lost = sum(r.lost for r in tp)
         out.append(Target("tpluspy: 0 loss (it counts nothing)", lost == 0,
-                          f"{lost:,} lost over {len(tp)} flood/burst runs (for information)"))
+                          f"{lost:,} lost over {len(tp)} flood/burst/slow runs (for information)"))
     if res.gaps:
         budget, how = gap_budget(res)
         times = [g.ms for g in res.gaps]
@@ -447,6 +474,10 @@ def summary(res: Results) -> dict[str, Any]:
     out["burst"] = {f"{s}/{n}": {"sent": r.expected, "received": r.received,
                                  "dropped": r.dropped, "unaccounted": r.unaccounted}
                     for (s, n), r in res.burst.items()}
+    out["slow"] = {f"{s}/{n}": {"sent": r.expected, "received": r.received,
+                                "dropped": r.dropped, "unaccounted": r.unaccounted,
+                                "snapshots": r.snapshots}
+                   for (s, n), r in res.slow.items()}
     out["gaps_ms"] = [round(g.ms, 3) for g in res.gaps]
     out["rest_rtt_ms_p50"] = round(statistics.median(res.rtt_ms), 3) if res.rtt_ms else None
     out["rest_rtt_busy_ms_p50"] = (round(statistics.median(res.rtt_busy_ms), 3)

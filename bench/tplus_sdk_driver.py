@@ -6,9 +6,10 @@
 
 ``async for`` over ``MarketDataClient(base_url).stream_depth(asset)`` (or
 ``stream_finalized_trades()``) under ``asyncio.run``, touching the first bid of every
-diff (the trade's price), until ``expected`` events, ``idle`` seconds without one, or
-``deadline``. Prints one JSON line: received, first/last receive time (ns),
-optionally ``[key, receive ns]`` pairs (sequence number or ``timestamp_ns``).
+diff (the trade's price) and pausing as ``slow = [every, seconds]`` says, until
+``expected`` events, ``idle`` seconds without one, or ``deadline``. Prints one JSON
+line: received, first/last receive time (ns), optionally ``[key, receive ns]`` pairs
+(sequence number or ``timestamp_ns``).
 Standard library and tpluspy only: this file must not import the bench modules.
 """
 
@@ -29,7 +30,7 @@ async def consume(cfg: dict[str, Any]) -> dict[str, Any]:
     client = MarketDataClient(cfg["base_url"], log_level=logging.ERROR)
     depth = cfg["stream"] == "depth"
     stream = client.stream_depth(str(cfg["asset"])) if depth else client.stream_finalized_trades()
-    expected, keep = int(cfg["expected"]), bool(cfg["latency"])
+    expected, keep, slow = int(cfg["expected"]), bool(cfg["latency"]), cfg.get("slow")
     out: dict[str, Any] = {"received": 0, "first_ns": 0, "last_ns": 0, "pairs": []}
     pairs: list[list[int]] = out["pairs"]
     now = time.time_ns
@@ -55,6 +56,8 @@ async def consume(cfg: dict[str, Any]) -> dict[str, Any]:
             out["received"] = n
             if n >= expected:
                 return
+            if slow and n % slow[0] == 0:
+                await asyncio.sleep(slow[1])
 
     task = asyncio.create_task(run())
     deadline = time.monotonic() + float(cfg["deadline"])
