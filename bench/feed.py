@@ -182,6 +182,9 @@ async def serve(host: str, port: int, max_seconds: float) -> None:
 class FeedProcess:
     """Context manager: the feed in a child process on a free loopback port."""
 
+    #: the feed script run in the child (``tplus_feed.py`` overrides it)
+    script = Path(__file__).resolve()
+
     def __init__(self, host: str = "127.0.0.1", max_seconds: float = 900.0,
                  start_timeout: float = 20.0) -> None:
         self.host = host
@@ -198,7 +201,7 @@ class FeedProcess:
         return f"ws://{self.host}:{self.port}/v1/ws?{scenario.query()}"
 
     def __enter__(self) -> FeedProcess:
-        cmd = [sys.executable, str(Path(__file__).resolve()), "--host", self.host,
+        cmd = [sys.executable, str(self.script), "--host", self.host,
                "--port", "0", "--max-seconds", str(self.max_seconds)]
         self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
         try:
