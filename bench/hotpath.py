@@ -22,8 +22,8 @@ import gc
 import json
 import pstats
 import time
-from dataclasses import dataclass, field
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from typing import Any, Callable, Optional
 
 from consumers import Limits, Recorder, Stall, idle_guard
