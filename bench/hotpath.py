@@ -16,11 +16,13 @@ Two views:
 
 from __future__ import annotations
 
+import contextlib
 import cProfile
 import gc
 import json
 import pstats
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, Callable, Optional
 
@@ -185,9 +187,9 @@ def _flood_once(feed: FeedProcess, count: int, limits: Limits, profiled: bool
     rec = Recorder(count, limits, keep_latency=False)
     stall = Stall(rec, limits.idle)
     client = o2sync.O2Client(ws_url=feed.ws_url(scenario), api_url=feed.api_url)
-    _instrument_reader(client, reader)
     try:
-        sub = client.stream_depth(PAIR)
+        with _instrument_reader(client, reader):
+            sub = client.stream_depth(PAIR)
         with idle_guard(stall, sub.close), ThreadSpan(consumer):
             for update in sub:
                 if not update.is_snapshot:
@@ -218,16 +220,31 @@ class ThreadSpan:
         self.tp.cpu_s += time.thread_time() - self.t0
 
 
-def _instrument_reader(client: Any, tp: ThreadProfile) -> None:
-    """Wrap the reader thread's receive loop (an o2sync internal) with a thread span."""
-    conn = next(iter(client._engine.links.values())).connection
-    receive = conn._receive
+@contextlib.contextmanager
+def _instrument_reader(client: Any, tp: ThreadProfile) -> Iterator[None]:
+    """Wrap the receive loop (an o2sync internal) of the reader thread that ``client``
+    opens inside the block with a thread span. Links are opened lazily, by the first
+    subscription, so the wrapper goes on the link as the engine creates it."""
+    engine = client._engine
+    open_link = engine._open_link
 
-    def measured(ws: Any) -> str:
-        with ThreadSpan(tp):
-            return receive(ws)  # type: ignore[no-any-return]
+    def opening(url: str) -> Any:
+        link = open_link(url)
+        conn = link.connection
+        receive = conn._receive
 
-    conn._receive = measured
+        def measured(ws: Any) -> str:
+            with ThreadSpan(tp):
+                return receive(ws)  # type: ignore[no-any-return]
+
+        conn._receive = measured
+        return link
+
+    engine._open_link = opening
+    try:
+        yield
+    finally:
+        engine._open_link = open_link
 
 
 def live_profile(feed: FeedProcess, count: int, limits: Limits) -> LiveProfile:
