@@ -58,9 +58,40 @@ READ_AHEAD = 16 * 1024
 
 class _BoundedFrameBuffer(frame_buffer):  # type: ignore[misc,unused-ignore]
     """websocket-client's frame buffer, refusing a frame whose declared length is too
-    large before reading (and allocating) its payload."""
+    large before reading (and allocating) its payload, and holding what it has read
+    ahead without copying it again and again.
+
+    The framing (header, length, mask, payload, validation) stays websocket-client's;
+    only :meth:`recv_strict`, its "give me exactly n bytes" primitive, is replaced.
+    """
 
     max_size = 0
+
+    def __init__(self, recv_fn: Callable[[int], bytes], skip_utf8_validation: bool) -> None:
+        super().__init__(recv_fn, skip_utf8_validation)
+        self._held = b""  # bytes read from the socket, not yet handed out from _start on
+        self._start = 0
+
+    def recv_strict(self, bufsize: int) -> bytes:
+        """Exactly ``bufsize`` bytes. websocket-client's own version joins and
+        re-slices everything it holds on each call (three calls a frame), which with
+        the 16 KiB read-ahead copies the whole read-ahead for every two-byte header;
+        here the held bytes are one buffer and an offset, and only what is handed out
+        is copied."""
+        held, start = self._held, self._start
+        end = start + bufsize
+        if end <= len(held):
+            self._start = end
+            return held[start:end]
+        parts = [held[start:]]
+        have = len(held) - start
+        while have < bufsize:
+            chunk = self.recv(min(READ_AHEAD, bufsize - have))
+            parts.append(chunk)
+            have += len(chunk)
+        held = b"".join(parts)
+        self._held, self._start = held, bufsize
+        return held[:bufsize]
 
     def recv_length(self) -> None:
         super().recv_length()
