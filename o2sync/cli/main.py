@@ -529,7 +529,8 @@ def _add_record(subparsers: Any) -> None:
                     "recording ends (also on Ctrl-C); an existing file is kept unless "
                     "--force is given.")
     parser.add_argument("streams", nargs="+", metavar="KIND:TARGET",
-                        help="e.g. depth:fFUEL/fUSDC trades:fFUEL/fUSDC nonce:0x...")
+                        help="e.g. depth:fFUEL/fUSDC trades:fFUEL/fUSDC nonce:0x...; "
+                             "tplus: KIND[:ASSET], e.g. depth:200 trades orders")
     parser.add_argument("--out", required=True, help="file to write (.jsonl)")
     parser.add_argument("--force", action="store_true", help="replace --out if it exists")
     parser.add_argument("--frames", type=non_negative_int, default=0,
@@ -548,11 +549,18 @@ def run_record(args: argparse.Namespace) -> int:
     progress = Progress(args.out)
     with _command("record", args) as state:
         for spec in args.streams:
-            parse_stream_spec(spec)
+            parse_stream_spec(spec, args.venue)
         if os.path.exists(args.out) and not args.force:
             raise CommandError(f"o2sync record: {args.out} exists; choose another --out or "
                                "pass --force to replace it", 2)
         try:
+            if args.venue == "tplus":
+                with _tplus(args, "record") as session:
+                    _report(state, session, "record")
+                    record_to_file(session, args.streams, args.out, frames=args.frames,
+                                   seconds=args.seconds, force=args.force,
+                                   progress=progress, connect_timeout=args.connect_timeout)
+                return _record_done(progress, state)
             with _client(args, "record") as client:
                 _report(state, client, "record")
                 sim = getattr(client, "simulator", None)
@@ -563,6 +571,10 @@ def run_record(args: argparse.Namespace) -> int:
                                connect_timeout=args.connect_timeout)
         finally:
             progress.stop()
+    return _record_done(progress, state)
+
+
+def _record_done(progress: Any, state: dict[str, Any]) -> int:
     if progress.saved:  # also after Ctrl-C or a lost exchange: what was recorded is kept
         print(progress.summary(), flush=True)
     return int(state["code"])
@@ -578,6 +590,17 @@ def _add_replay(subparsers: Any) -> None:
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--speed", type=non_negative_float, default=1.0,
                         help="pace multiplier; 0 = as fast as possible (default: %(default)s)")
+    tplus = parser.add_argument_group("tplus recordings (the venue is read from the file)")
+    tplus.add_argument("--mds-port", type=int, default=8011,
+                       help="market-data service port, 0 for any (default: %(default)s)")
+    tplus.add_argument("--oms-port", type=int, default=3032,
+                       help="order service port, 0 for any (default: %(default)s)")
+    tplus.add_argument("--user-seed", default=None,
+                       help="seed of the user who may log in for the user streams "
+                            "(default: the simulator's built-in user)")
+    tplus.add_argument("--wait", type=non_negative_float, default=5.0,
+                       help="seconds a recorded path waits for its subscriber after the "
+                            "first client connected (default: %(default)s)")
     parser.set_defaults(func=run_replay)
 
 
@@ -593,6 +616,8 @@ def run_replay(args: argparse.Namespace) -> int:
         print(f"o2sync replay: {args.recording} holds no frames (an empty recording); "
               "nothing to replay", file=sys.stderr)
         return 1
+    if recording.venue == "tplus":
+        return _replay_tplus(args, recording)
     try:
         from o2sync.testing import Simulator
     except ImportError as exc:
@@ -612,6 +637,57 @@ def run_replay(args: argparse.Namespace) -> int:
         print(f"  REST       {sim.api_url}", flush=True)
         try:
             sent = replay(recording, sim, speed=args.speed)
+        except KeyboardInterrupt:
+            return 0
+    print(f"sent {sent} frames", flush=True)
+    return 0
+
+
+def _replay_tplus(args: argparse.Namespace, recording: Any) -> int:
+    from o2sync.cli.recording import replay_tplus
+
+    try:
+        from o2sync.sim.tplus import TplusSimulator
+        from o2sync.sim.tplus.markets import DEFAULT_MARKETS, MarketSpec, normalise_asset
+    except ImportError as exc:  # aiohttp or cryptography missing
+        print(f"o2sync replay {SIM_HINT} ({exc})", file=sys.stderr)
+        return 1
+    specs = list(DEFAULT_MARKETS)
+    known = {normalise_asset(m.asset_id) for m in specs}
+    for m in recording.markets:  # recorded markets the simulator does not know: serve them
+        try:
+            key = normalise_asset(str(m["asset_id"]))
+            if key not in known:
+                known.add(key)
+                specs.append(MarketSpec(key, int(m["book_price_decimals"]),
+                                        int(m["book_quantity_decimals"]),
+                                        10 ** (int(m["book_price_decimals"]) + 3), 0.0))
+        except (KeyError, TypeError, ValueError):
+            continue
+    options: dict[str, Any] = {"rate": 0, "start_flow": False, "control_interval": None,
+                               "markets": specs}
+    if args.user_seed:
+        options["user_seed"] = args.user_seed
+    try:
+        sim = TplusSimulator(args.host, args.mds_port, args.oms_port, **options)
+    except ValueError as exc:
+        print(f"o2sync replay: --user-seed: {exc}", file=sys.stderr)
+        return 2
+    try:
+        sim.start()
+    except OSError as exc:
+        print(f"o2sync replay: cannot listen on {args.host}:{args.mds_port}/{args.oms_port}: "
+              f"{exc}", file=sys.stderr)
+        return 1
+    with sim:
+        paths = ", ".join(dict.fromkeys(recording.paths or []))
+        print(f"replaying {len(recording.frames)} tplus frames of {args.recording}")
+        print(f"  MDS        {sim.mds_url}")
+        print(f"  OMS        {sim.oms_url}")
+        print(f"  paths      {paths}", flush=True)
+        try:
+            sent = replay_tplus(recording, sim, speed=args.speed, grace=args.wait,
+                                out=sys.stderr)
         except KeyboardInterrupt:
             return 0
     print(f"sent {sent} frames", flush=True)

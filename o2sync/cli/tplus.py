@@ -67,6 +67,8 @@ class TplusSession:
     ``user-trades``); ``simulator`` is the built-in TplusSimulator, if one runs.
     """
 
+    venue = "tplus"
+
     def __init__(self, mds_url: str, oms_url: Optional[str], user_seed: Optional[str],
                  options: dict[str, Any], simulator: Any = None) -> None:
         self.mds_url = mds_url
