@@ -281,8 +281,7 @@ def _tplus(args: argparse.Namespace, command: str = "watch") -> Iterator[Any]:
             yield session
         return
     try:
-        from o2sync.testing import TplusSimulator
-        TplusSimulator.__name__  # noqa: B018 - imports aiohttp/cryptography now
+        from o2sync.testing import TplusSimulator  # imports aiohttp and cryptography
     except ImportError as exc:  # aiohttp missing: a plain install without [sim]
         raise CommandError(f"o2sync {command} {SIM_HINT} ({exc}); or connect to a tplus "
                            "deployment with --mds-url/--oms-url") from None
