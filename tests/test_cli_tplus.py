@@ -207,6 +207,45 @@ def test_record_then_replay_tplus_delivers_the_same_events(tmp_path: Path) -> No
         stop(replay)
 
 
+def test_record_then_replay_tplus_user_streams(tmp_path: Path) -> None:
+    """The user's streams too: the replay's order service logs in the recorded user."""
+    from o2sync.sim.tplus.markets import DEFAULT_USER_SEED
+    from o2sync.tplus import OrderBookClient, OrderEvent, User, UserTrade
+
+    out = tmp_path / "user.jsonl"
+    proc = o2sync("record", "--venue", "tplus", "orders", "user-trades", "--frames", "30",
+                  "--out", str(out), "--sim-rate", "300")
+    assert proc.returncode == 0, proc.stderr
+    recording = load(str(out))
+    user = User(DEFAULT_USER_SEED)
+    assert recording.header["user_id"] == user.user_id
+    framed = list(zip(recording.paths or [], (f for _, f in recording.frames)))
+    user_path = f"/trades/user/events/{user.user_id}"
+    want_orders = _events_of(framed, "/orders", tplus_decode.decode_order_event)
+    want_fills = _events_of(framed, user_path, tplus_decode.decode_user_trade)
+    assert want_orders
+    replay = popen("replay", str(out), "--mds-port", "0", "--oms-port", "0", "--speed", "0")
+    try:
+        assert replay.stdout is not None
+        assert replay.stdout.readline().startswith("replaying 30 tplus frames")
+        replay.stdout.readline()  # MDS
+        oms_url = replay.stdout.readline().split()[-1]
+        replay.stdout.readline()  # paths
+        with OrderBookClient(oms_url, default_user=user) as ob:
+            orders = ob.stream_orders()
+            fills = ob.stream_user_trade_events()
+            assert wait_until(lambda: orders.pending == len(want_orders)
+                              and fills.pending == len(want_fills), 15)
+            got_orders = [orders.get(timeout=1) for _ in range(len(want_orders))]
+            got_fills = [fills.get(timeout=1) for _ in range(len(want_fills))]
+        assert all(isinstance(o, OrderEvent) for o in got_orders)
+        assert all(isinstance(f, UserTrade) for f in got_fills)
+        assert got_orders == want_orders and got_fills == want_fills
+        assert replay.wait(20) == 0
+    finally:
+        stop(replay)
+
+
 def test_o2_recordings_still_load_as_o2(tmp_path: Path) -> None:
     old = tmp_path / "old.jsonl"
     old.write_text('{"o2sync_recording": 1, "markets": [], "streams": ["trades:x"]}\n'
