@@ -11,10 +11,10 @@ What to copy:
 
 * ``Venue`` is all the window knows of an exchange: market names, "follow this
   market" (book changes, trades) and connection events. ``O2Venue`` adapts an
-  ``O2Client``; a second venue is one more small adapter (the tplus client offers
-  the same book reading API: ``best_bid``/``best_ask``/``bids(n)``/``asks(n)``/
-  ``on_change``/``wait_ready``, with Decimal prices already, see ``TplusVenue``
-  in the comments at the end).
+  ``O2Client``; ``TplusVenue`` adapts a tplus ``MarketDataClient`` (same book
+  reading API: ``best_bid``/``best_ask``/``bids(n)``/``asks(n)``/``on_change``/
+  ``wait_ready``, with Decimal prices already). A third venue is one more small
+  adapter.
 * ``MarketWindow`` draws Decimal ``Level`` lists; it never sees chain integers.
 * The book's ``on_change`` coalesces: a slow redraw gets the latest book, not a
   backlog.
@@ -22,10 +22,14 @@ What to copy:
     python examples/tk_ticker.py                    # runs until the window is closed
     python examples/tk_ticker.py --events 40        # closes itself after 40 updates
     python examples/tk_ticker.py --screenshot-after 40   # print "ready" for a screenshot
+    python examples/tk_ticker.py --venue tplus      # a tplus book (simulator started here)
+    python examples/tk_ticker.py --venue tplus --mds-url http://127.0.0.1:8011 \
+        --oms-url http://127.0.0.1:3032 --market 200   # e.g. `o2sync sim --venue tplus`
 """
 
 from __future__ import annotations
 
+import contextlib
 import queue
 import time
 import tkinter as tk
@@ -35,10 +39,12 @@ from decimal import Decimal
 from tkinter import ttk
 from typing import Any, Callable, Literal, NamedTuple, Optional, Protocol
 
-from _endpoints import endpoint, enough, parser
+from _endpoints import DEFAULT_MARKET, endpoint, enough, parser
 
 from o2sync import ConnectionEvent, O2Client, Side, TradeUpdate
 from o2sync.book import LiveOrderBook
+from o2sync.tplus import AssetIdentifier, MarketDataClient, OrderBookClient, SequencedBook
+from o2sync.tplus import Trade as TplusTrade
 
 PUMP_MS = 15
 LADDER_LEVELS = 12
@@ -144,6 +150,58 @@ class O2Venue:
 
     def stats(self) -> dict[str, Any]:
         return self.client.stats()
+
+
+class TplusVenue:
+    """``Venue`` over a tplus ``MarketDataClient``: its book already speaks Decimal.
+
+    Markets are asset ids (``"200"``, ``address@chain``): the order service's list
+    when an ``OrderBookClient`` is given, else just the assets named. ``/trades``
+    carries every market, so trades are filtered by asset; a trade's side is the
+    taker's (``buyer_is_maker`` means a seller took the bid).
+    """
+
+    name = "tplus"
+
+    def __init__(self, md: MarketDataClient, oms: Optional[OrderBookClient] = None,
+                 assets: Sequence[str] = ()) -> None:
+        self.md, self.oms, self.assets = md, oms, list(assets)
+
+    def markets(self) -> list[str]:
+        if self.oms is not None:
+            return [str(m.asset_id) for m in self.oms.get_markets()]
+        return self.assets
+
+    def follow(self, market: str, on_book: Callable[[BookView], None],
+               on_trades: Callable[[list[TapeTrade]], None]) -> Callable[[], None]:
+        asset = AssetIdentifier(market)
+        book = self.md.order_book(asset)
+
+        def book_changed(b: SequencedBook) -> None:
+            on_book(BookView([Level(lv.price, lv.quantity) for lv in b.bids(CHART_LEVELS)],
+                             [Level(lv.price, lv.quantity) for lv in b.asks(CHART_LEVELS)],
+                             b.version))
+
+        def traded(t: TplusTrade) -> None:
+            if t.asset_id == asset:
+                on_trades([TapeTrade("sell" if t.buyer_is_maker else "buy", t.price,
+                                     t.quantity, time.time())])
+
+        changes = book.on_change(book_changed)
+        trades = self.md.on_finalized_trades(traded)
+
+        def stop() -> None:
+            changes.close()
+            trades.close()
+            book.close()
+
+        return stop
+
+    def on_state(self, callback: Callable[[str, str], None]) -> None:
+        self.md.on_lifecycle(lambda e: callback(e.state.value, _event_text(e)))
+
+    def stats(self) -> dict[str, Any]:
+        return self.md.stats()
 
 
 def _event_text(event: ConnectionEvent) -> str:
@@ -427,54 +485,65 @@ def main() -> None:
                    help='print "ready" once this many updates are shown (for tests)')
     p.add_argument("--switch-after", type=int, default=0,
                    help="pick the next market once this many updates are shown (for tests)")
+    p.add_argument("--venue", choices=("o2", "tplus"), default="o2",
+                   help="the exchange to show (default: %(default)s)")
+    p.add_argument("--mds-url", help="tplus market-data service, e.g. http://127.0.0.1:8011 "
+                                     "(default: a tplus simulator started here)")
+    p.add_argument("--oms-url", help="tplus order service, for the market picker's list")
     args = p.parse_args()
     pending: queue.Queue[Callable[[], None]] = queue.Queue()
     root = tk.Tk()
-    announced: list[str] = []
-    with endpoint(args) as ep, ep.client(dispatcher=pending.put) as client:
-        window = MarketWindow(root, O2Venue(client), client.get_market(ep.market).pair)
-
-        def should_stop() -> bool:
-            if args.switch_after and window.updates >= args.switch_after \
-                    and "switched" not in announced:
-                announced.append("switched")
-                names = list(window.picker["values"])
-                following = names[(names.index(window.market.get()) + 1) % len(names)]
-                window.switch(following)  # what picking it in the combobox does
-            if args.screenshot_after and window.updates >= args.screenshot_after \
-                    and "ready" not in announced:
-                announced.append("ready")
-                print("ready", flush=True)
-            return enough(window.updates, ep.events)
-
-        root.after(PUMP_MS, pump, root, pending, should_stop)
-        root.mainloop()
-        window.close()
+    with contextlib.ExitStack() as stack:
+        if args.venue == "tplus":
+            venue, market, limit = _tplus(args, stack, pending.put)
+        else:
+            ep = stack.enter_context(endpoint(args))
+            client = stack.enter_context(ep.client(dispatcher=pending.put))
+            venue, market, limit = O2Venue(client), client.get_market(ep.market).pair, ep.events
+        window = run(root, venue, market, pending, args, limit)
     print(f"shown {window.updates} updates")
+
+
+def _tplus(args: Any, stack: contextlib.ExitStack, dispatcher: Callable[..., None]
+           ) -> tuple[TplusVenue, str, int]:
+    """The tplus venue of ``--venue tplus``: the URLs given, or a simulator of its own."""
+    asset = "200" if args.market == DEFAULT_MARKET else args.market
+    mds_url, oms_url = args.mds_url, args.oms_url
+    if not mds_url:
+        from o2sync.testing import TplusSimulator
+
+        sim = stack.enter_context(TplusSimulator(rate=args.rate, mds_port=0, oms_port=0))
+        print(f"# tplus simulator: MDS {sim.mds_url}, OMS {sim.oms_url}")
+        mds_url, oms_url = sim.mds_url, sim.oms_url
+    md = stack.enter_context(MarketDataClient(mds_url, dispatcher=dispatcher))
+    oms = stack.enter_context(OrderBookClient(oms_url)) if oms_url else None
+    return TplusVenue(md, oms, [asset]), asset, args.events
+
+
+def run(root: tk.Tk, venue: Venue, market: str, pending: queue.Queue[Callable[[], None]],
+        args: Any, limit: int) -> MarketWindow:
+    """Show ``venue`` in ``root`` until the window closes (or ``limit`` updates)."""
+    announced: list[str] = []
+    window = MarketWindow(root, venue, market)
+
+    def should_stop() -> bool:
+        if args.switch_after and window.updates >= args.switch_after \
+                and "switched" not in announced:
+            announced.append("switched")
+            names = list(window.picker["values"])
+            following = names[(names.index(window.market.get()) + 1) % len(names)]
+            window.switch(following)  # what picking it in the combobox does
+        if args.screenshot_after and window.updates >= args.screenshot_after \
+                and "ready" not in announced:
+            announced.append("ready")
+            print("ready", flush=True)
+        return enough(window.updates, limit)
+
+    root.after(PUMP_MS, pump, root, pending, should_stop)
+    root.mainloop()
+    window.close()
+    return window
 
 
 if __name__ == "__main__":
     main()
-
-
-# A second venue is one more adapter. Sketch for tplus (o2sync.tplus, whose book
-# already speaks Decimal):
-#
-#   class TplusVenue:
-#       name = "tplus"
-#       def __init__(self, md):                     # a tplus MarketDataClient
-#           self.md = md
-#       def markets(self):                          # asset ids as names
-#           return [str(a) for a in self.md.assets()]
-#       def follow(self, market, on_book, on_trades):
-#           book = self.md.order_book(market)
-#           changes = book.on_change(lambda b: on_book(BookView(
-#               [Level(l.price, l.quantity) for l in b.bids(CHART_LEVELS)],
-#               [Level(l.price, l.quantity) for l in b.asks(CHART_LEVELS)])))
-#           trades = self.md.on_finalized_trades(lambda t: on_trades(
-#               [TapeTrade(t.side.lower(), t.price, t.quantity, time.time())]))
-#           return lambda: (changes.close(), trades.close(), book.close())
-#       def on_state(self, callback):
-#           self.md.on_lifecycle(lambda e: callback(e.state.value, e.message))
-#       def stats(self):
-#           return self.md.stats()

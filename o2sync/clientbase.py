@@ -70,6 +70,19 @@ class StreamingClient:
         callback exceptions, server error frames, failed streams); decorator when omitted."""
         return register(callback, lambda cb: self._engine.local(ERRORS, "errors", cb))
 
+    def add_tap(self, tap: Callable[[str, bytes], None]) -> None:
+        """Hand every raw frame to ``tap(url, data)`` as it arrives: ``url`` is the
+        socket's WebSocket URL, ``data`` the frame's UTF-8 bytes (control frames and
+        ones o2sync cannot decode included). For recorders: runs on the reader
+        thread before routing, so it must be quick and must not raise."""
+        if not callable(tap):
+            raise TypeError(f"tap must be callable, got {tap!r}")
+        self._engine.add_socket_tap(tap)
+
+    def remove_tap(self, tap: Callable[[str, bytes], None]) -> None:
+        """Stop calling ``tap`` (no-op if it was never added)."""
+        self._engine.remove_tap(tap)
+
     def run_forever(self) -> None:
         """Block until ``close()`` (from any thread or a callback) or Ctrl-C, then close."""
         try:

@@ -70,15 +70,22 @@ def display() -> Iterator[str]:
         server.wait(10)
 
 
-def test_tk_ticker_under_a_virtual_display(display: str) -> None:
+TK_MARKETS = {"o2": ("fFUEL/fUSDC", "fETH/fUSDC"),
+              "tplus": ("200", "82af49447d8a07e3bd95bd0d56f35241523fbab1"
+                               "000000000000000000000000@00000000000000a4b1")}
+
+
+@pytest.mark.parametrize("venue", ["o2", "tplus"])
+def test_tk_ticker_under_a_virtual_display(display: str, venue: str) -> None:
     pytest.importorskip("tkinter", reason="this Python was built without Tk")
     env = dict(os.environ, DISPLAY=display)
-    out = run_example("tk_ticker.py", "--events", "60", "--switch-after", "20",
-                      env=env).stdout
+    out = run_example("tk_ticker.py", "--venue", venue, "--events", "60", "--switch-after",
+                      "20", env=env).stdout
     shown: list[str] = [line for line in out.splitlines() if line.startswith("shown ")]
     assert shown and int(shown[0].split()[1]) >= 60
     # the market picker: the window follows the market picked next
-    assert "market fFUEL/fUSDC" in out and "market fETH/fUSDC" in out
+    first, following = TK_MARKETS[venue]
+    assert f"market {first}\n" in out and f"market {following}\n" in out
 
 
 def test_tplus_streams_runs_every_guide_block() -> None:
@@ -97,7 +104,9 @@ def test_cross_venue_merges_o2_and_tplus_depth() -> None:
     assert "done: 60 depth events from two venues in one loop" in out
 
 
-def test_tk_ticker_draws_ladder_chart_and_tape_in_colour(display: str, tmp_path: Path) -> None:
+@pytest.mark.parametrize("venue", ["o2", "tplus"])
+def test_tk_ticker_draws_ladder_chart_and_tape_in_colour(display: str, tmp_path: Path,
+                                                         venue: str) -> None:
     """A real screenshot of the window: the bid and ask tints of the ladder and chart."""
     pytest.importorskip("tkinter", reason="this Python was built without Tk")
     xwd, convert = shutil.which("xwd"), shutil.which("convert")
@@ -106,7 +115,8 @@ def test_tk_ticker_draws_ladder_chart_and_tape_in_colour(display: str, tmp_path:
         pytest.skip("needs xwd and ImageMagick (apt-get install x11-apps imagemagick)")
     env = dict(os.environ, DISPLAY=display)
     proc = subprocess.Popen([sys.executable, str(EXAMPLES / "tk_ticker.py"),
-                             "--screenshot-after", "40", "--events", "0"], cwd=EXAMPLES,
+                             "--venue", venue, "--screenshot-after", "40", "--events", "0"],
+                            cwd=EXAMPLES,
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         assert proc.stdout is not None
@@ -136,4 +146,5 @@ def test_readme_and_tk_example_agree_on_how_callbacks_reach_tk() -> None:
         assert "dispatcher=pending.put" in text
     assert "root.after(0, fn)" not in readme
     assert "ep.client(dispatcher=pending.put)" in example  # what it says is what it does
-    assert "docs/tk_ticker.png" in readme and (EXAMPLES.parent / "docs" / "tk_ticker.png").exists()
+    for shot in ("docs/tk_ticker.png", "docs/tk_ticker_tplus.png"):
+        assert shot in readme and (EXAMPLES.parent / shot).exists()

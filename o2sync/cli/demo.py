@@ -63,10 +63,19 @@ class Units:
                    market.display_quantity, market.format_quantity)
 
     @classmethod
-    def plain(cls, pair: str, base: str) -> Units:
-        """A venue whose book already holds Decimal prices and quantities (tplus)."""
-        return cls(pair, base, lambda v: f"{Decimal(v):f}", lambda v: f"{Decimal(v):f}",
+    def plain(cls, pair: str, base: str, price_places: Optional[int] = None,
+              quantity_places: Optional[int] = None) -> Units:
+        """A venue whose book already holds Decimal prices and quantities (tplus);
+        with ``*_places`` (the market's book decimals), shown to that many places."""
+        return cls(pair, base, _decimal_text(price_places), _decimal_text(quantity_places),
                    Decimal)
+
+
+def _decimal_text(places: Optional[int]) -> Callable[[Any], str]:
+    if places is None or places < 0:
+        return lambda v: f"{Decimal(v):f}"
+    step = Decimal(1).scaleb(-places)
+    return lambda v: f"{Decimal(v).quantize(step):f}"
 
 
 @dataclass(frozen=True)
@@ -265,39 +274,85 @@ def run_demo(client: O2Client, market: str, *, seconds: float = 0.0,
 
     client.on_trades(resolved, on_trades)
     print(f"o2sync demo: {resolved.pair} from {client.ws_url} (Ctrl-C to quit)", flush=True)
-    console = console or Console()
-    held = io.StringIO()
-    redraws = 0
     with client.order_book(resolved) as book:
         if connect_timeout:
             client.connect(timeout=connect_timeout)
         book.wait_ready(10.0)
         view = View(book, Units.of_o2(resolved), trades, client.stats, lock, client.ws_url)
+        return show(view, console=console, refresh=refresh, seconds=seconds,
+                    reporter=reporter)
 
-        def draw() -> Layout:
-            nonlocal redraws
-            redraws += 1
-            if reporter is not None and reporter.events:
-                from .status import describe
 
-                view.last_event = describe(reporter.events[-1])
-            width, height = console.size
-            return render(view, width, height)
+def run_tplus_demo(session: Any, asset: Any, *, seconds: float = 0.0,
+                   console: Optional[Console] = None, refresh: float = 8.0,
+                   connect_timeout: Optional[float] = 10.0, reporter: Any = None) -> int:
+    """:func:`run_demo` for tplus: ``session`` is a :class:`~o2sync.cli.tplus.TplusSession`
+    (its market-data client feeds the view), ``asset`` an asset id. Same layout, same
+    status line; the book is the self-healing ``order_book(asset)`` (Decimals)."""
+    from ..tplus.asset import AssetIdentifier
 
+    md = session.md
+    a = session.check("depth", str(asset))
+    assert isinstance(a, AssetIdentifier)
+    trades: collections.deque[TapeEntry] = collections.deque(maxlen=TRADES_KEPT)
+    lock = threading.Lock()
+
+    def on_trade(trade: Any) -> None:
+        if trade.asset_id != a:
+            return  # /trades carries every market
+        side = "Sell" if trade.buyer_is_maker else "Buy"  # the taker's side
+        with lock:
+            trades.appendleft(TapeEntry(time.time(), side, trade.price, trade.quantity))
+
+    md.on_finalized_trades(on_trade)
+    url = session.stream_url("depth", a)
+    name = str(a) if len(str(a)) <= 12 else f"{str(a)[:6]}..{str(a)[-6:]}"
+    print(f"o2sync demo: tplus {a} from {url} (Ctrl-C to quit)", flush=True)
+    with md.order_book(a) as book:
+        if connect_timeout:
+            session.connect("depth", a, connect_timeout)
+        book.wait_ready(10.0)
+        market = session.market(a)  # the book's decimals, from the order service
+        units = Units.plain(f"tplus {name}", name,
+                            market.book_price_decimals if market else None,
+                            market.book_quantity_decimals if market else None)
+        view = View(book, units, trades, md.stats, lock, url)
+        return show(view, console=console, refresh=refresh, seconds=seconds,
+                    reporter=reporter)
+
+
+def show(view: View, *, console: Optional[Console] = None, refresh: float = 8.0,
+         seconds: float = 0.0, reporter: Any = None) -> int:
+    """Redraw ``view`` in place until ``seconds`` pass (0 = until Ctrl-C) or its
+    client closes; returns the redraw count."""
+    console = console or Console()
+    held = io.StringIO()
+    redraws = 0
+
+    def draw() -> Layout:
+        nonlocal redraws
+        redraws += 1
+        if reporter is not None and reporter.events:
+            from .status import describe
+
+            view.last_event = describe(reporter.events[-1])
+        width, height = console.size
+        return render(view, width, height)
+
+    if reporter is not None:
+        reporter.err = held
+    deadline = time.monotonic() + seconds if seconds else None
+    idle = threading.Event()  # never set: a timed wait that Ctrl-C interrupts
+    try:
+        with Live(console=console, refresh_per_second=refresh, get_renderable=draw,
+                  screen=console.is_terminal, redirect_stderr=False):
+            while deadline is None or time.monotonic() < deadline:
+                if view.stats()["state"] == "closed":
+                    break
+                idle.wait(0.1)
+    finally:
         if reporter is not None:
-            reporter.err = held
-        deadline = time.monotonic() + seconds if seconds else None
-        idle = threading.Event()  # never set: a timed wait that Ctrl-C interrupts
-        try:
-            with Live(console=console, refresh_per_second=refresh, get_renderable=draw,
-                      screen=console.is_terminal, redirect_stderr=False):
-                while deadline is None or time.monotonic() < deadline:
-                    if client.stats()["state"] == "closed":
-                        break
-                    idle.wait(0.1)
-        finally:
-            if reporter is not None:
-                reporter.err = None
-                sys.stderr.write(held.getvalue())
-                sys.stderr.flush()
+            reporter.err = None
+            sys.stderr.write(held.getvalue())
+            sys.stderr.flush()
     return redraws

@@ -198,6 +198,8 @@ def _need_simulator(command: str, exc: ImportError) -> CommandError:
 
 
 def _add_endpoint_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--venue", choices=("o2", "tplus"), default="o2",
+                        help="which exchange to talk to (default: %(default)s)")
     where = parser.add_mutually_exclusive_group()
     where.add_argument("--network", choices=("testnet", "mainnet", "devnet"),
                        help="a public O2 network (needs internet)")
@@ -213,6 +215,15 @@ def _add_endpoint_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--reconnect-attempts", type=non_negative_int, default=None,
                         metavar="N", help="give up after N failed reconnect attempts in a "
                                           "row (default: keep trying)")
+    tplus = parser.add_argument_group("tplus (--venue tplus; with neither URL, a built-in "
+                                      "tplus simulator)")
+    tplus.add_argument("--mds-url", help="market-data service base URL, e.g. "
+                                         "http://127.0.0.1:8011")
+    tplus.add_argument("--oms-url", help="order service base URL, e.g. http://127.0.0.1:3032 "
+                                         "(for orders and user-trades)")
+    tplus.add_argument("--user-seed", help="the user's 32-byte Ed25519 seed, 64 hex digits "
+                                           "(orders, user-trades; default: the built-in "
+                                           "simulator's user)")
 
 
 #: REST settings of the CLI's clients: a user waits for the first answer, so an
@@ -245,6 +256,45 @@ def _client(args: argparse.Namespace, command: str = "watch") -> Iterator[Any]:
             O2Client(ws_url=sim.ws_url, api_url=sim.api_url, **options) as client:
         client.simulator = sim  # type: ignore[attr-defined]
         yield client
+
+
+@contextlib.contextmanager
+def _tplus(args: argparse.Namespace, command: str = "watch") -> Iterator[Any]:
+    """A TplusSession for the tplus options; starts a tplus simulator when no URL is given."""
+    if args.network or args.ws_url or args.api_url:
+        raise CommandError(f"o2sync {command}: --network/--ws-url/--api-url are O2 options; "
+                           "with --venue tplus use --mds-url and --oms-url", 2)
+    options: dict[str, Any] = dict(_CLI_REST)
+    if getattr(args, "reconnect_attempts", None) is not None:
+        options["max_reconnect_attempts"] = args.reconnect_attempts
+    from o2sync.cli.tplus import TplusSession
+
+    if args.mds_url or args.oms_url:
+        if not args.mds_url:
+            raise CommandError(f"o2sync {command}: --venue tplus needs --mds-url (the "
+                               "market-data service) too", 2)
+        try:
+            session = TplusSession(args.mds_url, args.oms_url, args.user_seed, options)
+        except ValueError as exc:
+            raise CommandError(f"o2sync {command}: {exc}", 2) from None
+        with session:
+            yield session
+        return
+    try:
+        from o2sync.testing import TplusSimulator  # imports aiohttp and cryptography
+    except ImportError as exc:  # aiohttp missing: a plain install without [sim]
+        raise CommandError(f"o2sync {command} {SIM_HINT} ({exc}); or connect to a tplus "
+                           "deployment with --mds-url/--oms-url") from None
+    sim_options: dict[str, Any] = {"rate": args.sim_rate}
+    if args.user_seed:
+        sim_options["user_seed"] = args.user_seed
+    try:
+        sim = TplusSimulator(mds_port=0, oms_port=0, **sim_options)
+    except ValueError as exc:
+        raise CommandError(f"o2sync {command}: --user-seed: {exc}", 2) from None
+    with sim, TplusSession(sim.mds_url, sim.oms_url, args.user_seed or sim.user_seed,
+                           options, simulator=sim) as session:
+        yield session
 
 
 def _target(args: argparse.Namespace, client: Any) -> str:
@@ -367,13 +417,16 @@ def _report(state: dict[str, Any], client: Any, command: str) -> Any:
 
 # -- demo -----------------------------------------------------------------------------
 
+DEMO_MARKET = "fFUEL/fUSDC"
+
 
 def _add_demo(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "demo", help="live terminal view of a market's order book and trades",
         description="Start the simulator (or connect where told) and show a live order "
                     "book and trade tape, refreshing in place, until Ctrl-C.")
-    parser.add_argument("--market", default="fFUEL/fUSDC", help="pair name or market id")
+    parser.add_argument("--market", default=DEMO_MARKET,
+                        help="pair name or market id (tplus: asset id, default 200)")
     parser.add_argument("--seconds", type=non_negative_float, default=0.0,
                         help="stop after this long (default: run until Ctrl-C)")
     _add_endpoint_options(parser)
@@ -388,6 +441,15 @@ def run_demo(args: argparse.Namespace) -> int:
         print(f"o2sync demo needs the demo extra: pip install 'o2sync[demo]' ({exc})",
               file=sys.stderr)
         return 1
+    if args.venue == "tplus":
+        from o2sync.cli.demo import run_tplus_demo
+
+        with _command("demo", args) as state, _tplus(args, "demo") as session:
+            reporter = _report(state, session, "demo")
+            asset = args.market if args.market != DEMO_MARKET else "200"
+            run_tplus_demo(session, asset, seconds=args.seconds,
+                           connect_timeout=args.connect_timeout, reporter=reporter)
+        return int(state["code"])
     with _command("demo", args) as state, _client(args, "demo") as client:
         reporter = _report(state, client, "demo")
         show(client, args.market, seconds=args.seconds, connect_timeout=args.connect_timeout,
@@ -399,16 +461,22 @@ def run_demo(args: argparse.Namespace) -> int:
 
 
 def _add_watch(subparsers: Any) -> None:
+    from o2sync.cli.tplus import STREAMS as TPLUS_STREAMS
     from o2sync.cli.watch import STREAMS
 
     parser = subparsers.add_parser(
         "watch", help="print the events of one stream",
         description="Print each event of a stream as a line: local time, then prices and "
                     "amounts scaled to the market's units (or, with --json, one exact "
-                    "JSON object per line). Connection events go to stderr.")
-    parser.add_argument("stream", choices=STREAMS)
-    parser.add_argument("target", help="market (depth, trades) or trade account id "
-                                       "(orders, balances, nonce; 'sim' = the simulator's)")
+                    "JSON object per line). Connection events go to stderr. "
+                    f"O2 streams: {', '.join(STREAMS)}. tplus streams (--venue tplus): "
+                    f"{', '.join(TPLUS_STREAMS)}.")
+    parser.add_argument("stream", choices=tuple(dict.fromkeys((*STREAMS, *TPLUS_STREAMS))),
+                        metavar="STREAM")
+    parser.add_argument("target", nargs="?", default=None,
+                        help="O2: market (depth, trades) or trade account id (orders, "
+                             "balances, nonce; 'sim' = the simulator's). tplus: the asset "
+                             "(depth, klines; optional filter for trades)")
     parser.add_argument("--precision", type=int, default=1, help="depth precision 1..18")
     parser.add_argument("--json", action="store_true", help="one JSON object per line")
     parser.add_argument("--events", type=non_negative_int, default=0,
@@ -418,8 +486,29 @@ def _add_watch(subparsers: Any) -> None:
 
 
 def run_watch(args: argparse.Namespace) -> int:
-    from o2sync.cli.watch import watch
+    from o2sync.cli.watch import STREAMS, watch
 
+    if args.venue == "tplus":
+        from o2sync.cli.tplus import STREAMS as TPLUS_STREAMS
+        from o2sync.cli.tplus import watch as watch_tplus
+
+        if args.stream not in TPLUS_STREAMS:
+            print(f"o2sync watch: {args.stream!r} is not a tplus stream; choose from "
+                  f"{', '.join(TPLUS_STREAMS)}", file=sys.stderr)
+            return 2
+        with _command("watch", args) as state, _tplus(args, "watch") as session:
+            _report(state, session, "watch")
+            watch_tplus(session, args.stream, args.target, as_json=args.json,
+                        events=args.events, connect_timeout=args.connect_timeout)
+        return int(state["code"])
+    if args.stream not in STREAMS:
+        print(f"o2sync watch: {args.stream!r} is not an O2 stream; choose from "
+              f"{', '.join(STREAMS)} (or pass --venue tplus)", file=sys.stderr)
+        return 2
+    if args.target is None:
+        print(f"o2sync watch: {args.stream} needs a TARGET (a market or a trade account id)",
+              file=sys.stderr)
+        return 2
     with _command("watch", args) as state, _client(args, "watch") as client:
         _report(state, client, "watch")
         watch(client, args.stream, _target(args, client), as_json=args.json,
@@ -439,7 +528,8 @@ def _add_record(subparsers: Any) -> None:
                     "recording ends (also on Ctrl-C); an existing file is kept unless "
                     "--force is given.")
     parser.add_argument("streams", nargs="+", metavar="KIND:TARGET",
-                        help="e.g. depth:fFUEL/fUSDC trades:fFUEL/fUSDC nonce:0x...")
+                        help="e.g. depth:fFUEL/fUSDC trades:fFUEL/fUSDC nonce:0x...; "
+                             "tplus: KIND[:ASSET], e.g. depth:200 trades orders")
     parser.add_argument("--out", required=True, help="file to write (.jsonl)")
     parser.add_argument("--force", action="store_true", help="replace --out if it exists")
     parser.add_argument("--frames", type=non_negative_int, default=0,
@@ -458,11 +548,18 @@ def run_record(args: argparse.Namespace) -> int:
     progress = Progress(args.out)
     with _command("record", args) as state:
         for spec in args.streams:
-            parse_stream_spec(spec)
+            parse_stream_spec(spec, args.venue)
         if os.path.exists(args.out) and not args.force:
             raise CommandError(f"o2sync record: {args.out} exists; choose another --out or "
                                "pass --force to replace it", 2)
         try:
+            if args.venue == "tplus":
+                with _tplus(args, "record") as session:
+                    _report(state, session, "record")
+                    record_to_file(session, args.streams, args.out, frames=args.frames,
+                                   seconds=args.seconds, force=args.force,
+                                   progress=progress, connect_timeout=args.connect_timeout)
+                return _record_done(progress, state)
             with _client(args, "record") as client:
                 _report(state, client, "record")
                 sim = getattr(client, "simulator", None)
@@ -473,6 +570,10 @@ def run_record(args: argparse.Namespace) -> int:
                                connect_timeout=args.connect_timeout)
         finally:
             progress.stop()
+    return _record_done(progress, state)
+
+
+def _record_done(progress: Any, state: dict[str, Any]) -> int:
     if progress.saved:  # also after Ctrl-C or a lost exchange: what was recorded is kept
         print(progress.summary(), flush=True)
     return int(state["code"])
@@ -488,6 +589,17 @@ def _add_replay(subparsers: Any) -> None:
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--speed", type=non_negative_float, default=1.0,
                         help="pace multiplier; 0 = as fast as possible (default: %(default)s)")
+    tplus = parser.add_argument_group("tplus recordings (the venue is read from the file)")
+    tplus.add_argument("--mds-port", type=int, default=8011,
+                       help="market-data service port, 0 for any (default: %(default)s)")
+    tplus.add_argument("--oms-port", type=int, default=3032,
+                       help="order service port, 0 for any (default: %(default)s)")
+    tplus.add_argument("--user-seed", default=None,
+                       help="seed of the user who may log in for the user streams "
+                            "(default: the simulator's built-in user)")
+    tplus.add_argument("--wait", type=non_negative_float, default=5.0,
+                       help="seconds a recorded path waits for its subscriber after the "
+                            "first client connected (default: %(default)s)")
     parser.set_defaults(func=run_replay)
 
 
@@ -503,6 +615,8 @@ def run_replay(args: argparse.Namespace) -> int:
         print(f"o2sync replay: {args.recording} holds no frames (an empty recording); "
               "nothing to replay", file=sys.stderr)
         return 1
+    if recording.venue == "tplus":
+        return _replay_tplus(args, recording)
     try:
         from o2sync.testing import Simulator
     except ImportError as exc:
@@ -522,6 +636,57 @@ def run_replay(args: argparse.Namespace) -> int:
         print(f"  REST       {sim.api_url}", flush=True)
         try:
             sent = replay(recording, sim, speed=args.speed)
+        except KeyboardInterrupt:
+            return 0
+    print(f"sent {sent} frames", flush=True)
+    return 0
+
+
+def _replay_tplus(args: argparse.Namespace, recording: Any) -> int:
+    from o2sync.cli.recording import replay_tplus
+
+    try:
+        from o2sync.sim.tplus import TplusSimulator
+        from o2sync.sim.tplus.markets import DEFAULT_MARKETS, MarketSpec, normalise_asset
+    except ImportError as exc:  # aiohttp or cryptography missing
+        print(f"o2sync replay {SIM_HINT} ({exc})", file=sys.stderr)
+        return 1
+    specs = list(DEFAULT_MARKETS)
+    known = {normalise_asset(m.asset_id) for m in specs}
+    for m in recording.markets:  # recorded markets the simulator does not know: serve them
+        try:
+            key = normalise_asset(str(m["asset_id"]))
+            if key not in known:
+                known.add(key)
+                specs.append(MarketSpec(key, int(m["book_price_decimals"]),
+                                        int(m["book_quantity_decimals"]),
+                                        10 ** (int(m["book_price_decimals"]) + 3), 0.0))
+        except (KeyError, TypeError, ValueError):
+            continue
+    options: dict[str, Any] = {"rate": 0, "start_flow": False, "control_interval": None,
+                               "markets": specs}
+    if args.user_seed:
+        options["user_seed"] = args.user_seed
+    try:
+        sim = TplusSimulator(args.host, args.mds_port, args.oms_port, **options)
+    except ValueError as exc:
+        print(f"o2sync replay: --user-seed: {exc}", file=sys.stderr)
+        return 2
+    try:
+        sim.start()
+    except OSError as exc:
+        print(f"o2sync replay: cannot listen on {args.host}:{args.mds_port}/{args.oms_port}: "
+              f"{exc}", file=sys.stderr)
+        return 1
+    with sim:
+        paths = ", ".join(dict.fromkeys(recording.paths or []))
+        print(f"replaying {len(recording.frames)} tplus frames of {args.recording}")
+        print(f"  MDS        {sim.mds_url}")
+        print(f"  OMS        {sim.oms_url}")
+        print(f"  paths      {paths}", flush=True)
+        try:
+            sent = replay_tplus(recording, sim, speed=args.speed, grace=args.wait,
+                                out=sys.stderr)
         except KeyboardInterrupt:
             return 0
     print(f"sent {sent} frames", flush=True)

@@ -19,6 +19,21 @@ Recording format (JSON Lines, UTF-8), version 1:
 Replay serves the header's markets over REST and the frames over the simulator's
 WebSocket (which then generates no market activity of its own), either at the
 recorded pace (scaled by ``speed``) or as fast as possible.
+
+tplus recordings (``o2sync record --venue tplus``), version 2: tplus has one socket
+per stream path, so every frame line also names its path, and the header names
+the venue and both services::
+
+    {"o2sync_recording": 2, "venue": "tplus", "mds_url": "...", "oms_url": "...",
+     "user_id": "<hex or null>", "started_at": "...", "streams": ["depth:200", "trades"],
+     "paths": ["/marketdepth/diff/200", "/trades"],
+     "markets": [{"asset_id": "200", "book_price_decimals": 2, ...}]}
+    {"t": 0.012345, "path": "/marketdepth/diff/200", "frame": "<raw text frame>"}
+
+Control frames (``{"type": "ping"}``...) are kept too. Replay serves each path's
+frames, in recorded order and pace, to the clients subscribed to that path on a
+quiet tplus simulator; O2 recordings (version 1, no ``venue``) load and replay as
+before.
 """
 
 from __future__ import annotations
@@ -37,28 +52,52 @@ from datetime import datetime, timezone
 from typing import IO, Any, Optional
 
 from ..o2 import protocol
-from ..o2.client import O2Client
 from .watch import STREAMS, open_stream
 
 log = logging.getLogger(__name__)
 
 FORMAT_VERSION = 1
+#: Version of recordings whose header names a venue and whose frames name a path (tplus).
+TPLUS_FORMAT_VERSION = 2
+VERSIONS = (FORMAT_VERSION, TPLUS_FORMAT_VERSION)
 
 
 @dataclass
 class Recording:
-    """A recording read back: its header and its (time, frame) pairs."""
+    """A recording read back: its header, its (time, frame) pairs and, for tplus,
+    each frame's path (``paths[i]`` is the path of ``frames[i]``)."""
 
     header: dict[str, Any]
     frames: list[tuple[float, str]]
+    paths: Optional[list[str]] = None
 
     @property
     def markets(self) -> list[dict[str, Any]]:
         return list(self.header.get("markets") or [])
 
+    @property
+    def venue(self) -> str:
+        """``"o2"`` or ``"tplus"``."""
+        return str(self.header.get("venue") or "o2")
 
-def parse_stream_spec(spec: str) -> tuple[str, str]:
-    """``"depth:fFUEL/fUSDC"`` -> ``("depth", "fFUEL/fUSDC")``; ValueError otherwise."""
+
+def parse_stream_spec(spec: str, venue: str = "o2") -> tuple[str, str]:
+    """``"depth:fFUEL/fUSDC"`` -> ``("depth", "fFUEL/fUSDC")``; ValueError otherwise.
+
+    tplus (``venue="tplus"``): ``KIND`` or ``KIND:ASSET`` (``trades``, ``depth:200``).
+    """
+    if venue == "tplus":
+        from .tplus import NEEDS_ASSET
+        from .tplus import STREAMS as TPLUS_STREAMS
+
+        kind, _, target = spec.partition(":")
+        if kind not in TPLUS_STREAMS:
+            raise ValueError(f"unknown tplus stream kind {kind!r} in {spec!r}; "
+                             f"choose from {', '.join(TPLUS_STREAMS)}")
+        if kind in NEEDS_ASSET and not target:
+            raise ValueError(f"{kind} needs an asset: {kind}:ASSET (e.g. {kind}:200), "
+                             f"got {spec!r}")
+        return kind, target
     kind, sep, target = spec.partition(":")
     if not sep or not target:
         raise ValueError(
@@ -69,12 +108,17 @@ def parse_stream_spec(spec: str) -> tuple[str, str]:
     return kind, target
 
 
-def validate_specs(client: O2Client, specs: Sequence[str]) -> None:
+def validate_specs(client: Any, specs: Sequence[str]) -> None:
     """Raise ValueError/LookupError for the first spec that cannot be subscribed.
 
     Markets must resolve on the exchange (REST), account ids must be well formed.
     Nothing is sent on the WebSocket and no file is touched.
     """
+    if getattr(client, "venue", "o2") == "tplus":
+        for spec in specs:
+            kind, target = parse_stream_spec(spec, "tplus")
+            client.check(kind, target or None)
+        return
     for spec in specs:
         kind, target = parse_stream_spec(spec)
         if kind in ("depth", "trades"):
@@ -166,7 +210,7 @@ def _size(n: int) -> str:
     return f"{n} B"
 
 
-def record_to_file(client: O2Client, specs: Sequence[str], path: str, *, frames: int = 0,
+def record_to_file(client: Any, specs: Sequence[str], path: str, *, frames: int = 0,
                    seconds: float = 0.0, force: bool = False,
                    progress: Optional[Progress] = None,
                    connect_timeout: Optional[float] = None) -> int:
@@ -211,7 +255,7 @@ def record_to_file(client: O2Client, specs: Sequence[str], path: str, *, frames:
                 os.unlink(tmp)
 
 
-def record(client: O2Client, specs: Sequence[str], out: IO[str], *, frames: int = 0,
+def record(client: Any, specs: Sequence[str], out: IO[str], *, frames: int = 0,
            seconds: float = 0.0, progress: Optional[Progress] = None,
            connect_timeout: Optional[float] = None) -> int:
     """Record the raw frames of the given streams into ``out``.
@@ -220,6 +264,9 @@ def record(client: O2Client, specs: Sequence[str], out: IO[str], *, frames: int 
     client closes. Returns the number of frames written. On KeyboardInterrupt the
     frames so far are flushed and ``progress`` holds their count.
     """
+    if getattr(client, "venue", "o2") == "tplus":
+        return _record_tplus(client, specs, out, frames=frames, seconds=seconds,
+                             progress=progress, connect_timeout=connect_timeout)
     parsed = [parse_stream_spec(s) for s in specs]
     markets = [m.to_dict() for m in client.get_markets()]
     header = {"o2sync_recording": FORMAT_VERSION, "ws_url": client.ws_url,
@@ -272,6 +319,79 @@ def record(client: O2Client, specs: Sequence[str], out: IO[str], *, frames: int 
     return written
 
 
+def _record_tplus(session: Any, specs: Sequence[str], out: IO[str], *, frames: int,
+                  seconds: float, progress: Optional[Progress],
+                  connect_timeout: Optional[float]) -> int:
+    """:func:`record` for a TplusSession: every frame with its socket's path."""
+    from .tplus import path_of
+
+    parsed = []
+    for spec in specs:
+        kind, target = parse_stream_spec(spec, "tplus")
+        parsed.append((kind, session.check(kind, target or None)))
+    urls = [session.stream_url(kind, asset) for kind, asset in parsed]
+    markets: list[dict[str, Any]] = []
+    for asset in dict.fromkeys(a for _, a in parsed if a is not None):
+        info = session.market(asset)
+        if info is not None:
+            markets.append({"asset_id": str(info.asset_id),
+                            "book_price_decimals": info.book_price_decimals,
+                            "book_quantity_decimals": info.book_quantity_decimals})
+    header = {"o2sync_recording": TPLUS_FORMAT_VERSION, "venue": "tplus",
+              "mds_url": session.mds_url, "oms_url": session.oms_url,
+              "user_id": session.user.user_id if session.user is not None else None,
+              "streams": list(specs),
+              "started_at": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+              "paths": list(dict.fromkeys(path_of(u) for u in urls)), "markets": markets}
+    line = json.dumps(header) + "\n"
+    out.write(line)
+    size = len(line.encode())
+    written = 0
+    done = threading.Event()
+    lock = threading.Lock()
+    start = time.monotonic()
+
+    def tap(url: str, data: bytes) -> None:
+        nonlocal written, size
+        if done.is_set():
+            return
+        text = data.decode("utf-8", "replace")
+        with lock:
+            if done.is_set():
+                return
+            entry = json.dumps({"t": round(time.monotonic() - start, 6), "path": path_of(url),
+                                "frame": text}) + "\n"
+            out.write(entry)
+            written += 1
+            size += len(entry.encode())
+            if progress is not None:
+                progress.update(written, size)
+            if frames and written >= frames:
+                done.set()
+
+    session.add_tap(tap)
+    subs: list[Any] = []
+    try:
+        for kind, asset in parsed:
+            subs.append(session.open_stream(kind, asset))
+        if connect_timeout:
+            for kind, asset in parsed:
+                session.connect(kind, asset, connect_timeout)
+        deadline = start + seconds if seconds else None
+        while not done.is_set() and not session.closing:
+            if deadline is not None and time.monotonic() >= deadline:
+                break
+            done.wait(0.2)
+    finally:
+        done.set()
+        session.remove_tap(tap)
+        for sub in subs:
+            sub.close()
+        with lock:
+            out.flush()
+    return written
+
+
 def _wire_market(m: dict[str, Any]) -> dict[str, Any]:
     """A Market's dict in the shape of ``GET /v1/markets`` (what replay serves back)."""
     return {"market_id": m["market_id"], "contract_id": m["contract_id"],
@@ -292,19 +412,27 @@ def load(path: str) -> Recording:
             header = json.loads(first)
         except ValueError:
             header = None
-        if not isinstance(header, dict) or header.get("o2sync_recording") != FORMAT_VERSION:
+        if not isinstance(header, dict) or header.get("o2sync_recording") not in VERSIONS:
             raise ValueError(f"{path}: not an o2sync recording (its first line is not an "
-                             f"o2sync_recording {FORMAT_VERSION} header)")
+                             f"o2sync_recording {FORMAT_VERSION} or {TPLUS_FORMAT_VERSION} "
+                             "header)")
+        tplus = header.get("venue") == "tplus"
+        if header.get("venue", "o2") not in ("o2", "tplus"):
+            raise ValueError(f"{path}: a recording of an unknown venue "
+                             f"{header.get('venue')!r}")
         frames = []
+        paths: list[str] = []
         for number, line in lines:
             if not line.strip():
                 continue
             try:
                 item = json.loads(line)
                 frames.append((float(item["t"]), str(item["frame"])))
+                if tplus:
+                    paths.append(str(item["path"]))
             except (ValueError, KeyError, TypeError) as exc:
                 raise ValueError(f"{path}:{number}: bad frame line ({exc})") from None
-    return Recording(header, frames)
+    return Recording(header, frames, paths if tplus else None)
 
 
 def paced(frames: Sequence[tuple[float, str]], speed: float) -> Iterator[str]:
@@ -333,4 +461,47 @@ def replay(recording: Recording, sim: Any, *, speed: float = 1.0,
     for frame in paced(recording.frames, speed):
         sim.inject(frame)
         sent += 1
+    return sent
+
+
+def replay_tplus(recording: Recording, sim: Any, *, speed: float = 1.0,
+                 wait_for_client: Optional[float] = None, grace: float = 5.0,
+                 out: Optional[IO[str]] = None) -> int:
+    """Serve a tplus recording through a quiet TplusSimulator; how many frames were sent.
+
+    Waits for a first client on any recorded path (``wait_for_client`` seconds, None
+    = forever), then sends the frames in recorded order and pace (``speed``), each
+    on its path (``sim.inject(path, frame)``). A path that has no subscriber by
+    ``grace`` seconds after the first client connected gets none of its frames;
+    ``out`` is told how many were left out.
+    """
+    paths = recording.paths or []
+    wanted = list(dict.fromkeys(paths))
+
+    def any_client(s: Any) -> bool:
+        return any(s.open_connections(p) > 0 for p in wanted)
+
+    if not sim.wait_for(any_client, wait_for_client if wait_for_client is not None else 10**9):
+        raise TimeoutError("no client connected to the replay")
+    first = time.monotonic()
+    ready: set[str] = set()
+    missing: dict[str, int] = {}
+    sent = 0
+    for path, frame in zip(paths, paced(recording.frames, speed)):
+        if path not in ready:
+            if path in missing:
+                missing[path] += 1
+                continue
+            left = max(grace - (time.monotonic() - first), 0.0)
+            if sim.wait_for(lambda s, p=path: s.open_connections(p) > 0, left):
+                ready.add(path)
+            else:
+                missing[path] = 1
+                continue
+        sim.inject(path, frame)
+        sent += 1
+    if out is not None:
+        for path, count in missing.items():
+            out.write(f"o2sync replay: no client subscribed to {path}; left out its "
+                      f"{count} frame(s)\n")
     return sent

@@ -68,6 +68,7 @@ class StreamEngine:
         self._pinned: set[Subscription[Any]] = set()  # callback consumers, alive until closed
         self._error_counts: dict[str, int] = {}
         self._taps: tuple[Callable[[bytes], None], ...] = ()
+        self._socket_taps: tuple[Callable[[str, bytes], None], ...] = ()
         self._retired: list[Connection] = []  # closed sockets whose reader may still be ending
         self._retired_pongs = 0  # WebSocket pongs of sockets closed for good
         self._socket_ids = itertools.count(1)
@@ -442,9 +443,23 @@ class StreamEngine:
         with self._lock:
             self._taps = (*self._taps, tap)
 
+    def add_socket_tap(self, tap: Callable[[str, bytes], None]) -> None:
+        """Like :meth:`add_tap`, but ``tap(url, data)`` also learns the socket's URL
+        (for venues with one socket per stream path, such as tplus)."""
+        with self._lock:
+            self._socket_taps = (*self._socket_taps, tap)
+
+    def remove_tap(self, tap: Callable[..., None]) -> None:
+        """Stop handing frames to ``tap`` (added by either method); no-op if unknown."""
+        with self._lock:
+            self._taps = tuple(t for t in self._taps if t is not tap)
+            self._socket_taps = tuple(t for t in self._socket_taps if t is not tap)
+
     def _on_frame(self, url: str, data: bytes) -> None:
         for tap in self._taps:
             tap(data)
+        for socket_tap in self._socket_taps:
+            socket_tap(url, data)
         try:
             self.venue.route(url, data)
         except Exception as exc:  # a venue bug must not kill the reader thread
