@@ -99,7 +99,10 @@ def test_watch_tplus_user_streams_against_given_urls() -> None:
         base = ["--venue", "tplus", "--mds-url", sim.mds_url, "--oms-url", sim.oms_url]
         proc = o2sync("watch", "orders", *base, "--user-seed", sim.user_seed, "--events", "2")
         assert proc.returncode == 0, proc.stderr
-        assert all(" order 200 " in line for line in proc.stdout.splitlines())
+        lines = proc.stdout.splitlines()
+        # the user trades both simulated assets: each line names one of them
+        assert len(lines) == 2 and all(
+            any(f" order {asset} " in line for asset in sim.assets) for line in lines), lines
         assert "/orders" in proc.stderr and "connected to" in proc.stderr
         # without a user: one line, exit 2
         proc = o2sync("watch", "user-trades", *base)
