@@ -12,6 +12,10 @@ from .venue import TopicSpec
 if TYPE_CHECKING:
     from .subscription import Subscription
 
+#: The local topics every engine has: connection events and error reports.
+LIFECYCLE = TopicSpec(("lifecycle",))
+ERRORS = TopicSpec(("errors",))
+
 
 class SubRef(weakref.ref):  # type: ignore[type-arg,unused-ignore]
     """A weak reference to a Subscription that remembers its counters and topic key,

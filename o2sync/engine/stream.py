@@ -9,7 +9,6 @@ closes with its last; thread count is 2 + open sockets. The venue (see
 
 from __future__ import annotations
 
-import functools
 import itertools
 import logging
 import threading
@@ -18,36 +17,39 @@ from collections.abc import Hashable
 from typing import Any, Callable, Optional
 
 from ..errors import (
-    CallbackError,
     ClientClosedError,
     ConnectError,
-    O2SyncError,
-    StreamFailedError,
-    StreamOverflow,
 )
 from ..redact import redact_url
 from .connection import Connection
+from .delivery import EngineDelivery
 from .dispatcher import Dispatcher
 from .lifecycle import ConnectionEvent, ConnectionState
 from .link import Link, LinkState
 from .options import Options, check_queue_size, overflow_policy
-from .registry import SubRef, Topic
+from .registry import ERRORS, LIFECYCLE, SubRef, Topic
+from .sockets import EngineSockets
 from .subscription import Subscription
 from .threads import wait_slice
-from .venue import Failure, TopicSpec, Venue, url_path
+from .venue import TopicSpec, Venue
 from .watchdog import Watchdog
 
 log = logging.getLogger(__name__)
 
-LIFECYCLE = TopicSpec(("lifecycle",))
-ERRORS = TopicSpec(("errors",))
-_LOG_EVERY = 1000  # after the first few, log one repeated error in this many
+__all__ = ["ERRORS", "LIFECYCLE", "StreamEngine"]
+
 _COUNTERS = ("messages", "events", "decode_errors", "server_errors", "ignored",
              "resync_skipped", "callback_errors", "pongs", "control_frames", "unknown_kinds")
 
 
-class StreamEngine:
-    """Registry, sockets and threads of one client. Threads start lazily."""
+class StreamEngine(EngineSockets, EngineDelivery):
+    """Registry, sockets and threads of one client. Threads start lazily.
+
+    This module holds the registry (subscribe, unsubscribe, resubscribe) and the
+    client's life (start, connect, close); the sockets are in
+    :mod:`~o2sync.engine.sockets`, frames in and events out in
+    :mod:`~o2sync.engine.delivery`.
+    """
 
     def __init__(self, venue: Venue, options: Options, *, name: str) -> None:
         self.name = name
@@ -239,32 +241,6 @@ class StreamEngine:
         if self._is_live(link.url):
             self._send_all(link, topic.subscribe_frames)
 
-    def _open_link(self, url: str) -> Link:
-        """A new socket for ``url``: reader thread and watchdog supervision (lock held)."""
-        self.start()
-        seq = next(self._socket_ids)
-        thread_name = f"{self.name}-reader" + (f"-{seq}" if seq > 1 else "")
-        conn = Connection(url, name=thread_name,
-                          on_frame=functools.partial(self._on_frame, url),
-                          on_lost=lambda generation, reason: self._on_lost(url, reason),
-                          sslopt=self.options.websocket_sslopt, proxy=self.options.proxy,
-                          max_message_size=self.options.max_message_size)
-        link = Link(conn)
-        self.links[url] = link
-        conn.start()
-        self.watchdog.add(link)
-        return link
-
-    def _retire(self, link: Link) -> None:
-        """Close a socket for good (its last topic left, or the client closed)."""
-        self.watchdog.remove(link)
-        self._replayed.pop(link.url, None)
-        link.connection.close()
-        with self._lock:
-            self._retired_pongs += link.connection.pongs
-        self._retired = [c for c in self._retired if c.thread.is_alive()]
-        self._retired.append(link.connection)
-
     def _start_dispatcher(self) -> None:
         with self._lock:
             if self._dispatcher_started:
@@ -337,229 +313,3 @@ class StreamEngine:
         fetches), never on a reader."""
         self.start()
         self.watchdog.submit(task, delay)
-
-    def is_live(self, url: str) -> bool:
-        """True while the socket of ``url`` is up and its topics are replayed."""
-        with self._lock:
-            return self._is_live(url)
-
-    def reconnect(self, url: str, reason: str) -> None:
-        """Drop the socket of ``url`` so the watchdog replaces it (and replays it)."""
-        with self._lock:
-            link = self.links.get(url)
-        if link is not None and link.state is LinkState.OPEN:
-            log.warning("%s %s: %s; reconnecting", self.name, url_path(url), reason)
-            link.connection.drop(link.generation, reason)
-
-    def _is_live(self, url: str) -> bool:
-        link = self.links.get(url)
-        return (link is not None and link.state is LinkState.OPEN
-                and link.connection.is_open and self._replayed.get(url) == link.generation)
-
-    def _send_all(self, link: Link, frames: list[str]) -> None:
-        for frame in frames:
-            link.connection.send(frame)
-
-    # --------------------------------------------------------- watchdog's owner side
-
-    def handshake_headers(self, link: Link, refresh: bool) -> dict[str, str]:
-        return self.venue.handshake_headers(link.url, refresh)
-
-    def classify_failure(self, link: Link, exc: BaseException) -> Failure:
-        return self.venue.classify_failure(link.url, exc)
-
-    def heartbeat_text(self, link: Link) -> Optional[str]:
-        return self.venue.heartbeat_text(link.url)
-
-    def link_opened(self, link: Link, generation: int) -> None:
-        """New socket up: replay every topic it carries, once."""
-        with self._lock:
-            if self.links.get(link.url) is not link:
-                return
-            for topic in self.topics.values():
-                if topic.url == link.url:
-                    topic.awaiting_snapshot = any(s.is_depth for s in topic.subscribers)
-                    self._send_all(link, topic.subscribe_frames)
-            self._replayed[link.url] = generation
-
-    def link_event(self, link: Link, state: ConnectionState, attempt: int, message: str) -> None:
-        """A socket changed state: publish it, keep ``is_connected`` current."""
-        path = url_path(link.url)
-        if state is ConnectionState.CONNECTED:
-            message = f"connected to {redact_url(link.url)}"
-        log.info("%s %s: %s %s", self.name, path, state.value, message)
-        with self._lock:
-            if self._finished or self.links.get(link.url) is not link:
-                return
-            self._state = state
-            if self.is_connected:
-                self._connected.set()
-            else:
-                self._connected.clear()
-            self._publish(LIFECYCLE.key, ConnectionEvent(state, attempt, message, path))
-
-    def link_failed(self, link: Link, reason: str, status: Optional[int]) -> None:
-        """A socket can never connect: end the streams it carries with the error."""
-        shown = redact_url(link.url)
-        error = StreamFailedError(shown, reason, status)
-        with self._lock:
-            if self.links.get(link.url) is not link:
-                return
-            del self.links[link.url]
-            topics = [t for t in self.topics.values() if t.url == link.url]
-            for topic in topics:
-                del self.topics[topic.key]
-            subs = [s for t in topics for s in t.subscribers]
-            self._pinned.difference_update(subs)
-            link.failure = reason
-            self._publish(LIFECYCLE.key, ConnectionEvent(
-                ConnectionState.FAILED, 0, str(error), url_path(link.url)))
-        self._retire(link)
-        link.state = LinkState.FAILED
-        self._connected.set()  # wake connect() waiters; they see the failure
-        for sub in subs:
-            sub.finish(error)
-        self.report(error)
-
-    @staticmethod
-    def _failure_reason(link: Link) -> str:
-        return link.failure or "cannot connect"
-
-    def _on_lost(self, url: str, reason: str) -> None:
-        with self._lock:
-            link = self.links.get(url)
-            self._replayed.pop(url, None)
-            self._connected.clear()
-        if link is not None:
-            self.watchdog.connection_lost(link, reason)
-
-    # ------------------------------------------------------------------ delivery
-
-    def add_tap(self, tap: Callable[[bytes], None]) -> None:
-        """Also hand every raw frame (UTF-8 bytes) to ``tap`` (reader thread, before routing).
-
-        For recorders: ``tap`` must be quick and must not raise.
-        """
-        with self._lock:
-            self._taps = (*self._taps, tap)
-
-    def add_socket_tap(self, tap: Callable[[str, bytes], None]) -> None:
-        """Like :meth:`add_tap`, but ``tap(url, data)`` also learns the socket's URL
-        (for venues with one socket per stream path, such as tplus)."""
-        with self._lock:
-            self._socket_taps = (*self._socket_taps, tap)
-
-    def remove_tap(self, tap: Callable[..., None]) -> None:
-        """Stop handing frames to ``tap`` (added by either method); no-op if unknown."""
-        with self._lock:
-            self._taps = tuple(t for t in self._taps if t is not tap)
-            self._socket_taps = tuple(t for t in self._socket_taps if t is not tap)
-
-    def _on_frame(self, url: str, data: bytes) -> None:
-        for tap in self._taps:
-            tap(data)
-        for socket_tap in self._socket_taps:
-            socket_tap(url, data)
-        try:
-            self.venue.route(url, data)
-        except Exception as exc:  # a venue bug must not kill the reader thread
-            self.counters["decode_errors"] += 1
-            self.report(O2SyncError(f"internal error routing a frame: {exc!r}"))
-
-    def deliver(self, topic: Topic, event: Any) -> None:
-        """Hand one decoded event to every consumer of ``topic`` (reader thread)."""
-        self.counters["events"] += 1
-        topic.push(event)
-
-    def skip_until_snapshot(self, topic: Topic) -> None:
-        """A depth delta arrived while ``topic`` waits for a fresh snapshot (reader thread).
-
-        Consumers that asked for the resync because they lost an event count it as
-        dropped (it is lost to them); otherwise it is stale data from before a
-        (re)subscription, counted in ``resync_skipped``.
-        """
-        self.counters["resync_skipped"] += 1
-        for sub in topic.subscribers:
-            if sub.needs_snapshot:
-                sub.skip()
-
-    def publish(self, key: Hashable, event: Any) -> None:
-        """Hand a locally made event (lifecycle, error, book change) to ``key``'s consumers."""
-        self._publish(key, event)
-
-    def _publish(self, key: Hashable, event: Any) -> None:
-        topic = self.topics.get(key)
-        if topic is not None:
-            topic.push(event)
-
-    # ------------------------------------------------- subscription owner interface
-
-    def dispatch(self, sub: Subscription[Any], event: Any) -> None:
-        self.dispatcher.submit(sub.run_callback, event)
-
-    def overflowed(self, sub: Subscription[Any]) -> None:
-        if sub.key == ERRORS.key:
-            log.warning("%s: on_error consumer is too slow; error reports dropped", self.name)
-            return
-        self.report(StreamOverflow(sub, 1))
-
-    def resync_requested(self, sub: Subscription[Any]) -> None:
-        """A depth consumer that lost events has room again: fetch a fresh snapshot."""
-        topic = self.topics.get(sub.key)
-        if topic is not None:
-            self.venue.resync(topic)
-
-    def callback_failed(self, sub: Subscription[Any], exc: Exception) -> None:
-        """A callback raised: the first traceback per subscription is logged, later
-        ones only counted (one line per ``_LOG_EVERY``), so a failing callback cannot
-        flood the log; every failure still reaches ``on_error``."""
-        self.counters["callback_errors"] += 1
-        failures = sub.callback_failures = sub.callback_failures + 1
-        what = "on_error callback" if sub.key == ERRORS.key else f"callback of {sub.name}"
-        if failures == 1:
-            log.error("%s: %s raised (later failures are counted, not each logged)",
-                      self.name, what, exc_info=exc)
-        elif failures % _LOG_EVERY == 0:
-            log.error("%s: %s has raised %d times; last: %r", self.name, what, failures, exc)
-        if sub.key != ERRORS.key:
-            self._publish(ERRORS.key, CallbackError(sub, exc))
-
-    def _hook_failed(self, exc: BaseException) -> None:
-        self.counters["callback_errors"] += 1
-
-    # ------------------------------------------------------------------ errors
-
-    def report(self, error: O2SyncError) -> None:
-        """Log an error and hand it to every ``on_error`` consumer."""
-        kind = type(error).__name__
-        seen = self._error_counts.get(kind, 0) + 1
-        self._error_counts[kind] = seen
-        if seen <= 10 or seen % _LOG_EVERY == 0:
-            log.warning("%s: %s (%s #%d)", self.name, error, kind, seen)
-        self._publish(ERRORS.key, error)
-
-    # ------------------------------------------------------------------ stats
-
-    def stats(self) -> dict[str, Any]:
-        """Counters since creation: messages, events, errors, drops, reconnects..."""
-        with self._lock:
-            refs = [r for t in self.topics.values() for r in t.refs]
-            wire_topics = sum(1 for t in self.topics.values() if t.url is not None)
-            dropped = self._dropped_by_closed + sum(r.counts[0] for r in refs)
-            sockets = {url_path(url): link.state.value for url, link in self.links.items()}
-            pongs = self._retired_pongs + sum(link.connection.pongs
-                                              for link in self.links.values())
-        out: dict[str, Any] = dict(self.counters)
-        out["pongs"] += pongs
-        out.update(
-            dropped=dropped,
-            reconnects=self.watchdog.reconnects,
-            pings_sent=self.watchdog.pings_sent,
-            subscriptions=len(refs),
-            wire_subscriptions=wire_topics,
-            state=self._state.value,
-            connected=self.is_connected,
-            sockets=sockets,
-            callback_backlog=self.dispatcher.backlog,
-        )
-        return out

@@ -1,0 +1,176 @@
+"""The delivery side of :class:`~o2sync.engine.stream.StreamEngine`: frames in,
+events out, errors reported, and the interface its subscriptions talk to
+(:class:`~o2sync.engine.subscription.SubscriptionOwner`)."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Hashable
+from typing import TYPE_CHECKING, Any, Callable
+
+from ..errors import CallbackError, O2SyncError, StreamOverflow
+from .dispatcher import Dispatcher
+from .link import Link
+from .registry import ERRORS, Topic
+from .subscription import Subscription
+from .venue import Venue, url_path
+from .watchdog import Watchdog
+
+log = logging.getLogger(__name__)
+
+_LOG_EVERY = 1000  # after the first few, log one repeated error in this many
+
+
+class EngineDelivery:
+    """Mixin of StreamEngine: delivery, reports, stats. State lives on the engine."""
+
+    name: str
+    venue: Venue
+    topics: dict[Hashable, Topic]
+    links: dict[str, Link]
+    counters: dict[str, int]
+    watchdog: Watchdog
+    dispatcher: Dispatcher
+    _lock: threading.RLock
+    _taps: tuple[Callable[[bytes], None], ...]
+    _socket_taps: tuple[Callable[[str, bytes], None], ...]
+    _error_counts: dict[str, int]
+    _dropped_by_closed: int
+    _retired_pongs: int
+    _state: Any
+
+    if TYPE_CHECKING:  # provided by StreamEngine
+        @property
+        def is_connected(self) -> bool: ...
+
+    # ------------------------------------------------------------------ delivery
+
+    def add_tap(self, tap: Callable[[bytes], None]) -> None:
+        """Also hand every raw frame (UTF-8 bytes) to ``tap`` (reader thread, before routing).
+
+        For recorders: ``tap`` must be quick and must not raise.
+        """
+        with self._lock:
+            self._taps = (*self._taps, tap)
+
+    def add_socket_tap(self, tap: Callable[[str, bytes], None]) -> None:
+        """Like :meth:`add_tap`, but ``tap(url, data)`` also learns the socket's URL
+        (for venues with one socket per stream path, such as tplus)."""
+        with self._lock:
+            self._socket_taps = (*self._socket_taps, tap)
+
+    def remove_tap(self, tap: Callable[..., None]) -> None:
+        """Stop handing frames to ``tap`` (added by either method); no-op if unknown."""
+        with self._lock:
+            self._taps = tuple(t for t in self._taps if t is not tap)
+            self._socket_taps = tuple(t for t in self._socket_taps if t is not tap)
+
+    def _on_frame(self, url: str, data: bytes) -> None:
+        for tap in self._taps:
+            tap(data)
+        for socket_tap in self._socket_taps:
+            socket_tap(url, data)
+        try:
+            self.venue.route(url, data)
+        except Exception as exc:  # a venue bug must not kill the reader thread
+            self.counters["decode_errors"] += 1
+            self.report(O2SyncError(f"internal error routing a frame: {exc!r}"))
+
+    def deliver(self, topic: Topic, event: Any) -> None:
+        """Hand one decoded event to every consumer of ``topic`` (reader thread)."""
+        self.counters["events"] += 1
+        topic.push(event)
+
+    def skip_until_snapshot(self, topic: Topic) -> None:
+        """A depth delta arrived while ``topic`` waits for a fresh snapshot (reader thread).
+
+        Consumers that asked for the resync because they lost an event count it as
+        dropped (it is lost to them); otherwise it is stale data from before a
+        (re)subscription, counted in ``resync_skipped``.
+        """
+        self.counters["resync_skipped"] += 1
+        for sub in topic.subscribers:
+            if sub.needs_snapshot:
+                sub.skip()
+
+    def publish(self, key: Hashable, event: Any) -> None:
+        """Hand a locally made event (lifecycle, error, book change) to ``key``'s consumers."""
+        self._publish(key, event)
+
+    def _publish(self, key: Hashable, event: Any) -> None:
+        topic = self.topics.get(key)
+        if topic is not None:
+            topic.push(event)
+
+    # ------------------------------------------------- subscription owner interface
+
+    def dispatch(self, sub: Subscription[Any], event: Any) -> None:
+        self.dispatcher.submit(sub.run_callback, event)
+
+    def overflowed(self, sub: Subscription[Any]) -> None:
+        if sub.key == ERRORS.key:
+            log.warning("%s: on_error consumer is too slow; error reports dropped", self.name)
+            return
+        self.report(StreamOverflow(sub, 1))
+
+    def resync_requested(self, sub: Subscription[Any]) -> None:
+        """A depth consumer that lost events has room again: fetch a fresh snapshot."""
+        topic = self.topics.get(sub.key)
+        if topic is not None:
+            self.venue.resync(topic)
+
+    def callback_failed(self, sub: Subscription[Any], exc: Exception) -> None:
+        """A callback raised: the first traceback per subscription is logged, later
+        ones only counted (one line per ``_LOG_EVERY``), so a failing callback cannot
+        flood the log; every failure still reaches ``on_error``."""
+        self.counters["callback_errors"] += 1
+        failures = sub.callback_failures = sub.callback_failures + 1
+        what = "on_error callback" if sub.key == ERRORS.key else f"callback of {sub.name}"
+        if failures == 1:
+            log.error("%s: %s raised (later failures are counted, not each logged)",
+                      self.name, what, exc_info=exc)
+        elif failures % _LOG_EVERY == 0:
+            log.error("%s: %s has raised %d times; last: %r", self.name, what, failures, exc)
+        if sub.key != ERRORS.key:
+            self._publish(ERRORS.key, CallbackError(sub, exc))
+
+    def _hook_failed(self, exc: BaseException) -> None:
+        self.counters["callback_errors"] += 1
+
+    # ------------------------------------------------------------------ errors
+
+    def report(self, error: O2SyncError) -> None:
+        """Log an error and hand it to every ``on_error`` consumer."""
+        kind = type(error).__name__
+        seen = self._error_counts.get(kind, 0) + 1
+        self._error_counts[kind] = seen
+        if seen <= 10 or seen % _LOG_EVERY == 0:
+            log.warning("%s: %s (%s #%d)", self.name, error, kind, seen)
+        self._publish(ERRORS.key, error)
+
+    # ------------------------------------------------------------------ stats
+
+    def stats(self) -> dict[str, Any]:
+        """Counters since creation: messages, events, errors, drops, reconnects..."""
+        with self._lock:
+            refs = [r for t in self.topics.values() for r in t.refs]
+            wire_topics = sum(1 for t in self.topics.values() if t.url is not None)
+            dropped = self._dropped_by_closed + sum(r.counts[0] for r in refs)
+            sockets = {url_path(url): link.state.value for url, link in self.links.items()}
+            pongs = self._retired_pongs + sum(link.connection.pongs
+                                              for link in self.links.values())
+        out: dict[str, Any] = dict(self.counters)
+        out["pongs"] += pongs
+        out.update(
+            dropped=dropped,
+            reconnects=self.watchdog.reconnects,
+            pings_sent=self.watchdog.pings_sent,
+            subscriptions=len(refs),
+            wire_subscriptions=wire_topics,
+            state=self._state.value,
+            connected=self.is_connected,
+            sockets=sockets,
+            callback_backlog=self.dispatcher.backlog,
+        )
+        return out
