@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import itertools
 import logging
-from typing import Any, Callable, Optional, TypeVar
+from typing import Any, Callable, Optional, TypeVar, overload
 
 from .engine.lifecycle import ConnectionEvent
 from .engine.stream import ERRORS, LIFECYCLE, StreamEngine
@@ -16,7 +16,10 @@ log = logging.getLogger(__name__)
 
 E = TypeVar("E")
 Callback = Callable[[E], Any]
-#: A callback registration: ``on_x(cb)`` returns the Subscription, ``on_x()`` a decorator.
+#: ``on_x()`` without a callback: a decorator that registers the function it decorates.
+Decorator = Callable[[Callback[E]], "Subscription[E]"]
+#: What an ``on_x`` implementation returns: the Subscription (callback given) or a
+#: :data:`Decorator` (callback omitted); each ``on_x`` is overloaded on the two.
 Registration = Any
 _client_ids = itertools.count(1)  # names threads o2sync-1-reader, o2sync-2-...
 
@@ -60,10 +63,24 @@ class StreamingClient:
         """Reports of dropped frames, overflows and failed callbacks, as exceptions."""
         return self._engine.local(ERRORS, "errors", None)
 
+    @overload
+    def on_lifecycle(self, callback: Callback[ConnectionEvent]
+                     ) -> Subscription[ConnectionEvent]: ...
+
+    @overload
+    def on_lifecycle(self, callback: None = None
+                     ) -> Decorator[ConnectionEvent]: ...
+
     def on_lifecycle(self, callback: Optional[Callback[ConnectionEvent]] = None
                      ) -> Registration:
         """Call ``callback(event)`` on each connection event; decorator when omitted."""
         return register(callback, lambda cb: self._engine.local(LIFECYCLE, "lifecycle", cb))
+
+    @overload
+    def on_error(self, callback: Callback[Exception]) -> Subscription[Exception]: ...
+
+    @overload
+    def on_error(self, callback: None = None) -> Decorator[Exception]: ...
 
     def on_error(self, callback: Optional[Callback[Exception]] = None) -> Registration:
         """Call ``callback(error)`` for each reported problem (decode errors, overflow,

@@ -122,7 +122,7 @@ class _Continuation(continuous_frame):  # type: ignore[misc,unused-ignore]
         if frame.fin:
             self.recving_frames = None
 
-    def extract(self, frame: websocket.ABNF) -> tuple:
+    def extract(self, frame: websocket.ABNF) -> tuple[int, Any]:
         data = self.cont_data
         if data is not None and isinstance(data[1], bytearray):
             data[1] = bytes(data[1])
@@ -153,11 +153,11 @@ class _ReadAheadWebSocket(websocket.WebSocket):
         self._message_size = 0
 
     def _recv(self, bufsize: int) -> bytes:
-        data: bytes = super()._recv(max(bufsize, READ_AHEAD))
+        data: bytes = super()._recv(max(bufsize, READ_AHEAD))  # type: ignore[no-untyped-call,unused-ignore]
         return data
 
     def recv_frame(self) -> websocket.ABNF:
-        frame = super().recv_frame()
+        frame: websocket.ABNF = super().recv_frame()  # type: ignore[no-untyped-call,unused-ignore]
         if frame.opcode in _MESSAGE_OPCODES:
             # fragments of one message add up; a new message starts the count again
             start = self._message_size if frame.opcode == websocket.ABNF.OPCODE_CONT else 0
@@ -200,13 +200,14 @@ class Connection(threads.ThreadOwner):
         """
         ws = _ReadAheadWebSocket(self._max_message_size, skip_utf8_validation=True,
                                  enable_multithread=True, sslopt=self._sslopt)
-        ws.connect(self.url, timeout=timeout, header=header or None, **self._connect_options)
+        ws.connect(self.url, timeout=timeout, header=header or None,  # type: ignore[no-untyped-call,unused-ignore]
+                   **self._connect_options)
         # Reads block without a timeout: the watchdog aborts a dead socket instead,
         # which wakes recv() at once and costs no extra syscall per frame.
         ws.settimeout(None)
         with self._lock:
             if self._closing:
-                ws.shutdown()
+                ws.shutdown()  # type: ignore[no-untyped-call,unused-ignore]
                 raise websocket.WebSocketConnectionClosedException("client is closing")
             self._generation += 1
             self._ws = ws
@@ -279,11 +280,11 @@ class Connection(threads.ThreadOwner):
 
     # ------------------------------------------------------------------ reader
 
-    def _next_socket(self) -> Optional[tuple]:
+    def _next_socket(self) -> Optional[tuple[websocket.WebSocket, int]]:
         with self._lock:
             while self._ws is None and not self._closing:
                 self._lock.wait()
-            if self._closing:
+            if self._closing or self._ws is None:
                 return None
             return self._ws, self._generation
 
@@ -337,4 +338,4 @@ def _abort(ws: websocket.WebSocket) -> None:
     if sock is not None:
         with contextlib.suppress(OSError):  # already closed or never connected
             sock.shutdown(socket.SHUT_RDWR)
-    ws.shutdown()
+    ws.shutdown()  # type: ignore[no-untyped-call,unused-ignore]

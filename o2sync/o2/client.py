@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import logging
-from typing import Any, Callable, Optional, Union
+from typing import Any, Callable, Optional, Union, overload
 from urllib.parse import urlsplit, urlunsplit
 
 from .._json import dumps
-from ..clientbase import Callback, Registration, StreamingClient, next_client_name, register
+from ..clientbase import (
+    Callback,
+    Decorator,
+    Registration,
+    StreamingClient,
+    next_client_name,
+    register,
+)
 from ..engine.options import Options, Overflow
 from ..engine.registry import Topic
 from ..engine.stream import StreamEngine
@@ -199,6 +206,14 @@ class O2Client(StreamingClient):
 
     # ------------------------------------------------------------ callbacks
 
+    @overload
+    def on_depth(self, market: MarketLike, callback: Callback[DepthUpdate],
+                 precision: int = 1, **queue: Any) -> Subscription[DepthUpdate]: ...
+
+    @overload
+    def on_depth(self, market: MarketLike, callback: None = None,
+                 precision: int = 1, **queue: Any) -> Decorator[DepthUpdate]: ...
+
     def on_depth(self, market: MarketLike, callback: Optional[Callback[DepthUpdate]] = None,
                  precision: int = 1, **queue: Any) -> Registration:
         """Call ``callback(update)`` for each depth message; decorator when omitted."""
@@ -206,11 +221,27 @@ class O2Client(StreamingClient):
         resolved = self.get_market(market)
         return register(callback, lambda cb: self._depth(resolved, precision, cb, **queue))
 
+    @overload
+    def on_trades(self, market: MarketLike, callback: Callback[TradeUpdate],
+                  **queue: Any) -> Subscription[TradeUpdate]: ...
+
+    @overload
+    def on_trades(self, market: MarketLike, callback: None = None,
+                  **queue: Any) -> Decorator[TradeUpdate]: ...
+
     def on_trades(self, market: MarketLike, callback: Optional[Callback[TradeUpdate]] = None,
                   **queue: Any) -> Registration:
         """Call ``callback(update)`` for each trades message; decorator when omitted."""
         resolved = self.get_market(market)
         return register(callback, lambda cb: self._trades(resolved, cb, **queue))
+
+    @overload
+    def on_orders(self, account: str, callback: Callback[OrderUpdate],
+                  **queue: Any) -> Subscription[OrderUpdate]: ...
+
+    @overload
+    def on_orders(self, account: str, callback: None = None,
+                  **queue: Any) -> Decorator[OrderUpdate]: ...
 
     def on_orders(self, account: str, callback: Optional[Callback[OrderUpdate]] = None,
                   **queue: Any) -> Registration:
@@ -218,11 +249,27 @@ class O2Client(StreamingClient):
         account = protocol.require_account_id(account)
         return register(callback, lambda cb: self._account("orders", account, cb, **queue))
 
+    @overload
+    def on_balances(self, account: str, callback: Callback[BalanceUpdate],
+                    **queue: Any) -> Subscription[BalanceUpdate]: ...
+
+    @overload
+    def on_balances(self, account: str, callback: None = None,
+                    **queue: Any) -> Decorator[BalanceUpdate]: ...
+
     def on_balances(self, account: str, callback: Optional[Callback[BalanceUpdate]] = None,
                     **queue: Any) -> Registration:
         """Call ``callback(update)`` for each balances message; decorator when omitted."""
         account = protocol.require_account_id(account)
         return register(callback, lambda cb: self._account("balances", account, cb, **queue))
+
+    @overload
+    def on_nonce(self, account: str, callback: Callback[NonceUpdate],
+                 **queue: Any) -> Subscription[NonceUpdate]: ...
+
+    @overload
+    def on_nonce(self, account: str, callback: None = None,
+                 **queue: Any) -> Decorator[NonceUpdate]: ...
 
     def on_nonce(self, account: str, callback: Optional[Callback[NonceUpdate]] = None,
                  **queue: Any) -> Registration:

@@ -337,7 +337,7 @@ def decode_nonce(msg: dict[str, Any]) -> NonceUpdate:
 Decoder = Callable[[dict[str, Any]], Any]
 
 #: server ``action`` -> (stream kind, decoder). Aliases per protocol doc section 5.
-DECODERS: dict[str, tuple] = {
+DECODERS: dict[str, tuple[str, Callable[[dict[str, Any]], Any]]] = {
     "subscribe_depth": ("depth", decode_depth),
     "subscribe_depth_update": ("depth", decode_depth),
     "subscribe_trades": ("trades", decode_trades),

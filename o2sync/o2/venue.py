@@ -74,7 +74,7 @@ class O2Venue(Venue):
         book = info.book
         with book.lock:
             if book.ready and not topic.awaiting_snapshot:
-                snapshot = book.snapshot(cast(tuple, topic.key)[1])
+                snapshot = book.snapshot(cast(tuple[str, str], topic.key)[1])
                 for sub in topic.subscribers:
                     if sub.needs_snapshot:
                         sub.offer(snapshot)
@@ -93,7 +93,7 @@ class O2Venue(Venue):
         if kind == "orders":
             # unsubscribe_orders is connection-global: put the other accounts back
             frames += [f for t in remaining
-                       if t is not topic and cast(tuple, t.key)[0] == "orders"
+                       if t is not topic and cast(tuple[str, str], t.key)[0] == "orders"
                        for f in t.subscribe_frames]
         return frames
 
@@ -190,7 +190,7 @@ class O2Venue(Venue):
         Items without an owner go to every subscribed account of that kind.
         """
         items: list[Any] = getattr(event, field)
-        by_topic: dict[int, tuple] = {}
+        by_topic: dict[int, tuple[Topic, list[Any]]] = {}
         for item in items:
             owner = _owner_id(owner_of(item))
             if owner is None:

@@ -26,7 +26,7 @@ def width_for_level(level: int) -> int:
         raise ValueError(f"precision must be an int in 1..18, got {level!r}")
     if not MIN_LEVEL <= level <= MAX_LEVEL:
         raise ValueError(f"precision must be in 1..18, got {level}")
-    return 10**level
+    return int(10**level)
 
 
 def parse_wire_precision(value: Union[str, int, None]) -> Optional[int]:
@@ -46,7 +46,7 @@ def parse_wire_precision(value: Union[str, int, None]) -> Optional[int]:
     level = len(text) - 1
     if text != "1" + "0" * level or not MIN_LEVEL <= level <= MAX_LEVEL:
         return None
-    return 10**level
+    return int(10**level)
 
 
 def bucket(price: int, width: int, is_buy: bool) -> int:

@@ -9,7 +9,7 @@ applying all of them to the snapshot a peer got gives what a fresh snapshot show
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import Any, Optional
 
 from . import messages
 from .depth import DepthView
@@ -112,7 +112,7 @@ class Hub:
             _fan_out(self.nonce[account.account_id], text)
 
     def _publish_orders(self, ev: Event) -> None:
-        by_owner: dict[str, list] = {}
+        by_owner: dict[str, list[Any]] = {}
         for order in ev.orders:
             if order.owner in self.orders:
                 by_owner.setdefault(order.owner, []).append(order)

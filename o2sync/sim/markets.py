@@ -119,7 +119,7 @@ class MarketSpec:
     @property
     def base_scale(self) -> int:
         """``10 ** base.decimals``: divides ``price * quantity`` into quote units."""
-        return 10**self.base_decimals
+        return int(10**self.base_decimals)
 
     def legs(self, is_buy: bool) -> tuple[str, str]:
         """(asset paid, asset received) by a buyer (``is_buy``) or a seller."""

@@ -20,7 +20,7 @@ _EVM_ADDRESS_HEX = 40
 _CHAIN_HEX = 18
 _MAX_INDEX = 2**64 - 1
 
-AssetLike = Union["AssetIdentifier", int, str, dict]
+AssetLike = Union["AssetIdentifier", int, str, dict[str, Any]]
 
 _FORMS = (
     "expected a registry index (200, '200') or '<64 hex address>@<18 hex chain id>' "
@@ -97,7 +97,7 @@ def _normalise(value: Any) -> str:
     raise TypeError(f"invalid asset identifier {value!r} ({kind.__name__}): {_FORMS}")
 
 
-def _from_legacy_dict(value: dict) -> str:
+def _from_legacy_dict(value: dict[str, Any]) -> str:
     if len(value) != 1:
         raise ValueError(
             f"invalid asset identifier {value!r}: expected {{'Index': n}} or {{'Address': ...}}"

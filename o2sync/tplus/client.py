@@ -14,9 +14,16 @@ with its last; a client has 2 threads plus one per open socket.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Optional, Union
+from typing import Any, Callable, Optional, Union, overload
 
-from ..clientbase import Callback, Registration, StreamingClient, next_client_name, register
+from ..clientbase import (
+    Callback,
+    Decorator,
+    Registration,
+    StreamingClient,
+    next_client_name,
+    register,
+)
 from ..engine.options import Options, Overflow
 from ..engine.stream import StreamEngine
 from ..engine.subscription import Subscription
@@ -162,11 +169,27 @@ class MarketDataClient(_TplusClient):
 
     # ------------------------------------------------------------ callbacks
 
+    @overload
+    def on_finalized_trades(self, callback: Callback[Trade],
+                            **queue: Any) -> Subscription[Trade]: ...
+
+    @overload
+    def on_finalized_trades(self, callback: None = None,
+                            **queue: Any) -> Decorator[Trade]: ...
+
     def on_finalized_trades(self, callback: Optional[Callback[Trade]] = None,
                             **queue: Any) -> Registration:
         """Call ``callback(trade)`` for each finalized trade; decorator when omitted."""
         return register(callback, lambda cb: self._stream(protocol.FINALIZED_TRADES, "trades",
                                                           cb, **queue))
+
+    @overload
+    def on_all_trades(self, callback: Callback[TradeEvent],
+                      **queue: Any) -> Subscription[TradeEvent]: ...
+
+    @overload
+    def on_all_trades(self, callback: None = None,
+                      **queue: Any) -> Decorator[TradeEvent]: ...
 
     def on_all_trades(self, callback: Optional[Callback[TradeEvent]] = None,
                       **queue: Any) -> Registration:
@@ -174,12 +197,28 @@ class MarketDataClient(_TplusClient):
         return register(callback, lambda cb: self._stream(protocol.TRADE_EVENTS,
                                                           "trade_events", cb, **queue))
 
+    @overload
+    def on_depth(self, asset: AssetLike, callback: Callback[OrderBookDiff],
+                 **queue: Any) -> Subscription[OrderBookDiff]: ...
+
+    @overload
+    def on_depth(self, asset: AssetLike, callback: None = None,
+                 **queue: Any) -> Decorator[OrderBookDiff]: ...
+
     def on_depth(self, asset: AssetLike, callback: Optional[Callback[OrderBookDiff]] = None,
                  **queue: Any) -> Registration:
         """Call ``callback(diff)`` for each depth diff of ``asset``; decorator when omitted."""
         a = AssetIdentifier(asset)
         return register(callback, lambda cb: self._stream(protocol.depth_path(a), "depth", cb,
                                                           asset=a, **queue))
+
+    @overload
+    def on_klines(self, asset: AssetLike, callback: Callback[KlineUpdate],
+                  **queue: Any) -> Subscription[KlineUpdate]: ...
+
+    @overload
+    def on_klines(self, asset: AssetLike, callback: None = None,
+                  **queue: Any) -> Decorator[KlineUpdate]: ...
 
     def on_klines(self, asset: AssetLike, callback: Optional[Callback[KlineUpdate]] = None,
                   **queue: Any) -> Registration:
@@ -260,12 +299,28 @@ class OrderBookClient(_TplusClient):
                             None, authenticated=True, queue_size=queue_size,
                             overflow=overflow)
 
+    @overload
+    def on_orders(self, callback: Callback[OrderEvent],
+                  **queue: Any) -> Subscription[OrderEvent]: ...
+
+    @overload
+    def on_orders(self, callback: None = None,
+                  **queue: Any) -> Decorator[OrderEvent]: ...
+
     def on_orders(self, callback: Optional[Callback[OrderEvent]] = None,
                   **queue: Any) -> Registration:
         """Call ``callback(event)`` for each order event; decorator when omitted."""
         self._require_user()
         return register(callback, lambda cb: self._stream(protocol.ORDERS, "orders", cb,
                                                           authenticated=True, **queue))
+
+    @overload
+    def on_user_trade_events(self, callback: Callback[UserTrade],
+                             **queue: Any) -> Subscription[UserTrade]: ...
+
+    @overload
+    def on_user_trade_events(self, callback: None = None,
+                             **queue: Any) -> Decorator[UserTrade]: ...
 
     def on_user_trade_events(self, callback: Optional[Callback[UserTrade]] = None,
                              **queue: Any) -> Registration:

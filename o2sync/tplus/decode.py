@@ -406,7 +406,7 @@ def decode_market(data: Any) -> MarketInfo:
 _SIDES = {"buy": Side.BUY, "bid": Side.BUY, "sell": Side.SELL, "ask": Side.SELL}
 
 
-def _one_key(value: Any, field: str) -> tuple:
+def _one_key(value: Any, field: str) -> tuple[str, Any]:
     if type(value) is not dict or len(value) != 1:
         raise DecodeError(f"{field}: expected an object with exactly one key", value)
     ((tag, inner),) = value.items()
@@ -607,11 +607,12 @@ def _triggered(d: Obj, what: str) -> OrderTriggeredEvent:
 
 def _failed(cls: Any) -> Callable[[Obj, str], OrderEvent]:
     def build(d: Obj, what: str) -> OrderEvent:
-        return cls(
+        event: OrderEvent = cls(
             order_id=_str(d, "order_id", what),
             user_id=_str(d, "user_id", what),
             reason=_opt(d, "reason", what, strict_str, None),
         )
+        return event
 
     return build
 

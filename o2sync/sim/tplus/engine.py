@@ -189,7 +189,7 @@ class TplusEngine:
             ))
 
     def _lot_qty(self, book: Book) -> int:
-        lot = 10 ** max(0, book.spec.quantity_decimals - 2)
+        lot = int(10 ** max(0, book.spec.quantity_decimals - 2))
         return self.rng.randint(1, 50) * lot
 
     def _order_id(self) -> str:
