@@ -15,6 +15,7 @@ from .engine.options import Overflow
 from .engine.subscription import Subscription
 from .errors import (
     ApiError,
+    AuthError,
     CallbackError,
     ClientClosedError,
     ConnectError,
@@ -24,6 +25,7 @@ from .errors import (
     O2SyncError,
     RateLimitedError,
     ServerError,
+    StreamFailedError,
     StreamOverflow,
     SubscriptionClosed,
 )
@@ -49,10 +51,10 @@ from .o2.network import Network
 __version__ = "0.1.0"
 
 __all__ = [
-    "ApiError", "Balance", "BalanceUpdate", "CallbackError", "ClientClosedError",
+    "ApiError", "AuthError", "Balance", "BalanceUpdate", "CallbackError", "ClientClosedError",
     "ConnectError", "ConnectionEvent", "ConnectionState", "DecodeError", "DepthChanges",
     "DepthLevel", "DepthUpdate", "LiveOrderBook", "MalformedResponseError", "Market", "MarketAsset",
     "MarketNotFoundError", "Network", "NonceUpdate", "O2Client", "O2SyncError", "Order",
-    "OrderUpdate", "Overflow", "RateLimitedError", "ServerError", "Side", "StreamOverflow",
+    "OrderUpdate", "Overflow", "RateLimitedError", "ServerError", "Side", "StreamFailedError", "StreamOverflow",
     "Subscription", "SubscriptionClosed", "Trade", "TradeUpdate", "merge",
 ]

@@ -347,3 +347,28 @@ def test_proxy_option_is_checked_and_translated() -> None:
     assert proxy_options(None) == {}
     with pytest.raises(ValueError, match="proxy"):
         O2Client(ws_url="ws://127.0.0.1:1/v1/ws", proxy="http://")
+
+
+def test_handshake_404_ends_the_stream_with_the_url_and_status(sim: Simulator) -> None:
+    from o2sync import O2Client, StreamFailedError
+
+    wrong = sim.ws_url.removesuffix("/v1/ws") + "/v2/nope"  # a path the server 404s
+    client = O2Client(ws_url=wrong, api_url=sim.api_url, backoff_initial=0.05, backoff_max=0.2)
+    try:
+        lifecycle = client.stream_lifecycle()
+        errors = client.stream_errors()
+        trades = client.stream_trades(PAIR)
+        started = time.monotonic()
+        with pytest.raises(StreamFailedError) as failed:
+            list(trades)
+        assert time.monotonic() - started < 3
+        assert "/v2/nope" in str(failed.value) and "404" in str(failed.value)
+        assert failed.value.status == 404
+        assert errors.get(timeout=2) is failed.value
+        event = lifecycle.get(timeout=2)
+        assert event.state is ConnectionState.FAILED and "404" in event.message
+        assert event.stream == "/v2/nope"
+        assert not sim.connections  # no socket was ever accepted
+        assert client.stats()["sockets"] == {}  # and none is retried
+    finally:
+        assert client.close()
