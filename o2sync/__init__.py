@@ -55,6 +55,7 @@ __all__ = [
     "ConnectError", "ConnectionEvent", "ConnectionState", "DecodeError", "DepthChanges",
     "DepthLevel", "DepthUpdate", "LiveOrderBook", "MalformedResponseError", "Market", "MarketAsset",
     "MarketNotFoundError", "Network", "NonceUpdate", "O2Client", "O2SyncError", "Order",
-    "OrderUpdate", "Overflow", "RateLimitedError", "ServerError", "Side", "StreamFailedError", "StreamOverflow",
+    "OrderUpdate", "Overflow", "RateLimitedError", "ServerError", "Side", "StreamFailedError",
+    "StreamOverflow",
     "Subscription", "SubscriptionClosed", "Trade", "TradeUpdate", "merge",
 ]
