@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import asyncio
-import concurrent.futures
 import json
 import logging
 import ssl
-import threading
-from collections.abc import Awaitable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, Callable, Optional, TypeVar, Union
 
 from .depth import aggregate, width_for_level
 from .engine import Exchange
 from .faults import Faults, RestOverride
 from .flow import Flow, check_rate
+from .loophost import LoopHost
 from .markets import find_market
 from .records import ConnectionRecord, Observer
 from .server import WS_PATH, SimServer
@@ -22,14 +20,11 @@ from .server import WS_PATH, SimServer
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
-THREAD_NAME = "o2sync-sim"
-#: Longest wait for the loop thread to run a control call.
-CALL_TIMEOUT = 30.0
 #: Valid close codes a test may ask :meth:`Simulator.drop_connections` to send.
 _SENDABLE_CLOSE_CODES = set(range(1000, 1004)) | set(range(1007, 1015)) | set(range(3000, 5000))
 
 
-class Simulator:
+class Simulator(LoopHost):
     """A local O2 Exchange: REST and WebSocket on one loopback port.
 
     It speaks the protocol of ``o2-websocket.md`` / ``o2-rest.md`` and runs a
@@ -86,79 +81,17 @@ class Simulator:
         self._flow = Flow(rate, paused=not start_flow)
         self._faults = Faults()
         self._observer = Observer()
-        self._lifecycle = threading.RLock()  # serialises start/stop/restart
-        self._loop: Optional[asyncio.AbstractEventLoop] = None
-        self._thread: Optional[threading.Thread] = None
+        super().__init__()
         self._server: Optional[SimServer] = None
 
     # -- lifecycle ----------------------------------------------------------------
 
-    def start(self) -> Simulator:
-        """Start serving; returns once the port is listening. No-op if running."""
-        with self._lifecycle:
-            if self._thread is not None:
-                return self
-            loop = asyncio.new_event_loop()
-            # any executor thread (e.g. name resolution) is ours too, and named so
-            loop.set_default_executor(
-                concurrent.futures.ThreadPoolExecutor(
-                    2, thread_name_prefix=THREAD_NAME + "-executor"
-                )
-            )
-            thread = threading.Thread(target=_run_loop, args=(loop,), name=THREAD_NAME, daemon=True)
-            thread.start()
-            server = SimServer(
-                self._exchange, self.host, self._port, self._flow, self._faults, self._observer,
-                self.passive, self.ssl_context,
-            )
-            try:
-                self._port = asyncio.run_coroutine_threadsafe(server.start(), loop).result(
-                    CALL_TIMEOUT
-                )
-            except BaseException:
-                loop.call_soon_threadsafe(loop.stop)
-                thread.join(CALL_TIMEOUT)
-                raise
-            self._loop, self._thread, self._server = loop, thread, server
-            return self
+    def _make_server(self) -> SimServer:
+        return SimServer(self._exchange, self.host, self._port, self._flow, self._faults,
+                         self._observer, self.passive, self.ssl_context)
 
-    def stop(self, timeout: float = 5.0) -> None:
-        """Close every connection (code 1001) and the port, and end the thread.
-
-        Idempotent; safe to call when never started.
-        """
-        with self._lifecycle:
-            loop, thread, server = self._loop, self._thread, self._server
-            if loop is None or thread is None or server is None:
-                return
-            self._loop = self._thread = self._server = None
-            try:
-                asyncio.run_coroutine_threadsafe(server.shutdown(), loop).result(timeout)
-            except Exception:
-                logger.exception("simulator: unclean shutdown")
-            finally:
-                loop.call_soon_threadsafe(loop.stop)
-                thread.join(timeout)
-            if thread.is_alive():
-                logger.warning("simulator thread still alive after %.1fs", timeout)
-
-    def restart(self) -> None:
-        """Stop and start again on the same port: open connections die, the market
-        (books, orders, account) carries on where it was."""
-        with self._lifecycle:
-            self.stop()
-            self.start()
-
-    def __enter__(self) -> Simulator:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    @property
-    def running(self) -> bool:
-        """Whether the server is started."""
-        return self._thread is not None
+    def _started(self, port: int) -> None:
+        self._port = port
 
     # -- addresses and static data --------------------------------------------------
 
@@ -394,28 +327,6 @@ class Simulator:
 
     # -- plumbing -------------------------------------------------------------------
 
-    def _call(self, fn: Callable[..., T], *args: Any) -> T:
-        """Run ``fn`` on the loop thread (where all state lives) and return its result."""
-        loop = self._loop
-        if loop is None or threading.current_thread() is self._thread:
-            return fn(*args)
-        future: concurrent.futures.Future[T] = concurrent.futures.Future()
-
-        def run() -> None:
-            try:
-                future.set_result(fn(*args))
-            except BaseException as exc:  # handed to the caller
-                future.set_exception(exc)
-
-        loop.call_soon_threadsafe(run)
-        return future.result(CALL_TIMEOUT)
-
-    def _call_async(self, coro: Awaitable[T]) -> T:
-        loop = self._loop
-        if loop is None:
-            raise RuntimeError("the simulator is not running")
-        return asyncio.run_coroutine_threadsafe(_as_coroutine(coro), loop).result(CALL_TIMEOUT)
-
     def __repr__(self) -> str:
         state = "running" if self.running else "stopped"
         where = f"{self.host}:{self._port}" if self._port else self.host
@@ -425,23 +336,3 @@ class Simulator:
             f"<Simulator {state} {where} seed={self.seed} flow={flow} "
             f"events={self.events} connections={connections}>"
         )
-
-
-async def _as_coroutine(awaitable: Awaitable[T]) -> T:
-    return await awaitable
-
-
-def _run_loop(loop: asyncio.AbstractEventLoop) -> None:
-    """Body of the ``o2sync-sim`` thread: run the loop, then clean up everything."""
-    asyncio.set_event_loop(loop)
-    try:
-        loop.run_forever()
-    finally:
-        tasks = asyncio.all_tasks(loop)
-        for task in tasks:
-            task.cancel()
-        if tasks:
-            loop.run_until_complete(asyncio.gather(*tasks, return_exceptions=True))
-        loop.run_until_complete(loop.shutdown_asyncgens())
-        loop.run_until_complete(loop.shutdown_default_executor())
-        loop.close()

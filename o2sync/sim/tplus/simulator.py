@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
-import concurrent.futures
 import logging
 import ssl
-import threading
 import time
-from collections.abc import Awaitable, Sequence
+from collections.abc import Sequence
 from typing import Any, Callable, Optional, TypeVar
 
 from ..flow import Flow, check_rate
+from ..loophost import LoopHost
 from .auth import AuthState, TokenRecord, UserKey
 from .engine import TplusEngine
 from .faults import TplusFaults
@@ -23,12 +21,10 @@ from .wire import Encoder
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
-THREAD_NAME = "o2sync-tplus-sim"
-CALL_TIMEOUT = 30.0
 _SENDABLE_CLOSE_CODES = set(range(1000, 1004)) | set(range(1007, 1015)) | set(range(3000, 5000))
 
 
-class TplusSimulator:
+class TplusSimulator(LoopHost):
     """A local tplus: the market-data service (MDS) and the order service (OMS),
     each one loopback origin serving REST and WebSocket, driven by a seeded market.
 
@@ -61,6 +57,9 @@ class TplusSimulator:
             services (``https://`` URLs, ``wss://`` streams).
     """
 
+    thread_name = "o2sync-tplus-sim"
+    label = "tplus simulator"
+
     def __init__(
         self,
         host: str = "127.0.0.1",
@@ -92,72 +91,17 @@ class TplusSimulator:
         self._observer = Observer()
         self._auth = AuthState(token_ttl, self._clock)
         self.control_interval = control_interval
-        self._lifecycle = threading.RLock()
-        self._loop: Optional[asyncio.AbstractEventLoop] = None
-        self._thread: Optional[threading.Thread] = None
+        super().__init__()
         self._server: Optional[TplusServer] = None
 
     # -- lifecycle ----------------------------------------------------------------------
 
-    def start(self) -> TplusSimulator:
-        """Start serving; returns once both ports listen. No-op if running."""
-        with self._lifecycle:
-            if self._thread is not None:
-                return self
-            loop = asyncio.new_event_loop()
-            loop.set_default_executor(concurrent.futures.ThreadPoolExecutor(
-                2, thread_name_prefix=THREAD_NAME + "-executor"))
-            thread = threading.Thread(target=_run_loop, args=(loop,), name=THREAD_NAME,
-                                      daemon=True)
-            thread.start()
-            server = TplusServer(self._engine, self.host, self._ports, self._flow, self._faults,
-                                 self._observer, self._auth, self.control_interval,
-                                 self.ssl_context)
-            try:
-                self._ports = asyncio.run_coroutine_threadsafe(server.start(), loop).result(
-                    CALL_TIMEOUT)
-            except BaseException:
-                try:
-                    asyncio.run_coroutine_threadsafe(server.shutdown(), loop).result(5)
-                finally:
-                    loop.call_soon_threadsafe(loop.stop)
-                    thread.join(CALL_TIMEOUT)
-                raise
-            self._loop, self._thread, self._server = loop, thread, server
-            return self
+    def _make_server(self) -> TplusServer:
+        return TplusServer(self._engine, self.host, self._ports, self._flow, self._faults,
+                           self._observer, self._auth, self.control_interval, self.ssl_context)
 
-    def stop(self, timeout: float = 5.0) -> None:
-        """Close every connection (code 1001) and both ports, and end the thread."""
-        with self._lifecycle:
-            loop, thread, server = self._loop, self._thread, self._server
-            if loop is None or thread is None or server is None:
-                return
-            self._loop = self._thread = self._server = None
-            try:
-                asyncio.run_coroutine_threadsafe(server.shutdown(), loop).result(timeout)
-            except Exception:
-                logger.exception("tplus simulator: unclean shutdown")
-            finally:
-                loop.call_soon_threadsafe(loop.stop)
-                thread.join(timeout)
-            if thread.is_alive():
-                logger.warning("tplus simulator thread still alive after %.1fs", timeout)
-
-    def restart(self) -> None:
-        """Stop and start on the same ports: connections die, market and tokens stay."""
-        with self._lifecycle:
-            self.stop()
-            self.start()
-
-    def __enter__(self) -> TplusSimulator:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    @property
-    def running(self) -> bool:
-        return self._thread is not None
+    def _started(self, ports: dict[str, int]) -> None:
+        self._ports = ports
 
     # -- addresses and identities ----------------------------------------------------------
 
@@ -416,49 +360,6 @@ class TplusSimulator:
     def _check_service(service: Optional[str]) -> None:
         if service is not None and service not in SERVICES:
             raise ValueError(f"service must be one of {SERVICES}")
-
-    def _call(self, fn: Callable[..., T], *args: Any) -> T:
-        loop = self._loop
-        if loop is None or threading.current_thread() is self._thread:
-            return fn(*args)
-        future: concurrent.futures.Future[T] = concurrent.futures.Future()
-
-        def run() -> None:
-            try:
-                future.set_result(fn(*args))
-            except BaseException as exc:
-                future.set_exception(exc)
-
-        loop.call_soon_threadsafe(run)
-        return future.result(CALL_TIMEOUT)
-
-    def _call_async(self, coro: Awaitable[T]) -> T:
-        loop = self._loop
-        if loop is None:
-            raise RuntimeError("the simulator is not running")
-
-        async def wrap() -> T:
-            return await coro
-        return asyncio.run_coroutine_threadsafe(wrap(), loop).result(CALL_TIMEOUT)
-
-
-def _run_loop(loop: asyncio.AbstractEventLoop) -> None:
-    asyncio.set_event_loop(loop)
-    try:
-        loop.run_forever()
-    finally:
-        try:
-            pending = asyncio.all_tasks(loop)
-            for task in pending:
-                task.cancel()
-            if pending:
-                loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
-            loop.run_until_complete(loop.shutdown_asyncgens())
-            executor_shutdown = getattr(loop, "shutdown_default_executor", None)
-            if executor_shutdown is not None:
-                loop.run_until_complete(executor_shutdown())
-        finally:
-            loop.close()
 
 
 __all__ = ["TplusSimulator"]
