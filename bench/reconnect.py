@@ -6,8 +6,9 @@ default options (``backoff_initial`` 0.25 s). ``--drops`` times: abort every
 connection (``sim.drop_connections()``, server back at once), measure drop ->
 RECONNECTED (lifecycle callback) and drop -> first depth event after RECONNECTED.
 Then ``sim.refuse(--refuse)`` + a drop: the RECONNECTING events name each planned
-delay; the table shows delay / (0.25 * 2**(n-1)) per attempt, which must lie in
-[0.5, 1] (jitter) with the base doubling.
+delay; the table shows delay / base per attempt, which must lie in [0.5, 1]
+(jitter). The base is ``Backoff.FIRST_RETRY`` (0.05 s) for the first attempt after a
+loss, then ``0.25 * 2**(n-1)``, doubling.
 
     .venv/bin/python bench/reconnect.py               # 30 drops, about 25 s
 """
@@ -108,8 +109,7 @@ def main(argv: Optional[list[str]] = None) -> None:
         ("first event after it", ms(to_event, 0.5), ms(to_event, 0.9),
          round(1000 * min(to_event), 1), round(1000 * max(to_event), 1)),
     ]))
-    rows = [(n, round(d, 3), round(0.25 * 2 ** (n - 1), 3), round(d / (0.25 * 2 ** (n - 1)), 3))
-            for n, d in delays]
+    rows = [(n, round(d, 3), round(_base(n), 3), round(d / _base(n), 3)) for n, d in delays]
     print(f"\nrepeated failures ({args.refuse:g} s of refused handshakes): planned delays")
     print(table(("attempt", "delay s", "base s", "delay/base"), rows))
     emit("reconnect", {
@@ -117,9 +117,16 @@ def main(argv: Optional[list[str]] = None) -> None:
         "to_reconnected_ms": {"median": ms(to_reconnected, 0.5), "p90": ms(to_reconnected, 0.9)},
         "to_first_event_ms": {"median": ms(to_event, 0.5), "p90": ms(to_event, 0.9)},
         "refused_delays": [{"attempt": n, "delay_s": d} for n, d in delays],
-        "jitter_in_range": all(0.5 <= d / (0.25 * 2 ** (n - 1)) <= 1.0 for n, d in delays
-                               if 0.25 * 2 ** (n - 1) <= 30),
+        "jitter_in_range": all(0.5 <= d / _base(n) <= 1.0 for n, d in delays
+                               if _base(n) <= 30),
     })
+
+
+def _base(attempt: int) -> float:
+    """The un-jittered delay before reconnect ``attempt`` after a loss (default options)."""
+    from o2sync.engine.backoff import Backoff
+
+    return Backoff.FIRST_RETRY if attempt == 1 else 0.25 * 2 ** (attempt - 1)
 
 
 if __name__ == "__main__":
