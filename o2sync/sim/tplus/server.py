@@ -101,7 +101,9 @@ class TplusServer:
         self._runners: dict[str, web.AppRunner] = {}
         self._listeners: dict[str, Optional[asyncio.base_events.Server]] = {}
         self._tasks: list[asyncio.Task[Any]] = []
-        self._wake = asyncio.Event()
+        # made in start(), on the loop: before Python 3.10 an asyncio.Event binds to
+        # the loop of the thread that creates it, and this object is built elsewhere
+        self._wake: Optional[asyncio.Event] = None
 
     # -- lifecycle ------------------------------------------------------------------------
 
@@ -114,6 +116,7 @@ class TplusServer:
             await runner.setup()
             self._runners[service] = runner
             await self._listen(service)
+        self._wake = asyncio.Event()
         self._tasks.append(asyncio.ensure_future(run_flow(self.flow, self.run_events, self._wake)))
         if self.control_interval:
             self._tasks.append(asyncio.ensure_future(self._control_loop(self.control_interval)))
@@ -198,7 +201,8 @@ class TplusServer:
                     conn.send(text)
 
     def flow_changed(self) -> None:
-        self._wake.set()
+        if self._wake is not None:
+            self._wake.set()
 
     # -- faults -------------------------------------------------------------------------------
 
