@@ -223,7 +223,7 @@ def test_refused_period_is_retried_with_backoff(sim: Simulator, clients: Clients
 
 
 def test_half_open_link_is_detected_by_heartbeat(sim: Simulator, clients: Clients) -> None:
-    client = clients(ping_interval=0.2, pong_timeout=0.4)
+    client = clients(ping_interval=0.2, pong_timeout=0.8)
     lifecycle = client.stream_lifecycle()
     trades = client.stream_trades(PAIR)  # noqa: F841 - kept open across the fault
     client.connect(5)
@@ -232,7 +232,7 @@ def test_half_open_link_is_detected_by_heartbeat(sim: Simulator, clients: Client
     sim.stall()
     assert wait_until(lambda: client.stats()["reconnects"] == 1, 5)
     detected_in = time.monotonic() - stalled_at
-    assert detected_in <= 0.2 + 0.4 + 1.0
+    assert detected_in <= 0.2 + 0.8 + 1.0
     assert sim.wait_for(lambda s: len(s.connections) == 2
                         and any("subscribe_trades" in f for f in s.connections[1].frames), 5)
     assert ConnectionState.DISCONNECTED in states([lifecycle.get(timeout=5) for _ in range(2)])
