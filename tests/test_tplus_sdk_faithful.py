@@ -44,7 +44,9 @@ def _base_python() -> str:
         return sys.executable
     for name in ("python3.13", "python3.12", "python3.11", "python3.10"):
         found = shutil.which(name)
-        if found:
+        # a version manager's shim may exist and still refuse to run: try it
+        if found and subprocess.run([found, "-c", "pass"], capture_output=True,
+                                    timeout=30).returncode == 0:
             return found
     pytest.fail("tpluspy 0.6.0 needs Python >= 3.10 and none was found on PATH")
 
