@@ -1,5 +1,6 @@
 """What both simulators share: a server on an asyncio loop in one named daemon thread,
-started, stopped and called into from any other thread."""
+started, stopped and called into from any other thread, and the switch of its
+background order flow."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ import logging
 import threading
 from collections.abc import Awaitable
 from typing import Any, Callable, Optional, TypeVar
+
+from .flow import Flow, check_rate
 
 logger = logging.getLogger(__name__)
 
@@ -26,6 +29,7 @@ class LoopHost:
 
     thread_name = "o2sync-sim"
     label = "simulator"  # for log lines
+    _flow: Flow  # the background order flow; the server is told when it changes
 
     def __init__(self) -> None:
         self._lifecycle = threading.RLock()  # serialises start/stop/restart
@@ -103,6 +107,37 @@ class LoopHost:
     def running(self) -> bool:
         """Whether the server is started."""
         return self._thread is not None
+
+    # -- background order flow ------------------------------------------------------
+
+    @property
+    def rate(self) -> float:
+        """Background engine events per second."""
+        return self._flow.rate
+
+    @property
+    def paused(self) -> bool:
+        """Whether background flow is paused."""
+        return self._flow.paused
+
+    def set_rate(self, events_per_second: float) -> None:
+        """Change the background rate (0 stops background events)."""
+        self._call(self._set_flow, check_rate(events_per_second), self._flow.paused)
+
+    def pause(self) -> None:
+        """Stop background events; when this returns, none is running or will run."""
+        self._call(self._set_flow, self._flow.rate, True)
+
+    def resume(self) -> None:
+        """Restart background events at the current rate."""
+        self._call(self._set_flow, self._flow.rate, False)
+
+    def _set_flow(self, rate: float, paused: bool) -> None:
+        self._flow.rate, self._flow.paused = rate, paused
+        if self._server is not None:
+            self._server.flow_changed()
+
+    # -- calls into the loop ----------------------------------------------------------
 
     def _call(self, fn: Callable[..., T], *args: Any) -> T:
         """Run ``fn`` on the loop thread (where all state lives) and return its result."""

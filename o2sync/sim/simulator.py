@@ -11,7 +11,7 @@ from typing import Any, Callable, Optional, TypeVar, Union
 from .depth import aggregate, width_for_level
 from .engine import Exchange
 from .faults import Faults, RestOverride
-from .flow import Flow, check_rate
+from .flow import Flow
 from .loophost import LoopHost
 from .markets import find_market
 from .records import ConnectionRecord, Observer
@@ -135,34 +135,6 @@ class Simulator(LoopHost):
         return self._exchange.events
 
     # -- order flow -----------------------------------------------------------------
-
-    @property
-    def rate(self) -> float:
-        """Background engine events per second."""
-        return self._flow.rate
-
-    @property
-    def paused(self) -> bool:
-        """Whether background flow is paused."""
-        return self._flow.paused
-
-    def set_rate(self, events_per_second: float) -> None:
-        """Change the background rate (0 stops background events)."""
-        rate = check_rate(events_per_second)
-        self._call(self._set_flow, rate, self._flow.paused)
-
-    def pause(self) -> None:
-        """Stop background events; when this returns, none is running or will run."""
-        self._call(self._set_flow, self._flow.rate, True)
-
-    def resume(self) -> None:
-        """Restart background events at the current rate."""
-        self._call(self._set_flow, self._flow.rate, False)
-
-    def _set_flow(self, rate: float, paused: bool) -> None:
-        self._flow.rate, self._flow.paused = rate, paused
-        if self._server is not None:
-            self._server.flow_changed()
 
     def step(self, n: int = 1) -> None:
         """Run ``n`` engine events now, whether or not background flow runs.

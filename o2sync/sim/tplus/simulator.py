@@ -8,7 +8,7 @@ import time
 from collections.abc import Sequence
 from typing import Any, Callable, Optional, TypeVar
 
-from ..flow import Flow, check_rate
+from ..flow import Flow
 from ..loophost import LoopHost
 from .auth import AuthState, TokenRecord, UserKey
 from .engine import TplusEngine
@@ -157,30 +157,6 @@ class TplusSimulator(LoopHost):
         return self._engine.events
 
     # -- order flow ---------------------------------------------------------------------------
-
-    @property
-    def rate(self) -> float:
-        return self._flow.rate
-
-    @property
-    def paused(self) -> bool:
-        return self._flow.paused
-
-    def set_rate(self, events_per_second: float) -> None:
-        """Change the background rate (0 stops background events)."""
-        self._call(self._set_flow, check_rate(events_per_second), self._flow.paused)
-
-    def pause(self) -> None:
-        """Stop background events; when this returns none runs or will run."""
-        self._call(self._set_flow, self._flow.rate, True)
-
-    def resume(self) -> None:
-        self._call(self._set_flow, self._flow.rate, False)
-
-    def _set_flow(self, rate: float, paused: bool) -> None:
-        self._flow.rate, self._flow.paused = rate, paused
-        if self._server is not None:
-            self._server.flow_changed()
 
     def step(self, n: int = 1) -> None:
         """Run ``n`` engine events now; returns once their frames are queued to clients."""
