@@ -36,7 +36,6 @@ FrameHandler = Callable[[bytes], None]
 LostHandler = Callable[[int, str], None]
 
 _DATA_OPCODES = (websocket.ABNF.OPCODE_TEXT, websocket.ABNF.OPCODE_BINARY)
-_MESSAGE_OPCODES = (*_DATA_OPCODES, websocket.ABNF.OPCODE_CONT)
 
 
 class MessageTooLarge(Exception):
@@ -109,12 +108,19 @@ class _Continuation(continuous_frame):  # type: ignore[misc,unused-ignore]
     message (the usual case) stays the bytes it arrived as.
     """
 
+    max_size = 0
+
     def add(self, frame: websocket.ABNF) -> None:
         data = self.cont_data
         if data is not None:
             if not isinstance(data[1], bytearray):
                 data[1] = bytearray(data[1])
             data[1] += frame.data
+            # one frame is bounded by its header (_BoundedFrameBuffer); fragments add up
+            if len(data[1]) > self.max_size:
+                raise MessageTooLarge(
+                    f"fragmented message of more than {self.max_size} bytes "
+                    f"(max_message_size)")
         else:
             if frame.opcode in _DATA_OPCODES:
                 self.recving_frames = frame.opcode
@@ -149,24 +155,11 @@ class _ReadAheadWebSocket(websocket.WebSocket):
         self.frame_buffer = bounded
         self.cont_frame = _Continuation(self.cont_frame.fire_cont_frame,
                                         self.cont_frame.skip_utf8_validation)
-        self._max_message_size = max_message_size
-        self._message_size = 0
+        self.cont_frame.max_size = max_message_size
 
     def _recv(self, bufsize: int) -> bytes:
         data: bytes = super()._recv(max(bufsize, READ_AHEAD))  # type: ignore[no-untyped-call,unused-ignore]
         return data
-
-    def recv_frame(self) -> websocket.ABNF:
-        frame: websocket.ABNF = super().recv_frame()  # type: ignore[no-untyped-call,unused-ignore]
-        if frame.opcode in _MESSAGE_OPCODES:
-            # fragments of one message add up; a new message starts the count again
-            start = self._message_size if frame.opcode == websocket.ABNF.OPCODE_CONT else 0
-            self._message_size = start + len(frame.data)
-            if self._message_size > self._max_message_size:
-                raise MessageTooLarge(
-                    f"fragmented message of more than {self._max_message_size} bytes "
-                    f"(max_message_size)")
-        return frame
 
 
 class Connection(threads.ThreadOwner):
