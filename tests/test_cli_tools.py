@@ -10,15 +10,11 @@ import sys
 from pathlib import Path
 
 from clientutil import client_for, wait_until
+from cliutil import o2sync
 
 from o2sync import DepthUpdate, TradeUpdate
 from o2sync.cli.recording import load
 from o2sync.testing import Simulator
-
-
-def o2sync(*args: str, timeout: float = 60) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "o2sync", *args], capture_output=True,
-                          text=True, timeout=timeout)
 
 
 def test_demo_draws_the_book_and_trades_then_exits() -> None:

@@ -8,38 +8,19 @@ import json
 import os
 import re
 import signal
-import subprocess
 import sys
 from decimal import Decimal
 from pathlib import Path
-from typing import Optional
 
 import pytest
 from clientutil import wait_until
+from cliutil import o2sync, popen, stop
 from test_cli_ux import CLOCK, terminal  # noqa: F401 - the tmux fixture
 
 from o2sync.cli.recording import load
 from o2sync.testing import TplusSimulator
 from o2sync.tplus import MarketDataClient, OrderBookDiff, Trade
 from o2sync.tplus import decode as tplus_decode
-
-
-def o2sync(*args: str, timeout: float = 60, env: Optional[dict[str, str]] = None
-           ) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "o2sync", *args], capture_output=True,
-                          text=True, timeout=timeout, env=env)
-
-
-def popen(*args: str) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "o2sync", *args], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
-
-
-def stop(proc: subprocess.Popen) -> None:
-    if proc.poll() is None:
-        proc.kill()
-        proc.wait(10)
-
 
 DEC = r"-?\d+(\.\d+)?"
 ASSET = r"200"

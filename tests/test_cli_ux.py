@@ -19,31 +19,14 @@ import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Optional
 
 import pytest
 from clientutil import wait_until
+from cliutil import o2sync, popen, stop
 
 from o2sync.testing import Simulator
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def o2sync(*args: str, timeout: float = 60, env: Optional[dict[str, str]] = None
-           ) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "o2sync", *args], capture_output=True,
-                          text=True, timeout=timeout, env=env)
-
-
-def popen(*args: str) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "o2sync", *args], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
-
-
-def stop(proc: subprocess.Popen) -> None:
-    if proc.poll() is None:
-        proc.kill()
-        proc.wait(10)
 
 
 # -- a terminal: tmux ---------------------------------------------------------------
