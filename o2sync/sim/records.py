@@ -1,7 +1,7 @@
 """What tests observe: one record per accepted WebSocket connection.
 
 Records are written on the simulator's loop thread and read from test threads;
-every change bumps a version under a condition so :meth:`Observer.wait_for` wakes
+every change bumps a version under a condition so :meth:`Changes.wait_for` wakes
 up promptly instead of sleeping.
 """
 
@@ -32,25 +32,19 @@ class ConnectionRecord:
         return f"<ConnectionRecord #{self.id} {self.remote} {state} frames={len(self.frames)}>"
 
 
-class Observer:
-    """The record list plus a condition that wakes waiters on every change."""
+class Changes:
+    """A condition that wakes waiters on every change of what a simulator records
+    (both simulators' observers are one)."""
 
     def __init__(self) -> None:
         self._cond = threading.Condition()
         self._version = 0
-        self.records: list[ConnectionRecord] = []
 
     def changed(self) -> None:
         """Something observable changed (called on the loop thread)."""
         with self._cond:
             self._version += 1
             self._cond.notify_all()
-
-    def new_record(self, remote: str) -> ConnectionRecord:
-        record = ConnectionRecord(id=len(self.records) + 1, remote=remote)
-        self.records.append(record)
-        self.changed()
-        return record
 
     def wait_for(self, predicate: Callable[[], bool], timeout: float, poll: float = 0.02) -> bool:
         """True as soon as ``predicate()`` holds, False after ``timeout`` seconds.
@@ -71,3 +65,18 @@ class Observer:
                 if self._version == seen:
                     # poll too: a predicate may depend on things that do not notify
                     self._cond.wait(min(remaining, poll))
+
+
+class Observer(Changes):
+    """The record list, and the wake-ups of :class:`Changes`."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.records: list[ConnectionRecord] = []
+
+    def new_record(self, remote: str) -> ConnectionRecord:
+        record = ConnectionRecord(id=len(self.records) + 1, remote=remote)
+        self.records.append(record)
+        self.changed()
+        return record
+

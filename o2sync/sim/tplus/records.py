@@ -6,10 +6,10 @@ Records are appended on the loop thread and read from any thread; lists only gro
 
 from __future__ import annotations
 
-import threading
-import time
 from dataclasses import dataclass, field
-from typing import Any, Callable, Optional
+from typing import Any, Optional
+
+from ..records import Changes
 
 
 @dataclass
@@ -52,19 +52,13 @@ class RequestRecord:
     body: Any = None
 
 
-class Observer:
-    """Record lists plus a condition that wakes waiters on every change."""
+class Observer(Changes):
+    """Record lists, and the wake-ups of :class:`~o2sync.sim.records.Changes`."""
 
     def __init__(self) -> None:
-        self._cond = threading.Condition()
-        self._version = 0
+        super().__init__()
         self.handshakes: list[HandshakeRecord] = []
         self.requests: list[RequestRecord] = []
-
-    def changed(self) -> None:
-        with self._cond:
-            self._version += 1
-            self._cond.notify_all()
 
     def handshake(self, service: str, path: str, headers: dict[str, str], token: Optional[str],
                   user_id: Optional[str], remote: str) -> HandshakeRecord:
@@ -78,17 +72,3 @@ class Observer:
         self.requests.append(record)
         self.changed()
 
-    def wait_for(self, predicate: Callable[[], bool], timeout: float, poll: float = 0.02) -> bool:
-        """True as soon as ``predicate()`` holds, False after ``timeout`` seconds."""
-        deadline = time.monotonic() + timeout
-        while True:
-            with self._cond:
-                seen = self._version
-            if predicate():
-                return True
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                return False
-            with self._cond:
-                if self._version == seen:
-                    self._cond.wait(min(remaining, poll))
