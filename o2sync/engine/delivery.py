@@ -94,10 +94,6 @@ class EngineDelivery:
             if sub.needs_snapshot:
                 sub.skip()
 
-    def publish(self, key: Hashable, event: Any) -> None:
-        """Hand a locally made event (lifecycle, error, book change) to ``key``'s consumers."""
-        self._publish(key, event)
-
     def _publish(self, key: Hashable, event: Any) -> None:
         topic = self.topics.get(key)
         if topic is not None:

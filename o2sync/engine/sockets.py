@@ -52,6 +52,7 @@ class EngineSockets:
         def report(self, error: Any) -> None: ...
         def _publish(self, key: Hashable, event: Any) -> None: ...
         def _on_frame(self, url: str, data: bytes) -> None: ...
+        def _topics_on(self, url: str) -> list[Topic]: ...
         @property
         def is_connected(self) -> bool: ...
 
@@ -120,10 +121,9 @@ class EngineSockets:
         with self._lock:
             if self.links.get(link.url) is not link:
                 return
-            for topic in self.topics.values():
-                if topic.url == link.url:
-                    topic.awaiting_snapshot = any(s.is_depth for s in topic.subscribers)
-                    self._send_all(link, topic.subscribe_frames)
+            for topic in self._topics_on(link.url):
+                topic.awaiting_snapshot = any(s.is_depth for s in topic.subscribers)
+                self._send_all(link, topic.subscribe_frames)
             self._replayed[link.url] = generation
 
     def link_event(self, link: Link, state: ConnectionState, attempt: int, message: str) -> None:
@@ -150,7 +150,7 @@ class EngineSockets:
             if self.links.get(link.url) is not link:
                 return
             del self.links[link.url]
-            topics = [t for t in self.topics.values() if t.url == link.url]
+            topics = self._topics_on(link.url)
             for topic in topics:
                 del self.topics[topic.key]
             subs = [s for t in topics for s in t.subscribers]

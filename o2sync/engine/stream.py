@@ -277,7 +277,7 @@ class StreamEngine(EngineSockets, EngineDelivery):
         link = self.links.get(topic.url) if topic.url is not None else None
         if link is None:
             return
-        remaining = [t for t in self.topics.values() if t.url == link.url]
+        remaining = self._topics_on(link.url)
         if self._is_live(link.url):
             self._send_all(link, self.venue.unsubscribe_frames(topic, remaining))
         if not remaining and not self.venue.keep_sockets_open:
@@ -292,7 +292,7 @@ class StreamEngine(EngineSockets, EngineDelivery):
             topic.awaiting_snapshot = True
             link = self.links.get(topic.url)
             if link is not None and self._is_live(topic.url):
-                remaining = [t for t in self.topics.values() if t.url == topic.url]
+                remaining = self._topics_on(topic.url)
                 self._send_all(link, self.venue.unsubscribe_frames(topic, remaining))
                 self._send_all(link, topic.subscribe_frames)
 
@@ -303,10 +303,9 @@ class StreamEngine(EngineSockets, EngineDelivery):
             sub.lost()
         self.venue.resync(topic)
 
-    def topics_on(self, url: str) -> list[Topic]:
-        """The topics carried by the socket of ``url``."""
-        with self._lock:
-            return [t for t in self.topics.values() if t.url == url]
+    def _topics_on(self, url: str) -> list[Topic]:
+        """The topics carried by the socket of ``url`` (engine lock held)."""
+        return [t for t in self.topics.values() if t.url == url]
 
     def run_task(self, task: Callable[[], None], delay: float = 0.0) -> None:
         """Run ``task`` on the watchdog thread in ``delay`` seconds (REST snapshot
