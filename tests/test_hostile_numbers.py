@@ -68,9 +68,9 @@ def test_every_non_ascii_decimal_digit_is_refused() -> None:
             with pytest.raises(DecodeError):
                 decode.to_int(text, "nonce")
             with pytest.raises(DecodeError):
-                decode._book_ints([{"price": text, "quantity": "1"}], [])
+                decode._book_columns([{"price": text, "quantity": "1"}], [])
             with pytest.raises(DecodeError):
-                decode._book_ints([], [{"price": "1", "quantity": text}])
+                decode._book_columns([], [{"price": "1", "quantity": text}])
 
 
 @pytest.mark.parametrize("value", BAD_VALUES, ids=repr)
@@ -78,14 +78,14 @@ def test_bad_ascii_and_wrong_types_are_refused(value: Any) -> None:
     with pytest.raises(DecodeError):
         decode._uint(value, "price")
     with pytest.raises(DecodeError):
-        decode._book_ints([{"price": "10", "quantity": value}], [])
+        decode._book_columns([{"price": "10", "quantity": value}], [])
 
 
 @pytest.mark.parametrize("text", ["0", "7", "007", "12500000", "18446744073709551615",
                                   "18446744073709551616", "9" * 60])
 def test_plain_decimals_are_exact(text: str) -> None:
     assert decode._uint(text, "x") == int(text)
-    assert decode._book_ints([{"price": text, "quantity": text}], []) == ((int(text),) * 2, ())
+    assert decode._book_columns([{"price": text, "quantity": text}], []) == ((int(text),) * 2, 1, 0)
     assert decode._uint(int(text), "x") == int(text)  # JSON numbers too
 
 

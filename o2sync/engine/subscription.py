@@ -8,11 +8,11 @@ calls :meth:`Subscription.offer`, :meth:`Subscription.finish` and
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import queue
 import threading
 import time
-from collections import deque
 from collections.abc import Hashable, Iterator
 from typing import Any, Callable, Generic, Optional, Protocol, TypeVar
 
@@ -24,6 +24,7 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
+_END = object()  # queued behind the last event of a subscription that ended
 
 
 class SubscriptionOwner(Protocol):
@@ -77,9 +78,12 @@ class Subscription(Generic[T]):
         self._maxsize = maxsize
         self._overflow = overflow_policy(overflow)
         self._is_depth = is_depth
-        self._cond = threading.Condition(threading.Lock())
-        self._buf: deque[T] = deque()
-        self._waiters = 0
+        # One lock guards the bookkeeping (flags, counts, overflow); the events
+        # themselves travel through a C-level SimpleQueue, so a blocked get() waits
+        # and wakes without any Python-level condition machinery.
+        self._lock = threading.Lock()
+        self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._ended = False  # the end marker is in the queue (closed, finished)
         self._watchers: list[threading.Event] = []
         self._pending = 0  # callback form: events handed to the dispatcher, not yet run
         self._closed = False  # accepts no more events
@@ -110,7 +114,7 @@ class Subscription(Generic[T]):
             return
         first_drop = False
         accepted = False
-        with self._cond:
+        with self._lock:
             if self._closed:
                 return
             forced = False
@@ -122,30 +126,35 @@ class Subscription(Generic[T]):
                     if not self._joining:
                         self.counts[0] += 1  # lost to this consumer
                     return
-            backlog = self._pending if self._callback is not None else len(self._buf)
+            callback = self._callback
+            backlog = self._pending if callback is not None else self._queue.qsize()
             if backlog >= self._maxsize and not forced:
                 first_drop = self._count_drop_locked()
                 if self._can_drop_oldest():
-                    self._buf.popleft()
+                    self._discard_oldest()
                     accepted = True
             else:
                 self._overflowing = False
                 accepted = True
             if accepted:
                 self.counts[1] += 1
-                if self._callback is None:
-                    self._buf.append(event)
-                    if self._waiters:
-                        self._cond.notify()
+                if callback is None:
+                    self._queue.put(event)
                 else:
                     self._pending += 1
         if accepted:
-            if self._callback is not None and self._owner is not None:
+            if callback is not None and self._owner is not None:
                 self._owner.dispatch(self, event)
             for watcher in self._watchers:
                 watcher.set()
         if first_drop and self._owner is not None:
             self._owner.overflowed(self)
+
+    def _discard_oldest(self) -> None:
+        """DROP_OLDEST: make room by taking the oldest event out (the consumer may
+        have taken it first, which makes room just as well)."""
+        with contextlib.suppress(queue.Empty):
+            self._queue.get_nowait()
 
     def skip(self) -> None:
         """Count one event this consumer will never see (it waits for a snapshot);
@@ -155,13 +164,13 @@ class Subscription(Generic[T]):
 
     def wants_snapshot(self) -> None:
         """Depth: skip deltas from now until the next snapshot (a gap, a rebuild)."""
-        with self._cond:
+        with self._lock:
             self._needs_snapshot = True
 
     def joins(self) -> None:
         """Depth: this consumer joins a running stream; it starts at the next snapshot,
         and the deltas before that one are not losses (it never had them)."""
-        with self._cond:
+        with self._lock:
             self._needs_snapshot = self._joining = True
 
     def lost(self) -> None:
@@ -188,7 +197,7 @@ class Subscription(Generic[T]):
 
     def run_callback(self, event: T) -> None:
         """Run the user callback for one event (dispatcher thread or the user's GUI loop)."""
-        with self._cond:
+        with self._lock:
             self._pending -= 1
             if self._cancelled:
                 return  # closed by the user: do not call back any more
@@ -205,11 +214,11 @@ class Subscription(Generic[T]):
     def finish(self, error: Optional[BaseException] = None) -> None:
         """No more events will come; iterators finish what is queued, then stop
         (or raise ``error``, when the stream failed)."""
-        with self._cond:
+        with self._lock:
             if error is not None and not self._closed:
                 self._error = error
             self._closed = True
-            self._cond.notify_all()
+            self._end_locked()
         for watcher in self._watchers:
             watcher.set()
 
@@ -243,7 +252,9 @@ class Subscription(Generic[T]):
     @property
     def pending(self) -> int:
         """Events queued and not yet consumed (or not yet run, for callbacks)."""
-        return self._pending if self._callback is not None else len(self._buf)
+        if self._callback is not None:
+            return self._pending
+        return max(0, self._queue.qsize() - self._ended)
 
     @property
     def needs_snapshot(self) -> bool:
@@ -259,26 +270,46 @@ class Subscription(Generic[T]):
         """
         if self._callback is not None:
             raise TypeError(f"{self!r} delivers to a callback; it has no queue to get() from")
+        event = self._next(timeout)
+        if event is _END:
+            self._queue.put(_END)  # for the next getter: the end is for everyone
+            self._raise_ended()
+        if self._resync_due:
+            with self._lock:
+                resync = self._take_resync_locked(self._queue.qsize())
+            if resync:
+                self._request_resync()
+        return event  # type: ignore[no-any-return]
+
+    def _next(self, timeout: Optional[float]) -> Any:
+        """The next item of the queue (an event or the end marker); queue.Empty on timeout."""
+        get = self._queue.get
+        if timeout is None:
+            if threading.current_thread() is not threading.main_thread():
+                return get()  # one wait in C, no wake-ups while idle
+        elif timeout <= 0:
+            return self._queue.get_nowait()
         deadline = None if timeout is None else time.monotonic() + timeout
-        with self._cond:
+        while True:
+            wait = wait_slice(deadline, time.monotonic())
+            if wait is not None and wait <= 0:
+                raise queue.Empty
+            try:
+                return get(timeout=wait)
+            except queue.Empty:
+                if deadline is not None and time.monotonic() >= deadline:
+                    raise
+    def _end_locked(self) -> None:
+        """Put the end marker behind what is queued (once): getters finish the queue,
+        then see it (each puts it back for the next one)."""
+        if not self._ended:
+            self._ended = True
+            self._queue.put(_END)
+
+    def _discard_all(self) -> None:
+        with contextlib.suppress(queue.Empty):
             while True:
-                if self._buf:
-                    event = self._buf.popleft()
-                    if self._resync_due and self._take_resync_locked(len(self._buf)):
-                        break
-                    return event
-                if self._closed:
-                    self._raise_ended()
-                wait = wait_slice(deadline, time.monotonic())
-                if wait is not None and wait <= 0:
-                    raise queue.Empty
-                self._waiters += 1
-                try:
-                    self._cond.wait(wait)
-                finally:
-                    self._waiters -= 1
-        self._request_resync()
-        return event
+                self._queue.get_nowait()
 
     def _raise_ended(self) -> None:
         if self._error is not None:
@@ -304,12 +335,16 @@ class Subscription(Generic[T]):
     def poll(self) -> tuple[bool, Any]:
         """``(True, event)`` if one is queued; ``(False, ended)`` otherwise. Raises the
         stream's error once it failed and is drained."""
-        with self._cond:
-            if self._buf:
-                return True, self._buf.popleft()
-            if self._closed and self._error is not None:
-                self._raise_ended()
+        try:
+            event = self._queue.get_nowait()
+        except queue.Empty:
             return False, self._closed
+        if event is not _END:
+            return True, event
+        self._queue.put(_END)
+        if self._error is not None:
+            self._raise_ended()
+        return False, True
 
     def __iter__(self) -> Iterator[T]:
         return self
@@ -328,13 +363,13 @@ class Subscription(Generic[T]):
 
     def close(self) -> None:
         """Stop this subscription (idempotent). Unsubscribes on the wire if it was the last."""
-        with self._cond:
+        with self._lock:
             if self._closed:
                 return
             self._closed = True
             self._cancelled = True
-            self._buf.clear()
-            self._cond.notify_all()
+            self._discard_all()
+            self._end_locked()
         for watcher in self._watchers:
             watcher.set()
         if self._owner is not None:

@@ -173,29 +173,46 @@ class DepthChanges(DataClassJsonMixin):
 class PackedDepthChanges(DepthChanges):
     """The DepthChanges the decoder builds: exact ints, DepthLevel objects on demand.
 
-    Levels arrive as flat ``(price, quantity, price, quantity, ...)`` tuples of ints,
-    already validated; the DepthLevel lists are built the first time ``bids`` or
-    ``asks`` is read. That keeps a score of small objects per message off the reader
-    thread, and out of the garbage collector's way while events wait in a queue
-    (a tuple of ints is not tracked by it). To everything else it is a DepthChanges.
+    Levels arrive as one tuple of ints, already validated, in columns: the bid
+    prices, the bid quantities, the ask prices, the ask quantities. The DepthLevel
+    lists are built the first time ``bids`` or ``asks`` is read. That keeps a score
+    of small objects per message off the reader thread, and out of the garbage
+    collector's way while events wait in a queue (a tuple of ints is not tracked by
+    it). To everything else it is a DepthChanges.
     """
 
     _bids: Optional[list[DepthLevel]]
     _asks: Optional[list[DepthLevel]]
-    _bid_ints: tuple[int, ...]
-    _ask_ints: tuple[int, ...]
+    _ints: tuple[int, ...]
+    _nbids: int
+    _nasks: int
+
+    @classmethod
+    def from_columns(cls, ints: tuple[int, ...], nbids: int, nasks: int) -> PackedDepthChanges:
+        """``ints`` = ``nbids`` bid prices, their quantities, ``nasks`` ask prices, theirs."""
+        obj = cls.__new__(cls)
+        obj._ints, obj._nbids, obj._nasks = ints, nbids, nasks
+        obj._bids = obj._asks = None
+        return obj
 
     @classmethod
     def from_ints(cls, bid_ints: tuple[int, ...], ask_ints: tuple[int, ...]
                   ) -> PackedDepthChanges:
-        obj = cls.__new__(cls)
-        obj._bid_ints, obj._ask_ints = bid_ints, ask_ints
-        obj._bids = obj._asks = None
-        return obj
+        """From flat ``(price, quantity, price, quantity, ...)`` tuples, one a side."""
+        return cls.from_columns(bid_ints[::2] + bid_ints[1::2] + ask_ints[::2] + ask_ints[1::2],
+                                len(bid_ints) // 2, len(ask_ints) // 2)
+
+    def _columns(self, side: str) -> tuple[tuple[int, ...], tuple[int, ...]]:
+        """(prices, quantities) of one side."""
+        ints, nb = self._ints, self._nbids
+        if side == "bids":
+            return ints[:nb], ints[nb:2 * nb]
+        start = 2 * nb + self._nasks
+        return ints[2 * nb:start], ints[start:]
 
     def _get_bids(self) -> list[DepthLevel]:
         if self._bids is None:
-            self._bids = _unpack(self._bid_ints)
+            self._bids = list(map(DepthLevel, *self._columns("bids")))
         return self._bids
 
     def _set_bids(self, levels: list[DepthLevel]) -> None:
@@ -203,7 +220,7 @@ class PackedDepthChanges(DepthChanges):
 
     def _get_asks(self) -> list[DepthLevel]:
         if self._asks is None:
-            self._asks = _unpack(self._ask_ints)
+            self._asks = list(map(DepthLevel, *self._columns("asks")))
         return self._asks
 
     def _set_asks(self, levels: list[DepthLevel]) -> None:
@@ -216,15 +233,17 @@ class PackedDepthChanges(DepthChanges):
     def best_bid(self) -> Optional[DepthLevel]:
         if self._bids is not None:
             return self._bids[0] if self._bids else None
-        ints = self._bid_ints
-        return DepthLevel(ints[0], ints[1]) if ints else None
+        nb = self._nbids
+        return DepthLevel(self._ints[0], self._ints[nb]) if nb else None
 
     @property
     def best_ask(self) -> Optional[DepthLevel]:
         if self._asks is not None:
             return self._asks[0] if self._asks else None
-        ints = self._ask_ints
-        return DepthLevel(ints[0], ints[1]) if ints else None
+        if not self._nasks:
+            return None
+        first = 2 * self._nbids
+        return DepthLevel(self._ints[first], self._ints[first + self._nasks])
 
     def __repr__(self) -> str:
         # what it is to its users: a DepthChanges (the packing is an implementation detail)
@@ -234,12 +253,7 @@ class PackedDepthChanges(DepthChanges):
         levels = self._bids if side == "bids" else self._asks
         if levels is not None:
             return super().pairs(side)
-        ints = self._bid_ints if side == "bids" else self._ask_ints
-        return zip(ints[::2], ints[1::2])
-
-
-def _unpack(ints: tuple[int, ...]) -> list[DepthLevel]:
-    return list(map(DepthLevel, ints[::2], ints[1::2]))
+        return zip(*self._columns(side))
 
 
 @dataclass
