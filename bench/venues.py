@@ -21,11 +21,11 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import threading
 import time
 from collections.abc import Iterator
 from typing import Any, Callable
 
+from consumers import Stall, idle_guard
 from feed import FeedProcess
 from feed import Scenario as O2Scenario
 from messages import PAIR
@@ -59,30 +59,25 @@ def wait_for(cond: Callable[[], bool], timeout: float = 10.0) -> bool:
     return cond()
 
 
-@contextlib.contextmanager
+class _Counter:
+    """What :class:`consumers.Stall` reads of a recorder, for a bare counter."""
+
+    open = True
+    deadline_ns = float("inf")
+
+    def __init__(self, progress: Callable[[], int]) -> None:
+        self._progress = progress
+
+    @property
+    def count(self) -> int:
+        return self._progress()
+
+
 def stop_when_idle(progress: Callable[[], int], stop: Callable[[], None],
-                   idle: float = 5.0) -> Iterator[None]:
-    """Call ``stop`` from a helper thread once ``progress()`` stays put ``idle`` s
-    (a run waiting for events that will never come ends instead of hanging)."""
-    done = threading.Event()
-
-    def guard() -> None:
-        seen, since = progress(), time.monotonic()
-        while not done.wait(0.25):
-            now, value = time.monotonic(), progress()
-            if value != seen:
-                seen, since = value, now
-            elif now - since > idle:
-                stop()
-                return
-
-    thread = threading.Thread(target=guard, name="bench-stall-guard", daemon=True)
-    thread.start()
-    try:
-        yield
-    finally:
-        done.set()
-        thread.join(5)
+                   idle: float = 5.0) -> Any:
+    """Context manager: ``stop()`` from a helper thread once ``progress()`` stays put
+    ``idle`` s (a run waiting for events that will never come ends instead of hanging)."""
+    return idle_guard(Stall(_Counter(progress), idle), stop)  # type: ignore[arg-type]
 
 
 # ---------------------------------------------------------------- the bench feeds
