@@ -19,7 +19,7 @@ long:
    that reports its own CPU and switches over the phase;
 5. once, after every venue: the floor, this process with nothing running.
 
-    .venv/bin/python bench/idle.py                 # both venues, 5 s a phase, about 70 s
+    .venv/bin/python bench/idle.py                 # both venues, 5 s a phase, about 50 s
     .venv/bin/python bench/idle.py --venue tplus --seconds 20
 """
 
