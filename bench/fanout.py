@@ -1,16 +1,18 @@
 """Fan-out (issue 12): extra CPU per additional consumer of one depth topic.
 
-Against the feed (``feed.py``, its own process) at a fixed ``--rate`` (10-level deltas
-paced in 1 ms batches). For K in ``--ks`` (1, 2, 5, 10, 20): K callback consumers
-(``client.on_depth(pair, cb)``), then K iterator threads (``for u in
-client.stream_depth(pair)``), each reading the best bid. Over ``--seconds`` of steady
-flow it takes the process CPU time (``time.process_time``; the feed is another
+For each venue (``--venue o2|tplus|both``), against its bench feed (its own process:
+``feed.py`` for ``O2Client`` on one pair, ``tplus_feed.py`` for
+``o2sync.tplus.MarketDataClient`` on one asset) at a fixed ``--rate`` (10-level
+deltas paced in 1 ms batches, ``mode=rate``). For K in ``--ks`` (1, 2, 5, 10, 20): K
+callback consumers (``client.on_depth(topic, cb)``), then K iterator threads (``for
+u in client.stream_depth(topic)``), each reading the best bid. Over ``--seconds`` of
+steady flow it takes the process CPU time (``time.process_time``; the feed is another
 process) and the reader's and dispatcher's thread CPU (``/proc/self/task``), divided
 by the deltas delivered to one consumer: µs per event. The extra cost per consumer is
 the least-squares slope of µs/event over K.
 
-    .venv/bin/python bench/fanout.py                    # about 40 s
-    .venv/bin/python bench/fanout.py --rate 1500 --seconds 5
+    .venv/bin/python bench/fanout.py                    # both venues, about 80 s
+    .venv/bin/python bench/fanout.py --venue tplus --rate 1500 --seconds 5
 """
 
 from __future__ import annotations
@@ -21,18 +23,12 @@ import threading
 import time
 from typing import Any, Optional
 
-from feed import FeedProcess, Scenario
-from messages import PAIR
 from procstat import emit, quiet_logs, table, thread_cpu, thread_names
+from venues import FEEDS, FeedVenue, add_venue_option, chosen
 
-import o2sync
 from o2sync.errors import SubscriptionClosed
 
-
-def _touch(update: Any) -> None:
-    bids = update.changes.bids
-    if bids:
-        int(bids[0].price)
+KINDS = ("callback", "iterator")
 
 
 def _thread_cpu(suffix: str) -> float:
@@ -40,9 +36,10 @@ def _thread_cpu(suffix: str) -> float:
                if name.endswith(suffix))
 
 
-def one(feed: FeedProcess, kind: str, k: int, rate: float, seconds: float) -> dict[str, Any]:
-    scenario = Scenario(mode="rate", count=int(rate * (seconds + 3)), levels=10, rate=rate)
-    client = o2sync.O2Client(ws_url=feed.ws_url(scenario), api_url=feed.api_url)
+def one(venue: FeedVenue, kind: str, k: int, rate: float, seconds: float) -> dict[str, Any]:
+    client, topic = venue.client(mode="rate", count=int(rate * (seconds + 3)), levels=10,
+                                 rate=rate)
+    touch = venue.touch
     counts = [0] * k
     threads: list[threading.Thread] = []
     try:
@@ -50,17 +47,17 @@ def one(feed: FeedProcess, kind: str, k: int, rate: float, seconds: float) -> di
             for i in range(k):
                 def cb(update: Any, i: int = i) -> None:
                     if not update.is_snapshot:
-                        _touch(update)
+                        touch(update)
                         counts[i] += 1
-                client.on_depth(PAIR, cb)
+                client.on_depth(topic, cb)
         else:
-            subs = [client.stream_depth(PAIR) for _ in range(k)]
+            subs = [client.stream_depth(topic) for _ in range(k)]
 
             def run(sub: Any, i: int) -> None:
                 with contextlib.suppress(SubscriptionClosed):
                     for update in sub:
                         if not update.is_snapshot:
-                            _touch(update)
+                            touch(update)
                             counts[i] += 1
 
             threads = [threading.Thread(target=run, args=(s, i), daemon=True)
@@ -93,32 +90,45 @@ def slope(points: list[tuple[float, float]]) -> float:
     return sum((x - mx) * (y - my) for x, y in points) / sxx if sxx else float("nan")
 
 
+def run_venue(venue: FeedVenue, ks: list[int], rate: float, seconds: float
+              ) -> dict[str, list[dict[str, Any]]]:
+    """Every kind and K against the venue's feed."""
+    res: dict[str, list[dict[str, Any]]] = {kind: [] for kind in KINDS}
+    with venue.running():
+        for kind in KINDS:
+            for k in ks:
+                res[kind].append(one(venue, kind, k, rate, seconds))
+                print(f"{venue.name} {kind} K={k}: done", flush=True)
+    return res
+
+
 def main(argv: Optional[list[str]] = None) -> None:
     p = argparse.ArgumentParser(description="extra CPU per consumer of one topic (issue 12)")
     p.add_argument("--rate", type=float, default=1000.0, help="deltas/s")
     p.add_argument("--seconds", type=float, default=3.0, help="measured seconds per K")
     p.add_argument("--ks", default="1,2,5,10,20", help="consumer counts")
+    add_venue_option(p)
     args = p.parse_args(argv)
     quiet_logs()
     ks = [int(k) for k in args.ks.split(",") if k]
-    res: dict[str, list[dict[str, Any]]] = {"callback": [], "iterator": []}
-    with FeedProcess() as feed:
-        for kind in res:
-            for k in ks:
-                res[kind].append(one(feed, kind, k, args.rate, args.seconds))
-                print(f"{kind} K={k}: done", flush=True)
-    slopes = {kind: round(slope([(r["k"], r["us_per_event"]) for r in rows]), 2)
-              for kind, rows in res.items()}
+    venues = [FEEDS[key]() for key in chosen(args.venue)]
+    results = {v.key: run_venue(v, ks, args.rate, args.seconds) for v in venues}
+    slopes = {key: {kind: round(slope([(r["k"], r["us_per_event"]) for r in rows]), 2)
+                    for kind, rows in res.items()} for key, res in results.items()}
     print(f"\nCPU per delivered event (process, reader, dispatcher) at {args.rate:g} deltas/s")
-    rows = [(kind, r["k"], r["events"], r["us_per_event"], r["reader_us"], r["dispatcher_us"])
-            for kind, rs in res.items() for r in rs]
-    print(table(("consumers", "K", "events", "process µs/event", "reader µs", "dispatcher µs"),
-                rows))
-    print(f"\nextra µs/event per consumer (slope over K): callback {slopes['callback']}, "
-          f"iterator thread {slopes['iterator']}")
-    emit("fanout", {"rate": args.rate, "seconds": args.seconds,
-                    "extra_us_per_callback_consumer": slopes["callback"],
-                    "extra_us_per_iterator_thread": slopes["iterator"], **res})
+    rows = [(v.name, kind, r["k"], r["events"], r["us_per_event"], r["reader_us"],
+             r["dispatcher_us"]) for v in venues for kind, rs in results[v.key].items()
+            for r in rs]
+    print(table(("venue", "consumers", "K", "events", "process µs/event", "reader µs",
+                 "dispatcher µs"), rows))
+    print("\nextra µs/event per consumer (slope over K)")
+    print(table(("venue", "callback", "iterator thread"),
+                [(v.name, slopes[v.key]["callback"], slopes[v.key]["iterator"])
+                 for v in venues]))
+    emit("fanout", {"rate": args.rate, "seconds": args.seconds, **{
+        key: {"extra_us_per_callback_consumer": slopes[key]["callback"],
+              "extra_us_per_iterator_thread": slopes[key]["iterator"], **res}
+        for key, res in results.items()}})
 
 
 if __name__ == "__main__":

@@ -27,15 +27,12 @@ import argparse
 import contextlib
 import threading
 import time
-from collections.abc import Iterator
-from typing import Any, Callable, Optional
+from typing import Any, Optional
 
 from procstat import emit, quiet_logs, table
+from venues import SIMS, SimVenue, wait_for
 
-from o2sync import O2Client
 from o2sync.errors import SubscriptionClosed
-from o2sync.testing import Simulator, TplusSimulator
-from o2sync.tplus import MarketDataClient
 
 FAST = {"backoff_initial": 0.05, "backoff_max": 0.2}
 
@@ -59,110 +56,21 @@ class Consumer:
                     self.events += 1
 
 
-def _wait_for(cond: Callable[[], bool], timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if cond():
-            return True
-        time.sleep(0.01)
-    return cond()
-
-
-class Venue:
-    """What differs between O2 and tplus: the simulator, the client, the wire counts."""
-
-    name = ""
-    initial_snapshot = True  # the stream starts with a snapshot (tplus diffs do not)
-
-    def __init__(self, rate: float) -> None:
-        self.rate = rate
-        self.sim: Any = None
-
-    @contextlib.contextmanager
-    def running(self) -> Iterator[Any]:
-        raise NotImplementedError
-
-    def client(self) -> Any:
-        raise NotImplementedError
-
-    def stream(self, client: Any) -> Any:
-        raise NotImplementedError
-
-    def book(self, client: Any) -> Any:
-        raise NotImplementedError
-
-    def wire(self) -> dict[str, int]:
-        """Snapshot requests so far: {"subscribes": n, "unsubscribes": n}."""
-        raise NotImplementedError
-
-
-class O2(Venue):
-    name = "O2"
-
-    @contextlib.contextmanager
-    def running(self) -> Iterator[Any]:
-        with Simulator(seed=1, rate=self.rate, start_flow=True) as sim:
-            self.sim = sim
-            m = sim.markets[0]
-            self.pair = f"{m['base']['symbol']}/{m['quote']['symbol']}"
-            yield sim
-
-    def client(self) -> Any:
-        return O2Client(ws_url=self.sim.ws_url, api_url=self.sim.api_url, **FAST)
-
-    def stream(self, client: Any) -> Any:
-        return client.stream_depth(self.pair)
-
-    def book(self, client: Any) -> Any:
-        return client.order_book(self.pair)
-
-    def wire(self) -> dict[str, int]:
-        return {"subscribes": len(self.sim.client_frames("subscribe_depth")),
-                "unsubscribes": len(self.sim.client_frames("unsubscribe_depth"))}
-
-
-class Tplus(Venue):
-    name = "tplus"
-    initial_snapshot = False
-
-    @contextlib.contextmanager
-    def running(self) -> Iterator[Any]:
-        with TplusSimulator(seed=1, rate=self.rate, start_flow=True,
-                            control_interval=None) as sim:
-            self.sim = sim
-            self.asset = sim.assets[0]
-            yield sim
-
-    def client(self) -> Any:
-        return MarketDataClient(self.sim.mds_url, **FAST)
-
-    def stream(self, client: Any) -> Any:
-        return client.stream_depth(self.asset)
-
-    def book(self, client: Any) -> Any:
-        return client.order_book(self.asset)
-
-    def wire(self) -> dict[str, int]:
-        gets = [r for r in self.sim.requests()
-                if r.path.startswith("/marketdepth/") and "/diff/" not in r.path]
-        return {"subscribes": len(gets), "unsubscribes": 0}
-
-
-def run_iter(venue: Venue, joiners: int, warm: int, settle: float) -> dict[str, Any]:
-    client = venue.client()
+def run_iter(venue: SimVenue, joiners: int, warm: int, settle: float) -> dict[str, Any]:
+    client = venue.client(**FAST)
     consumers: list[Consumer] = []
     try:
-        first = Consumer(venue.stream(client), "first")
+        first = Consumer(client.stream_depth(venue.topic), "first")
         own = 1 if venue.initial_snapshot else 0
-        healthy = _wait_for(lambda: first.snapshots >= own and first.events >= warm, 15)
-        before = venue.wire()
+        healthy = wait_for(lambda: first.snapshots >= own and first.events >= warm, 15)
+        before = venue.snapshot_requests()
         first_dropped = first.sub.dropped
         started = time.monotonic()
         for i in range(joiners):
-            consumers.append(Consumer(venue.stream(client), f"joiner-{i}"))
+            consumers.append(Consumer(client.stream_depth(venue.topic), f"joiner-{i}"))
         join_s = time.monotonic() - started
         time.sleep(settle)
-        after = venue.wire()
+        after = venue.snapshot_requests()
         got_snapshot = sum(1 for c in consumers if c.snapshots >= own and c.events)
         result = {
             "healthy_start": healthy,
@@ -181,17 +89,17 @@ def run_iter(venue: Venue, joiners: int, warm: int, settle: float) -> dict[str, 
     return result
 
 
-def run_book(venue: Venue, joiners: int, settle: float) -> dict[str, Any]:
-    client = venue.client()
+def run_book(venue: SimVenue, joiners: int, settle: float) -> dict[str, Any]:
+    client = venue.client(**FAST)
     try:
-        first = venue.book(client)
+        first = client.order_book(venue.topic)
         healthy = first.wait_ready(15)
         time.sleep(0.3)
-        before, resets0 = venue.wire(), first.resets
-        books = [venue.book(client) for _ in range(joiners)]
+        before, resets0 = venue.snapshot_requests(), first.resets
+        books = [client.order_book(venue.topic) for _ in range(joiners)]
         ready = sum(1 for b in books if b.wait_ready(10))
         time.sleep(settle)
-        after = venue.wire()
+        after = venue.snapshot_requests()
         result = {"healthy_start": healthy,
                   "wire_resyncs": after["subscribes"] - before["subscribes"],
                   "unsubscribes": after["unsubscribes"] - before["unsubscribes"],
@@ -212,10 +120,9 @@ def main(argv: Optional[list[str]] = None) -> None:
     p.add_argument("--venues", default="o2,tplus", help="comma-separated: o2,tplus")
     args = p.parse_args(argv)
     quiet_logs()
-    venues = {"o2": O2, "tplus": Tplus}
     results: dict[str, Any] = {}
     for key in [v for v in args.venues.split(",") if v]:
-        venue = venues[key](args.rate)
+        venue = SIMS[key](args.rate)
         with venue.running():
             results[f"{key}_iter"] = run_iter(venue, args.joiners, args.warm, args.settle)
             results[f"{key}_book"] = run_book(venue, args.joiners, args.settle)

@@ -13,7 +13,8 @@ Run standalone (``python bench/tplus_feed.py --port 8011``) or through
   with no query string, so the scenario is registered here first; a WebSocket URL
   with a query (``/marketdepth/diff/201?mode=flood&count=1000``) sets it directly;
 * ``GET /bench/sent/{asset}``: when each batch of diffs was sent and when each gap
-  frame (the first diff after a skipped sequence number) was sent, as JSON.
+  frame (the first diff after a skipped sequence number) was sent, and how many
+  WebSockets connected to the stream since its scenario was set, as JSON.
 
 Scenario (query): ``mode=flood|rate``, ``count`` (diffs or trades produced),
 ``rate`` (msgs/s, in 1 ms batches), ``levels`` (a side), ``numbers=num|str`` (depth
@@ -86,6 +87,7 @@ class StreamState:
     scenario: Scenario
     k: int = 0  # items produced (sent or skipped)
     streaming: bool = False
+    connections: int = 0  # WebSockets opened on this stream (streaming or not)
     gaps: frozenset[int] = frozenset()
     batches: list[tuple[int, int, int]] = field(default_factory=list)  # (first k, last k, ns)
     gap_sent: list[tuple[int, int]] = field(default_factory=list)  # (skipped k, ns)
@@ -124,7 +126,8 @@ class Feed:
             key = path.rsplit("/", 1)[1]
             state = self.last_trades if key == "trades" else self.assets.get(key)
             body = json.dumps({} if state is None else {
-                "produced": state.k, "batches": state.batches, "gaps": state.gap_sent}).encode()
+                "produced": state.k, "batches": state.batches, "gaps": state.gap_sent,
+                "connections": state.connections}).encode()
             return _http_response(200, body, "application/json")
         return _http_response(404, b"not found\n", "text/plain")
 
@@ -143,6 +146,8 @@ class Feed:
                 self.assets[asset] = StreamState(Scenario.from_query(parts.query))
             state = self.assets.setdefault(asset, StreamState(Scenario(count=0)))
         writer = None
+        if state is not None:
+            state.connections += 1
         if state is not None and not state.streaming:
             state.streaming = True
             writer = asyncio.create_task(Writer(ws, state).run())
