@@ -224,7 +224,45 @@ def test_quiet_link_stays_up_on_websocket_pongs(make: Any, server: VenueServer) 
     assert live(server, sub, "/ticks").path == "/ticks"
 
 
+def test_server_pings_are_answered_and_count_as_liveness(make: Any,
+                                                         server: VenueServer) -> None:
+    engine, venue = make()
+    sub = stream(engine, venue, "/ticks")
+    live(server, sub, "/ticks")
+    for _ in range(3):  # each ping gets its pong from the client's reader
+        assert server.ping_clients("/ticks") == 1
+    assert live(server, sub, "/ticks").path == "/ticks"
+    assert engine.stats()["reconnects"] == 0 and engine.stats()["decode_errors"] == 0
+
+
+def test_a_fragmented_message_arrives_whole_between_whole_ones(make: Any,
+                                                               server: VenueServer) -> None:
+    engine, venue = make()
+    sub = stream(engine, venue, "/ticks")
+    live(server, sub, "/ticks")
+    mark = caught_up(server, "/ticks", sub)
+    server.send_fragmented("/ticks", ['{"se', 'q": ', f'{mark + 100}', '}'])
+    [after] = server.publish("/ticks")
+    assert sub.get(timeout=2).seq == mark + 100  # one event from four fragments
+    assert sub.get(timeout=2).seq == after
+    assert engine.stats()["decode_errors"] == 0
+
+
 # ---------------------------------------------------------------------- faults
+
+
+def test_close_frame_from_the_server_is_reported_with_its_code(make: Any,
+                                                               server: VenueServer) -> None:
+    engine, venue = make()
+    events = engine.local(LIFECYCLE, "lifecycle", None)
+    sub = stream(engine, venue, "/ticks")
+    live(server, sub, "/ticks")
+    next_state(events, ConnectionState.CONNECTED)
+    server.close_sockets("/ticks", 4000)
+    lost = next_state(events, ConnectionState.DISCONNECTED)
+    assert "close code 4000" in lost.message, lost
+    assert next_state(events, ConnectionState.RECONNECTED).stream == "/ticks"
+    assert live(server, sub, "/ticks").path == "/ticks"
 
 
 def test_drop_reconnects_with_lifecycle_events_naming_the_stream(make: Any,

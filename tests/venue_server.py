@@ -83,6 +83,29 @@ class VenueServer:
             self._stalled.clear()
         self._on_loop(resume)
 
+    def ping_clients(self, path: str, timeout: float = 2.0) -> int:
+        """Send a WebSocket ping on every socket of ``path``; how many answered with a pong."""
+        async def ping_all() -> int:
+            waiters = [await ws.ping() for ws in self._open(path)]
+            done = await asyncio.wait_for(asyncio.gather(*waiters, return_exceptions=True),
+                                          timeout)
+            return sum(1 for result in done if not isinstance(result, BaseException))
+        return int(self._call(ping_all()))
+
+    def send_fragmented(self, path: str, parts: list[str]) -> None:
+        """Send one text message in ``len(parts)`` fragments to every socket of ``path``."""
+        async def send_all() -> None:
+            for ws in self._open(path):
+                await ws.send(iter(parts))
+        self._call(send_all())
+
+    def close_sockets(self, path: str, code: int) -> None:
+        """Close every socket of ``path`` with a close frame of ``code``."""
+        async def close_all() -> None:
+            for ws in self._open(path):
+                await ws.close(code)
+        self._call(close_all())
+
     def open_count(self, path: str) -> int:
         return len(self.sockets[path])
 

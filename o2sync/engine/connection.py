@@ -16,7 +16,7 @@ import logging
 import socket
 import threading
 import time
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Optional, cast
 
 import websocket
 from websocket._abnf import continuous_frame, frame_buffer
@@ -36,6 +36,9 @@ FrameHandler = Callable[[bytes], None]
 LostHandler = Callable[[int, str], None]
 
 _DATA_OPCODES = (websocket.ABNF.OPCODE_TEXT, websocket.ABNF.OPCODE_BINARY)
+_MESSAGE_OPCODES = (*_DATA_OPCODES, websocket.ABNF.OPCODE_CONT)
+_PING, _PONG, _CLOSE = (websocket.ABNF.OPCODE_PING, websocket.ABNF.OPCODE_PONG,
+                        websocket.ABNF.OPCODE_CLOSE)
 
 
 class MessageTooLarge(Exception):
@@ -294,23 +297,13 @@ class Connection(threads.ThreadOwner):
 
     def _receive(self, ws: websocket.WebSocket) -> str:
         """Receive until the socket fails; return why it ended."""
-        on_frame = self._on_frame
-        clock = time.monotonic
-        pong = websocket.ABNF.OPCODE_PONG
-        close = websocket.ABNF.OPCODE_CLOSE
         try:
             while True:
-                # control_frame=True: pongs (and pings, answered by websocket-client)
-                # come back here too, so they count as liveness.
-                opcode, data = ws.recv_data(control_frame=True)
-                self.last_rx = clock()
-                if opcode in _DATA_OPCODES:
-                    if data:
-                        on_frame(data)
-                elif opcode == pong:
-                    self.pongs += 1
-                elif opcode == close:
-                    code = int.from_bytes(data[:2], "big") if len(data) >= 2 else None
+                frame = ws.recv_frame()  # type: ignore[no-untyped-call,unused-ignore]
+                self.last_rx = time.monotonic()  # every frame proves the link alive
+                if self._deliver(ws, frame):
+                    code = (int.from_bytes(frame.data[:2], "big")
+                            if len(frame.data) >= 2 else None)
                     return f"connection closed by server (close code {code})"
         except websocket.WebSocketConnectionClosedException as exc:
             return f"connection closed by server ({exc})"
@@ -319,6 +312,39 @@ class Connection(threads.ThreadOwner):
             return f"{exc}; link dropped"
         except Exception as exc:  # socket errors, protocol errors, an abort()
             return f"connection lost ({exc!r})"
+
+    def _deliver(self, ws: websocket.WebSocket, frame: websocket.ABNF) -> bool:
+        """Act on one frame parsed by websocket-client; True for a close frame.
+
+        What websocket-client's ``recv_data_frame`` does, less its per-frame calls
+        for the usual case: a whole text frame outside a fragmented message is its
+        own message, so it goes straight to ``on_frame``; fragments go through
+        websocket-client's reassembly (validated, joined, bounded).
+        """
+        opcode = frame.opcode
+        cont = ws.cont_frame
+        if opcode in _DATA_OPCODES and frame.fin and not cont.recving_frames:
+            data = cast(bytes, frame.data)  # never decoded to str on this path
+            if data:
+                self._on_frame(data)
+        elif opcode in _MESSAGE_OPCODES:
+            cont.validate(frame)
+            cont.add(frame)
+            if cont.is_fire(frame):
+                data = cont.extract(frame)[1].data  # the joined message, as bytes
+                if data:
+                    self._on_frame(data)
+        elif opcode == _PONG:
+            self.pongs += 1
+        elif opcode == _PING:
+            if len(frame.data) >= 126:
+                raise websocket.WebSocketProtocolException("Ping message is too long")
+            ws.pong(frame.data)
+        elif opcode == _CLOSE:
+            with contextlib.suppress(Exception):  # answer the close, as websocket-client does
+                ws.send_close()
+            return True
+        return False
 
 
 def _abort(ws: websocket.WebSocket) -> None:
