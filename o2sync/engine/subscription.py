@@ -270,7 +270,10 @@ class Subscription(Generic[T]):
         """
         if self._callback is not None:
             raise TypeError(f"{self!r} delivers to a callback; it has no queue to get() from")
-        event = self._next(timeout)
+        try:
+            event = self._queue.get(False)  # the usual case while events flow: no waiting
+        except queue.Empty:
+            event = self._wait(timeout)
         if event is _END:
             self._queue.put(_END)  # for the next getter: the end is for everyone
             self._raise_ended()
@@ -281,14 +284,15 @@ class Subscription(Generic[T]):
                 self._request_resync()
         return event  # type: ignore[no-any-return]
 
-    def _next(self, timeout: Optional[float]) -> Any:
-        """The next item of the queue (an event or the end marker); queue.Empty on timeout."""
+    def _wait(self, timeout: Optional[float]) -> Any:
+        """Wait for the next item of the queue (an event or the end marker);
+        queue.Empty on timeout."""
         get = self._queue.get
         if timeout is None:
             if threading.current_thread() is not threading.main_thread():
                 return get()  # one wait in C, no wake-ups while idle
         elif timeout <= 0:
-            return self._queue.get_nowait()
+            raise queue.Empty
         deadline = None if timeout is None else time.monotonic() + timeout
         while True:
             wait = wait_slice(deadline, time.monotonic())
@@ -299,6 +303,7 @@ class Subscription(Generic[T]):
             except queue.Empty:
                 if deadline is not None and time.monotonic() >= deadline:
                     raise
+
     def _end_locked(self) -> None:
         """Put the end marker behind what is queued (once): getters finish the queue,
         then see it (each puts it back for the next one)."""

@@ -11,7 +11,6 @@ the top level, deltas under ``changes`` or the top level, sides in any case.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
 from operator import itemgetter
 from typing import Any, Callable, Optional
 
@@ -20,7 +19,6 @@ from ..errors import DecodeError
 from ..models import (
     Balance,
     BalanceUpdate,
-    DepthChanges,
     DepthUpdate,
     NonceUpdate,
     Order,
@@ -140,6 +138,13 @@ def _market_id(value: Any) -> str:
     return norm
 
 
+def market_key(value: str) -> str:
+    """The normalised form of a market id as it came on the wire, for topic lookups
+    (memoised once a frame with it decoded; not validated here)."""
+    norm = _MARKET_IDS.get(value)
+    return norm if norm is not None else normalize_id(value)
+
+
 def _need_object(value: Any, name: str) -> None:
     if value.__class__ is not dict:
         raise DecodeError(f"{name} is not a JSON object", value)
@@ -210,26 +215,25 @@ def _level_ints_checked(raw: Any) -> tuple[int, ...]:
     return tuple(out)
 
 
-def _book(container: Mapping[str, Any]) -> DepthChanges:
-    if not isinstance(container, dict):
-        raise DecodeError("depth book is not an object", container)
-    return PackedDepthChanges.from_columns(*_book_columns(container.get("buys", _EMPTY),
-                                                          container.get("sells", _EMPTY)))
-
-
 def decode_depth(msg: dict[str, Any]) -> DepthUpdate:
     """``subscribe_depth`` (snapshot) or ``subscribe_depth_update`` (delta)."""
+    # the per-message path: calls inlined, the common spellings tested first
     is_snapshot = msg["action"] == "subscribe_depth"
     if is_snapshot:
         container = msg.get("orders") or msg.get("view") or msg
     else:
         container = msg.get("changes") or msg
+    if container.__class__ is not dict:
+        raise DecodeError("depth book is not an object", container)
+    onchain = msg.get("onchain_timestamp")
+    seen = msg.get("seen_timestamp")
     return DepthUpdate(
         _market_id(msg["market_id"]),
-        _book(container),
+        PackedDepthChanges.from_columns(*_book_columns(container.get("buys", _EMPTY),
+                                                       container.get("sells", _EMPTY))),
         is_snapshot,
-        _opt_str(msg.get("onchain_timestamp")),
-        _opt_str(msg.get("seen_timestamp")),
+        onchain if onchain is None or onchain.__class__ is str else str(onchain),
+        seen if seen is None or seen.__class__ is str else str(seen),
     )
 
 

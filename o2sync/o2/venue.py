@@ -23,7 +23,7 @@ from ..engine.subscription import Subscription
 from ..engine.venue import Venue
 from ..errors import DecodeError, ServerError
 from . import protocol
-from .decode import DECODERS
+from .decode import DECODERS, market_key
 from .depth import DepthTopic, TopicBook
 from .models import BalanceUpdate, OrderUpdate
 from .protocol import PONG, normalize_id
@@ -144,7 +144,7 @@ class O2Venue(Venue):
         market_id = msg.get("market_id")
         if not isinstance(market_id, str):
             return self._bad(f"{msg.get('action')} message without market_id", data)
-        topic = self._topics.get((kind, normalize_id(market_id)))
+        topic = self._topics.get((kind, market_key(market_id)))
         if topic is None:
             self._counters["ignored"] += 1  # e.g. in flight after an unsubscribe
             return
