@@ -110,6 +110,29 @@ def test_depth_fixtures_exact() -> None:
         D.decode_depth_diff({"asks": [], "bids": []})
 
 
+@pytest.mark.parametrize("level", [[1], [1, 2, 3], {"a": 1, "b": 2}, "ab", None, 7,
+                                   [[1, 2], [3, 4]]], ids=repr)
+def test_a_level_that_is_not_a_price_quantity_pair_is_named(level: Any) -> None:
+    good = [1.5, 2]
+    raw = D.parse_frame(json.dumps({"sequence_number": 1, "asks": [], "bids": [good, level]}))
+    with pytest.raises(DecodeError, match=r"OrderBookDiff\.bids"):
+        D.decode_depth_diff(raw)
+
+
+def test_depth_levels_exact_on_every_path() -> None:
+    # JSON numbers, a JSON 0 quantity (a removed level) and decimal strings agree
+    raw = D.parse_frame(b'{"sequence_number": 2, "bids": [[3871.25, 0], ["3871.0", "0.40"]],'
+                        b' "asks": [[3872, 1.5E+1]]}')
+    diff = D.decode_depth_diff(raw)
+    assert diff.bids == [(Decimal("3871.25"), Decimal(0)), (Decimal("3871.0"), Decimal("0.40"))]
+    assert diff.asks == [(Decimal(3872), Decimal("15"))]
+    assert all(type(x) is Decimal for level in diff.bids + diff.asks for x in level)
+    for bad in (b"[[-1.5, 1]]", b"[[1.5, -0.0]]", b"[[1e2000, 1]]", b"[[1.5, 1e-2000]]"):
+        with pytest.raises(DecodeError, match=r"OrderBookDiff\.asks"):
+            D.decode_depth_diff(D.parse_frame(b'{"sequence_number": 3, "bids": [], "asks": ' + bad
+                                              + b"}"))
+
+
 def test_klines() -> None:
     bars = D.decode_klines(frame("klines"))
     assert len(bars) == 2 and all(isinstance(b, KlineUpdate) for b in bars)

@@ -290,6 +290,9 @@ def _signed_decimal(value: Any, field: str) -> Decimal:
 # ------------------------------------------------------------------- depth
 
 
+_ZERO = Decimal(0)
+
+
 def _levels(d: Obj, key: str, what: str, required: bool) -> list[Level]:
     raw = d.get(key, _MISSING)
     if raw is _MISSING:
@@ -301,21 +304,38 @@ def _levels(d: Obj, key: str, what: str, required: bool) -> list[Level]:
     out: list[Level] = []
     append = out.append
     dec, bound = Decimal, _MAX_EXPONENT
-    for level in raw:
-        if type(level) is not list or len(level) != 2:
-            raise DecodeError(f"{what}.{key}: a level must be [price, quantity]", level)
-        price, qty = level
-        # the hot path, inlined: the checks strict_decimal makes of two Decimals (the
-        # parser's JSON numbers), without two calls and two field names per level
-        if (type(price) is dec and type(qty) is dec and price.is_finite() and qty.is_finite()
-                and not price.is_signed() and not qty.is_signed()
-                and -bound <= price.adjusted() <= bound and -bound <= qty.adjusted() <= bound):
-            append((price, qty))
-        else:  # strings, ints, and every error, with the field named
-            field = f"{what}.{key}"
-            append((strict_decimal(price, field + ".price"),
-                    strict_decimal(qty, field + ".quantity")))
+    try:
+        # the hot path, inlined: the checks strict_decimal makes of the parser's JSON
+        # numbers, without two calls and two field names per level. A Decimal from
+        # parse_frame is always finite (NaN and Infinity are refused by the parser),
+        # so sign and exponent are what is left to check. A quantity of JSON 0 (a
+        # removed level) is common enough to have its own branch. Unpacking checks
+        # the shape: anything but a pair raises, and a pair that is not a JSON array
+        # (a two-key object, a two-letter string) holds no Decimal.
+        for level in raw:
+            price, qty = level
+            if type(price) is dec and not price.is_signed() and -bound <= price.adjusted() <= bound:
+                if type(qty) is dec:
+                    if not qty.is_signed() and -bound <= qty.adjusted() <= bound:
+                        append((price, qty))
+                        continue
+                elif type(qty) is int and qty == 0:
+                    append((price, _ZERO))
+                    continue
+            append(_checked_level(level, f"{what}.{key}"))
+    except (TypeError, ValueError):  # a level that is not a pair: name it
+        for level in raw:
+            _checked_level(level, f"{what}.{key}")
+        raise
     return out
+
+
+def _checked_level(level: Any, field: str) -> Level:
+    """One level off the hot path: strings, ints and every error, with the field named."""
+    if type(level) is not list or len(level) != 2:
+        raise DecodeError(f"{field}: a level must be [price, quantity]", level)
+    price, qty = level
+    return strict_decimal(price, field + ".price"), strict_decimal(qty, field + ".quantity")
 
 
 def decode_depth_diff(data: Any) -> OrderBookDiff:
