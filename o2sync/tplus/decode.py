@@ -342,11 +342,10 @@ def decode_depth_diff(data: Any) -> OrderBookDiff:
     """A ``/marketdepth/diff/{asset}`` frame -> :class:`OrderBookDiff` (all fields required)."""
     what = "OrderBookDiff"
     d = _obj(data, what)
-    return OrderBookDiff(
-        sequence_number=_int(d, "sequence_number", what),
-        asks=_levels(d, "asks", what, True),
-        bids=_levels(d, "bids", what, True),
-    )
+    seq = d.get("sequence_number")
+    if type(seq) is not int or seq < 0:  # the usual JSON integer passes at once
+        seq = _int(d, "sequence_number", what)
+    return OrderBookDiff(seq, _levels(d, "asks", what, True), _levels(d, "bids", what, True))
 
 
 def decode_orderbook(data: Any) -> OrderBook:

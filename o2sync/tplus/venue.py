@@ -131,8 +131,8 @@ class TplusVenue(Venue):
         except DecodeError as exc:
             self._bad(exc)
             return
-        if decode.control_type(obj) is not None:
-            counters["control_frames"] += 1
+        if type(obj) is dict and "type" in obj and decode.control_type(obj) is not None:
+            counters["control_frames"] += 1  # (data frames carry no "type": one lookup)
             return
         topic = self._topics.get(url)
         if topic is None:
