@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import queue
 import threading
 import time
 from dataclasses import dataclass, field
@@ -270,6 +271,39 @@ def ceiling(job: Job, rec: Recorder) -> dict[str, Any]:
     return {}
 
 
+def ceiling_thread(job: Job, rec: Recorder) -> dict[str, Any]:
+    """(a2) the ceiling's ``recv()`` + ``loads`` on a reader thread, each message handed
+    to the calling thread through a ``queue.SimpleQueue``: the floor of any client that
+    reads on one thread and delivers on another (o2sync's design), one handoff a message."""
+    ws = _bare_socket(job)
+    handoff: queue.SimpleQueue[Any] = queue.SimpleQueue()
+
+    def read() -> None:
+        recv, put = ws.recv, handoff.put
+        try:
+            while True:
+                put(json_loads(recv()))
+        except Exception:  # closed by the consumer, or the idle timeout
+            put(None)
+
+    reader = threading.Thread(target=read, name="bench-ceiling-reader", daemon=True)
+    reader.start()
+    try:
+        while rec.open:
+            msg = handoff.get()
+            if msg is None:
+                return {"stalled": True}
+            if msg["action"] == "subscribe_depth":
+                rec.snapshot()
+            else:
+                touch_dict(msg)
+                rec(msg["seen_timestamp"])
+    finally:
+        ws.close()
+        reader.join(5)
+    return {}
+
+
 def _o2sync_client(job: Job) -> o2sync.O2Client:
     options = {} if job.slow is None else {"queue_size": job.slow.queue_size}
     return o2sync.O2Client(ws_url=job.url, api_url=job.feed.api_url, **options)
@@ -363,6 +397,7 @@ async def _o2sdk(job: Job, rec: Recorder) -> dict[str, Any]:
 CONSUMERS: dict[str, Consumer] = {
     "recv": recv_only,
     "ceiling": ceiling,
+    "ceiling-thread": ceiling_thread,
     "o2sync-iter": o2sync_iter,
     "o2sync-cb": o2sync_callback,
     "o2-sdk": o2sdk,

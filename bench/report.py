@@ -14,6 +14,7 @@ from hotpath import LiveProfile, Stage, top_functions
 LABELS = {
     "recv": "recv only, no JSON (feed check)",
     "ceiling": "(a) ceiling: recv + loads",
+    "ceiling-thread": "(a2) ceiling + handoff to a thread",
     "o2sync-iter": "(b) o2sync stream_depth iteration",
     "o2sync-cb": "(c) o2sync on_depth callbacks",
     "o2-sdk": "(d) o2-sdk async stream_depth",
@@ -185,6 +186,42 @@ def targets(res: Results) -> list[Target]:
     return out
 
 
+#: issue 12 "close to the wire" goals that run.py measures
+MIN_ITER_VS_CEILING = 0.85
+MIN_CB_VS_CEILING = 0.80
+MAX_P99_VS_CEILING = 1.3
+
+
+def close_to_the_wire(res: Results) -> list[Target]:
+    """Issue 12's throughput and p99 goals, and the p99 against the threaded floor
+    (a2) for information: what one handoff between threads costs by itself."""
+    out = []
+    for name, tag, bound in (("o2sync-iter", "(b)", MIN_ITER_VS_CEILING),
+                             ("o2sync-cb", "(c)", MIN_CB_VS_CEILING)):
+        if name in res.throughput and "ceiling" in res.throughput:
+            ratio = res.ratio(name, "ceiling")
+            out.append(Target(f"{tag} throughput >= {bound:.2f} of the ceiling",
+                              _ge(ratio, bound), f"{ratio:.2f}"))
+    for name, tag in (("o2sync-iter", "(b)"), ("o2sync-cb", "(c)")):
+        p99 = {n: _p99_at_1k(res, n) for n in (name, "ceiling", "ceiling-thread")}
+        if math.isnan(p99[name]) or math.isnan(p99["ceiling"]):
+            continue
+        ratio = p99[name] / p99["ceiling"]
+        floor = (f"; (a2) threaded floor {p99['ceiling-thread']:.3f} ms, (a2)/(a) "
+                 f"{p99['ceiling-thread'] / p99['ceiling']:.2f}, {tag}/(a2) "
+                 f"{p99[name] / p99['ceiling-thread']:.2f}"
+                 if not math.isnan(p99["ceiling-thread"]) else "")
+        out.append(Target(f"{tag} p99 at 1,000 msgs/s <= {MAX_P99_VS_CEILING}x the ceiling's",
+                          ratio <= MAX_P99_VS_CEILING,
+                          f"{p99[name]:.3f} / {p99['ceiling']:.3f} ms = {ratio:.2f}{floor}"))
+    return out
+
+
+def _p99_at_1k(res: Results, name: str) -> float:
+    run = res.latency.get((name, 1000))
+    return percentile_ms(run.latencies_ns, 0.99) if run else math.nan
+
+
 def _ge(x: float, bound: float) -> Optional[bool]:
     return None if math.isnan(x) else x >= bound
 
@@ -218,6 +255,7 @@ def summary(res: Results) -> dict[str, Any]:
     for phase, runs in (("burst", res.burst), ("slow", res.slow)):
         out[phase] = {n: _loss_summary(r) for n, r in runs.items()}
     out["targets"] = {t.name: t.ok for t in targets(res)}
+    out["issue12"] = {t.name: t.ok for t in close_to_the_wire(res)}
     return out
 
 
@@ -262,5 +300,7 @@ def render(res: Results) -> str:
     if res.live is not None:
         parts += ["", "LIVE PROFILE of stream_depth iteration", live_table(res.live)]
     parts += ["", "TARGETS (issue 3)", *(t.line() for t in targets(res))]
+    parts += ["", "GOALS (issue 12, close to the wire)",
+              *(t.line() for t in close_to_the_wire(res))]
     parts += ["", "BENCH_SUMMARY " + json.dumps(summary(res), separators=(",", ":"))]
     return "\n".join(parts)

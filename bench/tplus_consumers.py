@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import os
+import queue
 import shutil
 import subprocess
 import sys
@@ -163,28 +164,61 @@ def ceiling_float(job: Job, rec: Recorder) -> dict[str, Any]:
     return _bare(job, rec, json.loads)
 
 
-def _bare(job: Job, rec: Recorder, loads: Callable[[str], Any]) -> dict[str, Any]:
+def ceiling_thread(job: Job, rec: Recorder) -> dict[str, Any]:
+    """The ceiling's ``recv()`` + exact JSON on a reader thread, each message handed to
+    the calling thread through a ``queue.SimpleQueue``: the floor of any client that
+    reads on one thread and delivers on another (o2sync's design)."""
+    return _bare(job, rec, _DECODE, threaded=True)
+
+
+def _bare(job: Job, rec: Recorder, loads: Callable[[str], Any],
+          threaded: bool = False) -> dict[str, Any]:
     path = f"/marketdepth/diff/{job.asset}" if job.depth else "/trades"
     ws = websocket.create_connection(job.feed.base_url.replace("http", "ws", 1) + path,
                                      timeout=job.limits.idle, skip_utf8_validation=True)
     recv = ws.recv
+    reader: Optional[threading.Thread] = None
+    if threaded:
+        handoff: queue.SimpleQueue[Any] = queue.SimpleQueue()
+
+        def read() -> None:
+            put = handoff.put
+            try:
+                while True:
+                    put(loads(recv()))
+            except Exception as exc:  # closed by the consumer, or the idle timeout
+                put(exc)
+
+        def next_message() -> Any:
+            msg = handoff.get()
+            if isinstance(msg, Exception):
+                raise msg
+            return msg
+
+        reader = threading.Thread(target=read, name="bench-ceiling-reader", daemon=True)
+        reader.start()
+    else:
+        def next_message() -> Any:
+            return loads(recv())
     try:
         if job.depth:
             while rec.open:
-                msg = loads(recv())
+                msg = next_message()
                 bids = msg["bids"]
                 if bids:
                     bids[0][0]
                 rec(msg["sequence_number"])
         else:
             while rec.open:
-                msg = loads(recv())
+                msg = next_message()
                 msg["price"]
                 rec(msg["timestamp_ns"])
     except websocket.WebSocketTimeoutException:
         return {"stalled": True}
     finally:
         ws.close()
+        if reader is not None:
+            reader.join(5)
     return {}
 
 
@@ -273,6 +307,7 @@ def tpluspy(job: Job, rec: Recorder) -> dict[str, Any]:
 CONSUMERS: dict[str, Consumer] = {
     "ceiling": ceiling,
     "ceiling-float": ceiling_float,
+    "ceiling-thread": ceiling_thread,
     "o2sync-iter": o2sync_iter,
     "o2sync-cb": o2sync_callback,
     "tpluspy": tpluspy,

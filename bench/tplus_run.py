@@ -27,11 +27,12 @@ from pathlib import Path
 from typing import Any, Optional
 
 HERE = Path(__file__).resolve().parent
-ALL = ("ceiling", "ceiling-float", "o2sync-iter", "o2sync-cb", "tpluspy")
+ALL = ("ceiling", "ceiling-float", "ceiling-thread", "o2sync-iter", "o2sync-cb", "tpluspy")
 STREAMS = ("depth", "trades")
 LABELS = {
     "ceiling": "ceiling: recv + json(parse_float=Decimal)",
     "ceiling-float": "recv + json.loads (floats, reference)",
+    "ceiling-thread": "ceiling + handoff to a thread",
     "o2sync-iter": "o2sync iteration",
     "o2sync-cb": "o2sync callbacks",
     "tpluspy": "tpluspy 0.6.0 async for",
@@ -469,6 +470,41 @@ def targets(res: Results) -> list[Target]:
     return out
 
 
+#: issue 12 "close to the wire" goals, both venues alike
+MIN_VS_CEILING = {"o2sync-iter": 0.85, "o2sync-cb": 0.80}
+MAX_P99_VS_CEILING = 1.3
+
+
+def close_to_the_wire(res: Results) -> list[Target]:
+    """Issue 12's throughput and p99 goals per stream, with the p99 of the threaded
+    floor (a reader thread handing each message to the consumer) for information."""
+    out = []
+    for stream in STREAMS:
+        for name, bound in MIN_VS_CEILING.items():
+            if (stream, name) in res.flood and (stream, "ceiling") in res.flood:
+                r = res.ratio(stream, name, "ceiling")
+                out.append(Target(f"{stream} {name} throughput >= {bound:.2f} of the ceiling",
+                                  None if math.isnan(r) else r >= bound, f"{r:.2f}"))
+        p99 = {n: _p99(res, stream, n) for n in (*MIN_VS_CEILING, "ceiling", "ceiling-thread")}
+        for name in MIN_VS_CEILING:
+            if math.isnan(p99[name]) or math.isnan(p99["ceiling"]):
+                continue
+            ratio = p99[name] / p99["ceiling"]
+            floor = ("" if math.isnan(p99["ceiling-thread"]) else
+                     f"; threaded floor {p99['ceiling-thread']:.3f} ms, floor/ceiling "
+                     f"{p99['ceiling-thread'] / p99['ceiling']:.2f}, {name}/floor "
+                     f"{p99[name] / p99['ceiling-thread']:.2f}")
+            out.append(Target(f"{stream} {name} p99 at 1,000 msgs/s <= {MAX_P99_VS_CEILING}x "
+                              f"the ceiling's", ratio <= MAX_P99_VS_CEILING,
+                              f"{p99[name]:.3f} / {p99['ceiling']:.3f} ms = {ratio:.2f}{floor}"))
+    return out
+
+
+def _p99(res: Results, stream: str, name: str) -> float:
+    run = res.latency.get((stream, 1000, name))
+    return percentile_ms(run.latencies_ns, 0.99) if run else math.nan
+
+
 def summary(res: Results) -> dict[str, Any]:
     out: dict[str, Any] = {"meta": res.meta}
     out["flood"] = {f"{s}/{n}": {"median": round(res.median(s, n)),
@@ -489,6 +525,7 @@ def summary(res: Results) -> dict[str, Any]:
     out["rest_rtt_busy_ms_p50"] = (round(statistics.median(res.rtt_busy_ms), 3)
                                    if res.rtt_busy_ms else None)
     out["targets"] = {t.name: t.ok for t in targets(res)}
+    out["issue12"] = {t.name: t.ok for t in close_to_the_wire(res)}
     return out
 
 
@@ -518,6 +555,8 @@ def render(res: Results) -> str:
         parts += ["", title, table]
     parts += _rtt_lines(res)
     parts += ["", "GOALS (issue 9)", *(t.line() for t in targets(res))]
+    parts += ["", "GOALS (issue 12, close to the wire)",
+              *(t.line() for t in close_to_the_wire(res))]
     parts += ["", "BENCH_SUMMARY " + json.dumps(summary(res), separators=(",", ":"))]
     return "\n".join(parts)
 

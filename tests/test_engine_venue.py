@@ -251,30 +251,22 @@ def test_a_fragmented_message_arrives_whole_between_whole_ones(make: Any,
 # ---------------------------------------------------------------------- faults
 
 
-def test_close_frame_from_the_server_is_reported_with_its_code(make: Any,
-                                                               server: VenueServer) -> None:
-    engine, venue = make()
-    events = engine.local(LIFECYCLE, "lifecycle", None)
-    sub = stream(engine, venue, "/ticks")
-    live(server, sub, "/ticks")
-    next_state(events, ConnectionState.CONNECTED)
-    server.close_sockets("/ticks", 4000)
-    lost = next_state(events, ConnectionState.DISCONNECTED)
-    assert "close code 4000" in lost.message, lost
-    assert next_state(events, ConnectionState.RECONNECTED).stream == "/ticks"
-    assert live(server, sub, "/ticks").path == "/ticks"
-
-
-def test_drop_reconnects_with_lifecycle_events_naming_the_stream(make: Any,
-                                                                 server: VenueServer) -> None:
+@pytest.mark.parametrize("ending", ["abort", "close frame"])
+def test_lost_socket_reconnects_with_lifecycle_events_naming_the_stream(
+        make: Any, server: VenueServer, ending: str) -> None:
     engine, venue = make()
     events = engine.local(LIFECYCLE, "lifecycle", None)
     sub = stream(engine, venue, "/ticks")
     live(server, sub, "/ticks")
     assert next_state(events, ConnectionState.CONNECTED).stream == "/ticks"
 
-    server.drop("/ticks")
+    if ending == "abort":
+        server.drop("/ticks")  # no close frame
+    else:
+        server.close_sockets("/ticks", 4000)
     lost = next_state(events, ConnectionState.DISCONNECTED)
+    if ending == "close frame":
+        assert "close code 4000" in lost.message, lost
     retry = next_state(events, ConnectionState.RECONNECTING)
     back = next_state(events, ConnectionState.RECONNECTED)
     assert (lost.stream, retry.stream, back.stream) == ("/ticks",) * 3
