@@ -568,6 +568,8 @@ def markdown(res: Results) -> str:
     parts += ["", *_rtt_lines(res)]
     parts += ["", "**Goals (issue 9)**", ""]
     parts += [f"- {t.line()}" for t in targets(res)]
+    parts += ["", "**Goals (issue 12, close to the wire)**", ""]
+    parts += [f"- {t.line()}" for t in close_to_the_wire(res)]
     return "\n".join(parts) + "\n"
 
 

@@ -81,7 +81,7 @@ class _BoundedFrameBuffer(frame_buffer):  # type: ignore[misc,unused-ignore]
     def recv_strict(self, bufsize: int) -> bytes:
         """Exactly ``bufsize`` bytes. websocket-client's own version joins and
         re-slices everything it holds on each call (three calls a frame), which with
-        the 16 KiB read-ahead copies the whole read-ahead for every two-byte header;
+        a large read-ahead copies the whole read-ahead for every two-byte header;
         here the held bytes are one buffer and an offset, and only what is handed out
         is copied."""
         held, start = self._held, self._start
@@ -148,7 +148,7 @@ class _Continuation(continuous_frame):  # type: ignore[misc,unused-ignore]
 
 
 class _ReadAheadWebSocket(websocket.WebSocket):
-    """websocket-client's WebSocket, reading the socket in 16 KiB chunks and
+    """websocket-client's WebSocket, reading the socket READ_AHEAD bytes at a time and
     bounding the size of a message.
 
     Its frame buffer (``recv_strict``) already keeps any bytes beyond what it asked
