@@ -286,20 +286,15 @@ class Subscription(Generic[T]):
 
     def _wait(self, timeout: Optional[float]) -> Any:
         """Wait for the next item of the queue (an event or the end marker);
-        queue.Empty on timeout."""
-        get = self._queue.get
-        if timeout is None:
-            if threading.current_thread() is not threading.main_thread():
-                return get()  # one wait in C, no wake-ups while idle
-        elif timeout <= 0:
-            raise queue.Empty
+        queue.Empty on timeout. A worker thread waiting forever gets ``None`` from
+        :func:`wait_slice`: one wait in C, no wake-ups while idle."""
         deadline = None if timeout is None else time.monotonic() + timeout
         while True:
             wait = wait_slice(deadline, time.monotonic())
             if wait is not None and wait <= 0:
                 raise queue.Empty
             try:
-                return get(timeout=wait)
+                return self._queue.get(timeout=wait)
             except queue.Empty:
                 if deadline is not None and time.monotonic() >= deadline:
                     raise

@@ -29,6 +29,7 @@ from ..models import (
     Trade,
     TradeUpdate,
 )
+from .models import columns_of
 from .protocol import is_hex_id, normalize_id
 
 _SIDES = {"buy": Side.BUY, "sell": Side.SELL}
@@ -195,8 +196,7 @@ def _book_columns(buys: Any, sells: Any) -> tuple[tuple[int, ...], int, int]:
                     return tuple(ints), len(buys), len(sells)
         except (KeyError, TypeError, ValueError):
             pass
-    bids, asks = _level_ints_checked(buys), _level_ints_checked(sells)
-    return (bids[::2] + bids[1::2] + asks[::2] + asks[1::2]), len(bids) // 2, len(asks) // 2
+    return columns_of(_level_ints_checked(buys), _level_ints_checked(sells))
 
 
 def _level_ints_checked(raw: Any) -> tuple[int, ...]:

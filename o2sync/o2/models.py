@@ -170,6 +170,14 @@ class DepthChanges(DataClassJsonMixin):
         return self.bids == other.bids and self.asks == other.asks
 
 
+def columns_of(bid_ints: tuple[int, ...], ask_ints: tuple[int, ...]
+               ) -> tuple[tuple[int, ...], int, int]:
+    """Flat ``(price, quantity, ...)`` tuples, one a side -> the arguments of
+    :meth:`PackedDepthChanges.from_columns`."""
+    return (bid_ints[::2] + bid_ints[1::2] + ask_ints[::2] + ask_ints[1::2],
+            len(bid_ints) // 2, len(ask_ints) // 2)
+
+
 class PackedDepthChanges(DepthChanges):
     """The DepthChanges the decoder builds: exact ints, DepthLevel objects on demand.
 
@@ -199,8 +207,7 @@ class PackedDepthChanges(DepthChanges):
     def from_ints(cls, bid_ints: tuple[int, ...], ask_ints: tuple[int, ...]
                   ) -> PackedDepthChanges:
         """From flat ``(price, quantity, price, quantity, ...)`` tuples, one a side."""
-        return cls.from_columns(bid_ints[::2] + bid_ints[1::2] + ask_ints[::2] + ask_ints[1::2],
-                                len(bid_ints) // 2, len(ask_ints) // 2)
+        return cls.from_columns(*columns_of(bid_ints, ask_ints))
 
     def _columns(self, side: str) -> tuple[tuple[int, ...], tuple[int, ...]]:
         """(prices, quantities) of one side."""
