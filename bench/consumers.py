@@ -252,10 +252,60 @@ def recv_only(job: Job, rec: Recorder) -> dict[str, Any]:
     return {}
 
 
+class HandOff:
+    """``loads(recv())`` of a socket on a reader thread, each message handed to the
+    calling thread through a ``queue.SimpleQueue``: the reader of the threaded floor
+    (``ceiling-thread``). :meth:`recv` returns the next parsed message and re-raises
+    what ended the reader (the idle timeout, a closed socket); :meth:`close` ends it."""
+
+    def __init__(self, ws: Any, loads: Callable[[Any], Any]) -> None:
+        self._ws = ws
+        self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._read, args=(loads,),
+                                        name="bench-ceiling-reader", daemon=True)
+        self._thread.start()
+
+    def _read(self, loads: Callable[[Any], Any]) -> None:
+        recv, put = self._ws.recv, self._queue.put
+        try:
+            while True:
+                put(loads(recv()))
+        except Exception as exc:  # closed by the consumer, or the idle timeout
+            put(exc)
+
+    def recv(self) -> Any:
+        msg = self._queue.get()
+        if isinstance(msg, Exception):
+            raise msg
+        return msg
+
+    def close(self) -> None:
+        self._ws.close()
+        self._thread.join(5)
+
+
+def parsed(msg: Any) -> Any:
+    """The ``loads`` of a :class:`HandOff`'s messages: its reader parsed them already."""
+    return msg
+
+
 def ceiling(job: Job, rec: Recorder) -> dict[str, Any]:
     """(a) websocket-client ``recv()`` + JSON ``loads`` in the calling thread."""
+    return _ceiling(job, rec, threaded=False)
+
+
+def ceiling_thread(job: Job, rec: Recorder) -> dict[str, Any]:
+    """(a2) the ceiling's ``recv()`` + ``loads`` on a reader thread, each message handed
+    to the calling thread (:class:`HandOff`): the floor of any client that reads on
+    one thread and delivers on another (o2sync's design), one handoff a message."""
+    return _ceiling(job, rec, threaded=True)
+
+
+def _ceiling(job: Job, rec: Recorder, threaded: bool) -> dict[str, Any]:
     ws = _bare_socket(job)
-    recv, loads = ws.recv, json_loads
+    source = HandOff(ws, json_loads) if threaded else ws
+    # the loop stays loads(recv()) in both forms: nothing extra in the ceiling's
+    recv, loads = (source.recv, parsed) if threaded else (ws.recv, json_loads)
     try:
         while rec.open:
             msg = loads(recv())
@@ -267,40 +317,7 @@ def ceiling(job: Job, rec: Recorder) -> dict[str, Any]:
     except websocket.WebSocketTimeoutException:
         return {"stalled": True}
     finally:
-        ws.close()
-    return {}
-
-
-def ceiling_thread(job: Job, rec: Recorder) -> dict[str, Any]:
-    """(a2) the ceiling's ``recv()`` + ``loads`` on a reader thread, each message handed
-    to the calling thread through a ``queue.SimpleQueue``: the floor of any client that
-    reads on one thread and delivers on another (o2sync's design), one handoff a message."""
-    ws = _bare_socket(job)
-    handoff: queue.SimpleQueue[Any] = queue.SimpleQueue()
-
-    def read() -> None:
-        recv, put = ws.recv, handoff.put
-        try:
-            while True:
-                put(json_loads(recv()))
-        except Exception:  # closed by the consumer, or the idle timeout
-            put(None)
-
-    reader = threading.Thread(target=read, name="bench-ceiling-reader", daemon=True)
-    reader.start()
-    try:
-        while rec.open:
-            msg = handoff.get()
-            if msg is None:
-                return {"stalled": True}
-            if msg["action"] == "subscribe_depth":
-                rec.snapshot()
-            else:
-                touch_dict(msg)
-                rec(msg["seen_timestamp"])
-    finally:
-        ws.close()
-        reader.join(5)
+        source.close()
     return {}
 
 
