@@ -15,7 +15,6 @@ import json
 import logging
 import os
 import platform
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -60,22 +59,13 @@ def parse_args(argv: Optional[list[str]] = None) -> argparse.Namespace:
     return args
 
 
-def _git_rev() -> str:
-    try:
-        rev = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=HERE, text=True,
-                             capture_output=True, timeout=5).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--", "../o2sync"], cwd=HERE,
-                               text=True, capture_output=True, timeout=5).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        return "unknown"
-    return f"{rev}{'+dirty o2sync' if dirty else ''}" if rev else "unknown"
-
-
 def _meta(cfg: Config) -> dict[str, Any]:
+    from procstat import git_rev
+
     import o2sync
     from o2sync._json import BACKEND
 
-    return {"o2sync": getattr(o2sync, "__version__", "?"), "git": _git_rev(),
+    return {"o2sync": getattr(o2sync, "__version__", "?"), "git": git_rev(),
             "json_backend": BACKEND, "python": platform.python_version(),
             "cpus": os.cpu_count(), "count": cfg.count, "levels": cfg.levels,
             "reps": cfg.reps, "rates": list(cfg.rates), "duration": cfg.duration,

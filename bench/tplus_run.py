@@ -576,7 +576,7 @@ def markdown(res: Results) -> str:
 def _meta(args: argparse.Namespace) -> dict[str, Any]:
     import subprocess
 
-    from run import _git_rev
+    from procstat import git_rev
     from tplus_consumers import tpluspy_python
 
     import o2sync
@@ -589,7 +589,7 @@ def _meta(args: argparse.Namespace) -> dict[str, Any]:
                              "print(m.version('tpluspy'), 'websockets', m.version('websockets'),"
                              " 'pydantic', m.version('pydantic'))"],
                             capture_output=True, text=True, timeout=60).stdout.strip()
-    return {"o2sync": getattr(o2sync, "__version__", "?"), "git": _git_rev(),
+    return {"o2sync": getattr(o2sync, "__version__", "?"), "git": git_rev(),
             "python": platform.python_version(), "json_backend": BACKEND,
             "tplus_json": "stdlib json, parse_float=Decimal", "tpluspy": tp,
             "cpus": os.cpu_count(), "loadavg": round(os.getloadavg()[0], 2),
