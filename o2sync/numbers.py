@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
-from typing import Any
+from typing import Any, Union
 
 from .errors import DecodeError
 
@@ -110,3 +110,12 @@ def strict_str(value: Any, field: str = "value") -> str:
     if type(value) is str:
         return str(value)
     raise _fail(field, f"expected a string, got {type(value).__name__}", value)
+
+
+def exact_scaleb(value: Union[Decimal, int], places: int) -> Decimal:
+    """``value * 10**places``, exactly: ``Decimal.scaleb`` rounds to the context's
+    28 digits, which would change a longer exact price."""
+    sign, digits, exponent = Decimal(value).as_tuple()
+    if not isinstance(exponent, int):
+        raise ValueError(f"{value!r} is not a finite number")
+    return Decimal((sign, digits, exponent + places))

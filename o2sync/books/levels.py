@@ -14,6 +14,11 @@ class SortedLevels:
     on tplus). A quantity of 0 removes its level; any other quantity replaces it
     (absolute levels). Finding the best level is O(1), the best ``n`` O(n), a change
     O(log n) plus a short list move. Not thread-safe: the owning book locks.
+
+    Both sides keep their prices in ascending order and the bid side reads them from
+    the end: no arithmetic on a price, ever. (Negating a ``Decimal`` to sort bids
+    rounds it to the decimal context's 28 digits, so a longer exact price would no
+    longer find its own level.)
     """
 
     __slots__ = ("_keys", "_qty", "descending")
@@ -21,10 +26,7 @@ class SortedLevels:
     def __init__(self, descending: bool) -> None:
         self.descending = descending
         self._qty: dict[Any, Any] = {}
-        self._keys: list[Any] = []  # sort keys: the price, negated for bids
-
-    def _key(self, price: Any) -> Any:
-        return -price if self.descending else price
+        self._keys: list[Any] = []  # the prices, ascending on both sides
 
     def clear(self) -> None:
         self._qty.clear()
@@ -33,35 +35,37 @@ class SortedLevels:
     def load(self, levels: Iterable[tuple[Any, Any]]) -> None:
         """Replace every level (a snapshot); zero quantities are left out."""
         self._qty = {price: qty for price, qty in levels if qty}
-        self._keys = sorted(self._key(p) for p in self._qty)
+        self._keys = sorted(self._qty)
 
     def set(self, price: Any, qty: Any) -> None:
         """The new absolute quantity at ``price``; 0 removes the level."""
         keys = self._keys
         if qty:
             if price not in self._qty:
-                key = self._key(price)
-                keys.insert(bisect_left(keys, key), key)
+                keys.insert(bisect_left(keys, price), price)
             self._qty[price] = qty
         elif self._qty.pop(price, None) is not None:
-            key = self._key(price)
-            del keys[bisect_left(keys, key)]
+            del keys[bisect_left(keys, price)]
 
     def best(self) -> Optional[tuple[Any, Any]]:
         """The best (price, quantity), or None when the side is empty."""
         if not self._keys:
             return None
-        price = self._price(self._keys[0])
+        price = self._keys[-1] if self.descending else self._keys[0]
         return price, self._qty[price]
 
     def top(self, n: Optional[int] = None) -> list[tuple[Any, Any]]:
         """The best ``n`` levels (all if None) as (price, quantity), best first."""
-        keys = self._keys if n is None else self._keys[:n]
         qty = self._qty
-        return [(p, qty[p]) for p in map(self._price, keys)]
+        return [(p, qty[p]) for p in self._best_first(n)]
 
-    def _price(self, key: Any) -> Any:
-        return -key if self.descending else key
+    def _best_first(self, n: Optional[int]) -> list[Any]:
+        keys = self._keys
+        if not self.descending:
+            return keys if n is None else keys[:max(n, 0)]
+        if n is None:
+            return keys[::-1]
+        return keys[:-n - 1:-1] if n > 0 else []
 
     def quantity(self, price: Any) -> Any:
         """The quantity at ``price`` (0 when there is no level)."""

@@ -8,9 +8,11 @@ disconnect, a gap). Reads take the book's lock and are safe from any thread.
 
 from __future__ import annotations
 
+import decimal
 import threading
 import time
 from collections.abc import Iterable
+from contextlib import AbstractContextManager
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Callable, Optional, TypeVar
 
@@ -172,13 +174,19 @@ class LiveBook:
     def spread(self) -> Any:
         """Best ask minus best bid (in the book's price units), or None if a side is empty."""
         bid, ask = self._best_prices()
-        return None if bid is None or ask is None else ask - bid
+        if bid is None or ask is None:
+            return None
+        with _exact_context(bid, ask):
+            return ask - bid
 
     @property
     def mid(self) -> Optional[Decimal]:
         """Mid price (in the book's price units), or None."""
         bid, ask = self._best_prices()
-        return None if bid is None or ask is None else (Decimal(bid) + Decimal(ask)) / 2
+        if bid is None or ask is None:
+            return None
+        with _exact_context(bid, ask):
+            return (Decimal(bid) + Decimal(ask)) / 2
 
     def snapshot(self) -> dict[str, list[tuple[Any, Any]]]:
         """``{"buys": [(price, qty)...], "sells": [...]}``, best first, taken atomically."""
@@ -221,6 +229,22 @@ class LiveBook:
         return (f"<{type(self).__name__} {self.name} "
                 f"{'ready' if self._ready else 'not ready'} v{self._version} "
                 f"bid={bid} ask={ask}>")
+
+
+def _exact_context(*values: Any) -> AbstractContextManager[decimal.Context]:
+    """A decimal context wide enough that adding, subtracting and halving ``values``
+    is exact (the default 28 digits would round a longer exact price)."""
+    digits = 0
+    for value in values:
+        if isinstance(value, Decimal):
+            _, coefficient, exponent = value.as_tuple()
+            assert isinstance(exponent, int)  # finite: the decoders refuse the rest
+            digits = max(digits, len(coefficient) + abs(exponent))
+        else:
+            digits = max(digits, len(str(abs(int(value)))))
+    context = decimal.getcontext().copy()
+    context.prec = max(context.prec, 2 * digits + 4)
+    return decimal.localcontext(context)
 
 
 class _ChangeNotice:

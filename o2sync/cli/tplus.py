@@ -23,6 +23,7 @@ from urllib.parse import urlsplit
 from ..clientbase import StreamingClient
 from ..engine.subscription import Subscription
 from ..errors import ApiError
+from ..numbers import exact_scaleb
 from ..tplus import protocol
 from ..tplus.asset import AssetIdentifier
 from ..tplus.auth import User
@@ -239,7 +240,7 @@ def _asset(asset: Any) -> str:
 def _scaled(raw: int, decimals: Optional[int]) -> str:
     if decimals is None:
         return str(raw)
-    return _d(Decimal(int(raw)).scaleb(-decimals))
+    return _d(exact_scaleb(int(raw), -decimals))
 
 
 def _taker(buyer_is_maker: bool) -> str:

@@ -18,6 +18,7 @@ from typing import Any, ClassVar, Optional, Union
 
 from dataclasses_json import DataClassJsonMixin, config
 
+from ..numbers import exact_scaleb
 from .asset import AssetIdentifier
 
 __all__ = [
@@ -78,12 +79,12 @@ def _dt(ns: int) -> datetime.datetime:
 
 
 def _scale(raw: int, decimals: int) -> Decimal:
-    return Decimal(raw).scaleb(-decimals)
+    return exact_scaleb(raw, -decimals)
 
 
 def _unscale(human: Union[Decimal, int, str], decimals: int, what: str) -> int:
     value = Decimal(human) if not isinstance(human, Decimal) else human
-    scaled = value.scaleb(decimals)
+    scaled = exact_scaleb(value, decimals) if value.is_finite() else value
     if not scaled.is_finite() or scaled != scaled.to_integral_value():
         raise ValueError(f"{what} {human} is not a multiple of 10^-{decimals}")
     return int(scaled)

@@ -214,9 +214,10 @@ class TplusVenue(Venue):
     def _hand_over(self, topic: Topic, splice: DepthSplice, snapshot: OrderBook
                    ) -> Optional[str]:
         """Splice ``snapshot`` (lock held); a reason to try again, or None when done."""
+        # A snapshot's sequence_number is the last diff folded into it, so 0 (also
+        # tpluspy's default when the field is absent) is a book no diff has touched
+        # yet, e.g. a market that never traded: it splices like any other number.
         seq = snapshot.sequence_number
-        if seq <= 0:
-            return "snapshot has no sequence_number"
         buffered = splice.buffer
         if buffered and seq < buffered[0].sequence_number - 1:
             splice.stale += 1

@@ -147,7 +147,8 @@ class TplusEngine:
         self.enc = encoder
         self.clock = clock
         self.specs = list(markets)
-        self.books = {spec.asset_id: Book(spec, spec.start_mid) for spec in self.specs}
+        self.books = {spec.asset_id: Book(spec, spec.start_mid, seq=1000 if spec.seeded else 0)
+                      for spec in self.specs}
         self._weights = [spec.weight for spec in self.specs]
         self.events = 0
         self.next_trade_id = 200_000 + self.rng.randrange(1000)
@@ -160,7 +161,8 @@ class TplusEngine:
         self.user_trades_topic = "/trades/user/events/" + user.user_id
         now = clock()
         for book in self.books.values():
-            self._seed_book(book, now)
+            if book.spec.seeded:
+                self._seed_book(book, now)
 
     # -- setup ------------------------------------------------------------------------
 

@@ -28,6 +28,8 @@ class MarketSpec:
     quantity_decimals: int
     start_mid: int  # book price units (integer)
     weight: float  # share of engine events on this market
+    #: False: a market that never traded: empty book, no history, sequence_number 0
+    seeded: bool = True
 
     @property
     def info(self) -> dict[str, object]:

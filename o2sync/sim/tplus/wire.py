@@ -11,12 +11,14 @@ import json
 from decimal import Decimal
 from typing import Any, Optional, Union
 
+from ...numbers import exact_scaleb
+
 Number = Union[str, float]
 
 
 def human(units: int, decimals: int) -> Decimal:
     """Book units to a human-unit Decimal: ``human(387125, 2) == Decimal("3871.25")``."""
-    return Decimal(units).scaleb(-decimals)
+    return exact_scaleb(units, -decimals)
 
 
 class Encoder:
@@ -30,9 +32,16 @@ class Encoder:
         return float(value) if self.floats else _plain(value)
 
     @staticmethod
-    def level(price: Decimal, quantity: Decimal) -> list[float]:
-        """A depth level ``[price, quantity]`` as short JSON numbers."""
-        return [float(price), float(quantity)]
+    def level(price: Decimal, quantity: Decimal) -> list[Number]:
+        """A depth level ``[price, quantity]`` as short JSON numbers; a value a float
+        cannot hold exactly (more digits than a double keeps) goes out as a decimal
+        string instead, which the protocol also allows, so the wire stays exact."""
+        return [_short(price), _short(quantity)]
+
+
+def _short(value: Decimal) -> Number:
+    number = float(value)
+    return number if Decimal(repr(number)) == value else _plain(value)
 
 
 def _plain(value: Decimal) -> str:
