@@ -231,13 +231,17 @@ class HttpJson:
         if not isinstance(code, int) or isinstance(code, bool):
             code = None
         text = body_bytes[:200].decode("utf-8", "replace")
+        error: Optional[ApiError] = None
         if status == 429 or (code is not None and code in self.rate_limit_codes):
-            raise RateLimitedError(status, code, redact_text(error_message(body, text)
-                                                              or "rate limited"),
-                                   shown, _retry_after(resp))
-        if status >= 400:
-            raise ApiError(status, code, redact_text(error_message(body, text) or resp.reason),
-                           shown)
+            error = RateLimitedError(status, code, redact_text(error_message(body, text)
+                                                                or "rate limited"),
+                                     shown, _retry_after(resp))
+        elif status >= 400:
+            error = ApiError(status, code, redact_text(error_message(body, text) or resp.reason),
+                             shown)
+        if error is not None:
+            error.body = None if body is _NOT_JSON else body  # for venue-specific errors
+            raise error
         if body is _NOT_JSON:
             raise MalformedResponseError(path, f"body is not JSON: {redact_text(text)!r}",
                                          status=status, url=shown)

@@ -23,7 +23,10 @@ class MarketNotFoundError(O2SyncError, LookupError):
 
 
 class ApiError(O2SyncError):
-    """A REST call answered with an error status or an error body."""
+    """A REST call answered with an error status or an error body (``body``: the
+    decoded error body, when it was JSON)."""
+
+    body: Any = None
 
     def __init__(self, status: int, code: Optional[int], message: str, url: str = "") -> None:
         self.status = status

@@ -169,11 +169,11 @@ def test_tokens_never_leak_into_reprs_logs_errors_or_lifecycle(
     tsim.drop_connections()
     assert wait_until(lambda: ob.stats()["reconnects"] >= 1 and md.stats()["reconnects"] >= 1)
     connected(ob, md)
-    ob.get_open_orders()
-    ob.get_user_trades()
+    ob.get_open_orders_for_book("200")
+    ob.market_data.get_user_trades()
     tsim.revoke_tokens()
     try:  # the held token is revoked: the REST error must not show it
-        ob.get_open_orders()
+        ob.get_open_orders_for_book("200")
     except Exception as exc:  # any error type: only its text matters
         said.append(f"{exc!r} {exc}")
     tsim.fail_auth(1000)

@@ -13,7 +13,14 @@ from tplus_clientutil import TplusClients, client_thread_names, connected, drain
 from o2sync.engine.lifecycle import ConnectionState
 from o2sync.errors import DecodeError
 from o2sync.testing import TplusSimulator
-from o2sync.tplus import MarketDataClient, OrderBookClient, OrderEvent, Trade, User
+from o2sync.tplus import (
+    MarketDataClient,
+    OrderBookClient,
+    OrderEvent,
+    Trade,
+    User,
+    UserTradesPage,
+)
 from o2sync.tplus.errors import UnknownEventKind
 
 
@@ -116,12 +123,16 @@ def test_reconnected_names_the_stream_and_rest_re_reads_the_gap(
     queued = drain(lifecycle)
     assert [e.state for e in queued if e.stream == "/orders"][-1] is \
         ConnectionState.RECONNECTED  # the queue form sees the same events
-    # what a user does on RECONNECTED: re-read open orders and recent fills over REST
-    open_orders = ob.get_open_orders()
-    assert open_orders == tsim.user_orders()
-    recent = ob.get_user_trades()
-    assert isinstance(recent, list) and recent
-    assert all("trade_id" not in row for row in recent)
+    # what a user does on RECONNECTED: re-read open orders from the order service
+    # (the source of truth, every page) and recent fills from the market-data history
+    open_orders = ob.get_open_orders_for_book("200")
+    assert [o.model_dump(mode="json") for o in open_orders] == tsim.oms_orders("200")
+    assert open_orders and all(o.status in ("Open", "PartiallyFilled") for o in open_orders)
+    everywhere = ob.get_open_orders()  # every listed market
+    assert {o.order_id for o in everywhere} == {o["order_id"] for o in tsim.oms_orders()}
+    recent = ob.market_data.get_user_trades()
+    assert isinstance(recent, UserTradesPage) and recent
+    assert all(not hasattr(row, "trade_id") for row in recent)
     tsim.step(200)
     settle(tsim, ob, ["/orders", f"/trades/user/events/{tsim.user_id}"])
     assert drain(orders) and drain(fills)
@@ -187,7 +198,7 @@ def test_bad_arguments_raise_at_the_call() -> None:
                 call()
         with OrderBookClient("http://127.0.0.1:9", default_user=User()) as no_history, \
                 pytest.raises(ValueError, match="market_data_url"):
-            no_history.get_open_orders()
+            no_history.market_data.get_user_trades()
         assert client_thread_names() == []  # nothing started
     finally:
         md.close()

@@ -9,11 +9,36 @@ Same names as the tpluspy streams guide (``stream_finalized_trades``,
             print(diff.sequence_number, diff.bids[:1])
 """
 
+from .api import TplusApiClient
 from .asset import AssetIdentifier
 from .auth import Credentials, TokenStore, User, load_user
 from .book import Level, SequencedBook, SequenceGap
 from .client import MarketDataClient, OrderBookClient
-from .errors import AuthError, KeyFileError, UnknownEventKind, UserNotFoundError, WrongPasswordError
+from .errors import (  # tpluspy's REST errors
+    AuthError,
+    BaseTplusException,
+    KeyFileError,
+    MissingClientUserError,
+    NotFoundError,
+    OmsError,
+    OrderRejected,
+    RateLimitError,
+    ServerError,
+    SignerRegistryUnavailable,
+    UnknownEventKind,
+    UserNotFoundError,
+    WrongPasswordError,
+)
+from .history import (  # tpluspy's REST pages and rows
+    HistoricalUserOrder,
+    HistoricalUserTrade,
+    Interval,
+    MarketResponse,
+    MarketsPage,
+    OrderResponse,
+    UserOrdersPage,
+    UserTradesPage,
+)
 from .models import (
     KlinesPage,
     KlineUpdate,
@@ -48,13 +73,22 @@ from .models import (
 __all__ = [
     "AssetIdentifier",
     "AuthError",
+    "BaseTplusException",
     "Credentials",
+    "HistoricalUserOrder",
+    "HistoricalUserTrade",
+    "Interval",
     "KeyFileError",
     "KlineUpdate",
     "KlinesPage",
     "Level",
     "MarketDataClient",
     "MarketInfo",
+    "MarketResponse",
+    "MarketsPage",
+    "MissingClientUserError",
+    "NotFoundError",
+    "OmsError",
     "Order",
     "OrderAmendFailedEvent",
     "OrderAmendedEvent",
@@ -68,16 +102,22 @@ __all__ = [
     "OrderCreatedEvent",
     "OrderEvent",
     "OrderFailedEvent",
+    "OrderRejected",
     "OrderRemovedEvent",
     "OrderReplaceFailedEvent",
     "OrderReplacedEvent",
+    "OrderResponse",
     "OrderTriggeredEvent",
     "OrderUpdatedEvent",
+    "RateLimitError",
     "SequenceGap",
     "SequencedBook",
+    "ServerError",
     "Side",
+    "SignerRegistryUnavailable",
     "Timebar",
     "TokenStore",
+    "TplusApiClient",
     "Trade",
     "TradeConfirmedEvent",
     "TradeEvent",
@@ -86,7 +126,9 @@ __all__ = [
     "UnknownEventKind",
     "User",
     "UserNotFoundError",
+    "UserOrdersPage",
     "UserTrade",
+    "UserTradesPage",
     "WrongPasswordError",
     "load_user",
 ]

@@ -30,12 +30,14 @@ from ..engine.subscription import Subscription
 from ..engine.venue import TopicSpec
 from ..redact import redact_url
 from . import protocol
+from ._rest_calls import MarketDataRest, OrderBookRest, UserCalls
 from .asset import AssetIdentifier
 from .auth import TokenStore, User
 from .book import SequencedBook
+from .errors import MissingClientUserError
+from .history import OrderResponse
 from .models import (
     KlineUpdate,
-    MarketInfo,
     OrderBook,
     OrderBookDiff,
     OrderEvent,
@@ -61,7 +63,7 @@ def _user(user: object) -> Optional[User]:
                     f"got {type(user).__name__}")
 
 
-class _TplusClient(StreamingClient):
+class _TplusClient(UserCalls, StreamingClient):
     """What both tplus clients share: one service origin, its REST, its login, its engine."""
 
     _service = "tplus"
@@ -70,12 +72,16 @@ class _TplusClient(StreamingClient):
                  ) -> None:
         self.base_url = protocol.check_base_url(base_url, "base_url")
         self.default_user = _user(default_user)
+        prefix = options.pop("auth_path_prefix", "")
+        if not isinstance(prefix, str):
+            raise TypeError(f"auth_path_prefix must be a str, got {prefix!r}")
         self.options = Options.build(**options)
-        self.rest = TplusRest(self.base_url, self.options)
+        self.rest = TplusRest(self.base_url, self.options, prefix)
         self._auth = (TokenStore(self.default_user, self.rest.nonce, self.rest.auth)
                       if self.default_user is not None else None)
-        self._engine = StreamEngine(TplusVenue(self.rest, self._auth), self.options,
-                                    name=next_client_name())
+        self._init_users()
+        self._venue = TplusVenue(self.rest, self._auth)
+        self._engine = StreamEngine(self._venue, self.options, name=next_client_name())
 
     def _close_rest(self) -> None:
         self.rest.close()
@@ -95,7 +101,8 @@ class _TplusClient(StreamingClient):
 
     def _require_user(self) -> User:
         if self.default_user is None:
-            raise ValueError(f"{type(self).__name__} needs default_user=User(...) for this")
+            raise MissingClientUserError(f"{type(self).__name__} needs default_user=User(...) "
+                                         f"for this")
         return self.default_user
 
     def __repr__(self) -> str:
@@ -105,7 +112,7 @@ class _TplusClient(StreamingClient):
                 f"messages={s['messages']} dropped={s['dropped']}>")
 
 
-class MarketDataClient(_TplusClient):
+class MarketDataClient(MarketDataRest, _TplusClient):
     """The market-data service (MDS): trades, trade events, depth, klines, history.
 
     Args:
@@ -115,6 +122,8 @@ class MarketDataClient(_TplusClient):
             falling back to anonymous when the login fails; user history needs it.
         **options: the same keyword options as :class:`~o2sync.O2Client` (see
             :class:`~o2sync.engine.options.Options`); heartbeats are WebSocket pings.
+            ``auth_path_prefix=`` (tpluspy's) puts the login under a path prefix
+            (``"/market-data"`` behind the single-origin gateway).
 
     Every ``stream_*``/``on_*`` takes ``queue_size=`` and ``overflow=`` overrides.
     """
@@ -233,38 +242,8 @@ class MarketDataClient(_TplusClient):
         """The order book now, with the ``sequence_number`` of the last diff in it."""
         return self.rest.orderbook(AssetIdentifier(asset))
 
-    def get_klines(self, asset: AssetLike, page: Optional[int] = None,
-                   limit: Optional[int] = None, end_timestamp_ns: Optional[int] = None,
-                   interval: Optional[str] = None) -> list[KlineUpdate]:
-        """One page of candles of ``asset``, newest first (``interval`` such as ``"1"``,
-        ``"5m"``, ``"4h"``, ``"1D"``)."""
-        return self.rest.klines(AssetIdentifier(asset), interval=interval, page=page,
-                                limit=limit, end_timestamp_ns=end_timestamp_ns).items
 
-    def get_trades(self, asset: Optional[AssetLike] = None, page: Optional[int] = None,
-                   limit: Optional[int] = None) -> list[Trade]:
-        """Recent trades, of every market or of ``asset``."""
-        a = AssetIdentifier(asset) if asset is not None else None
-        return self.rest.trades(a, page=page, limit=limit)
-
-    def get_user_trades(self, asset: Optional[AssetLike] = None, *,
-                        limit: Optional[int] = None) -> list[dict[str, Any]]:
-        """The default user's settled fills, as JSON objects with exact numbers (re-read
-        these after ``RECONNECTED``; history rows have no ``trade_id``)."""
-        user = self._require_user()
-        assert self._auth is not None
-        a = AssetIdentifier(asset) if asset is not None else None
-        return self.rest.user_trades(user.user_id, self._auth.headers(), asset=a, limit=limit)
-
-    def get_user_orders(self, asset: Optional[AssetLike] = None) -> list[dict[str, Any]]:
-        """The default user's open orders as the service returns them (exact numbers)."""
-        user = self._require_user()
-        assert self._auth is not None
-        a = AssetIdentifier(asset) if asset is not None else None
-        return self.rest.user_orders(user.user_id, self._auth.headers(), asset=a)
-
-
-class OrderBookClient(_TplusClient):
+class OrderBookClient(OrderBookRest, _TplusClient):
     """The order service (OMS): the default user's order events and trade events.
 
     Args:
@@ -272,14 +251,16 @@ class OrderBookClient(_TplusClient):
         default_user: the :class:`~o2sync.tplus.auth.User` whose streams these are
             (``User()``, ``User(seed)``, ``load_user(name)``). It logs in before the
             first authenticated handshake and again before the token expires.
-        market_data_url: the MDS base URL, for the REST reads a streaming user needs
-            after a reconnect (open orders, recent fills live on the MDS in 0.6).
+        market_data_url: optional MDS base URL: :attr:`market_data` is then an MDS
+            client with the same user, for the history a resync re-reads (recent
+            fills). Open orders come from this service: :meth:`get_open_orders_for_book`.
         **options: the same keyword options as :class:`~o2sync.O2Client`.
     """
 
     def __init__(self, base_url: str = OMS_DEFAULT, default_user: Optional[User] = None, *,
                  market_data_url: Optional[str] = None, **options: Any) -> None:
         super().__init__(base_url, default_user, options)
+        self._init_markets()
         self._history = (MarketDataClient(market_data_url, self.default_user, **options)
                          if market_data_url is not None else None)
 
@@ -330,28 +311,25 @@ class OrderBookClient(_TplusClient):
         return register(callback, lambda cb: self._stream(path, "user_trades", cb,
                                                           authenticated=True, **queue))
 
-    def get_market(self, asset: AssetLike) -> MarketInfo:
-        """A market's book decimals (``GET /market/{asset}``)."""
-        return self.rest.market(AssetIdentifier(asset))
-
-    def get_markets(self) -> list[MarketInfo]:
-        """Every market's book decimals."""
-        return self.rest.markets()
-
-    def get_open_orders(self, asset: Optional[AssetLike] = None) -> list[dict[str, Any]]:
-        """The default user's open orders (needs ``market_data_url``)."""
-        return self._market_data().get_user_orders(asset)
-
-    def get_user_trades(self, asset: Optional[AssetLike] = None, *,
-                        limit: Optional[int] = None) -> list[dict[str, Any]]:
-        """The default user's settled fills (needs ``market_data_url``)."""
-        return self._market_data().get_user_trades(asset, limit=limit)
-
-    def _market_data(self) -> MarketDataClient:
+    @property
+    def market_data(self) -> MarketDataClient:
+        """The MDS client of ``market_data_url`` (same user and options), for the
+        history a resync re-reads (``ob.market_data.get_user_trades(start_time=...)``)."""
         if self._history is None:
             raise ValueError("OrderBookClient(market_data_url=...) is needed for user history "
                              "(it lives on the market-data service)")
         return self._history
+
+    def get_open_orders(self, asset: Optional[AssetLike] = None) -> list[OrderResponse]:
+        """The default user's open orders from the order service: on ``asset``, or on
+        every listed market (:meth:`get_open_orders_for_book` per market)."""
+        if asset is not None:
+            return self.get_open_orders_for_book(asset)
+        self._require_user()
+        found: list[OrderResponse] = []
+        for market in self.get_markets():
+            found.extend(self.get_open_orders_for_book(market.asset_id))
+        return found
 
     def _close_rest(self) -> None:
         super()._close_rest()
@@ -365,3 +343,12 @@ class OrderBookClient(_TplusClient):
 
 
 __all__ = ["MarketDataClient", "OrderBookClient"]
+
+
+def __getattr__(name: str) -> Any:
+    # tpluspy's import path ``from tplus.client import TplusApiClient``, without a cycle
+    if name == "TplusApiClient":
+        from .api import TplusApiClient
+
+        return TplusApiClient
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,6 +1,7 @@
 """Typed tplus events, with tpluspy 0.6.0's attribute names (protocol §6).
 
-Frozen dataclasses with dataclasses-json (``to_dict()``, ``to_json()``,
+Frozen dataclasses with pydantic-style ``model_dump()``, ``model_dump_json()``,
+``model_validate()`` (:mod:`._pydanticish`) and dataclasses-json (``to_dict()``, ``to_json()``,
 ``from_dict()``...). Prices and quantities in human units are exact ``Decimal``
 (never binary floats, even when the wire sent a JSON float); ids, timestamps and
 book-unit integers are exact ``int``. Frames are decoded by
@@ -16,9 +17,10 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, ClassVar, Optional, Union
 
-from dataclasses_json import DataClassJsonMixin, config
+from dataclasses_json import config
 
 from ..numbers import exact_scaleb
+from ._pydanticish import RowsPage, TplusModel
 from .asset import AssetIdentifier
 
 __all__ = [
@@ -95,6 +97,19 @@ class Side(str, enum.Enum):
 
     BUY = "Buy"
     SELL = "Sell"
+    BID = "Buy"  # aliases, as tpluspy's
+    ASK = "Sell"
+
+    @classmethod
+    def _missing_(cls, value: object) -> Any:
+        # as tpluspy: "buy", "BUY", "bid" are Buy; "sell", "ask" are Sell
+        if isinstance(value, str):
+            lower = value.lower()
+            if lower in ("buy", "bid"):
+                return cls.BUY
+            if lower in ("sell", "ask"):
+                return cls.SELL
+        return None
 
     def __str__(self) -> str:
         return self.value
@@ -104,7 +119,7 @@ class Side(str, enum.Enum):
 
 
 @dataclass(frozen=True, repr=False)
-class Trade(DataClassJsonMixin):
+class Trade(TplusModel):
     """A public trade (``/trades``, inside a :class:`TradeEvent`, REST lists).
 
     ``status`` is ``"Pending"``, ``"Confirmed"`` (the default) or ``"Rollbacked"``.
@@ -133,7 +148,7 @@ class Trade(DataClassJsonMixin):
 
 
 @dataclass(frozen=True, repr=False)
-class TradeEvent(DataClassJsonMixin):
+class TradeEvent(TplusModel):
     """A ``/trades/events`` frame: ``{"Pending"|"Confirmed"|"Rollbacked": Trade}``.
 
     ``status`` is the tag; ``trade`` the trade as sent (its own ``status`` kept as
@@ -144,6 +159,8 @@ class TradeEvent(DataClassJsonMixin):
     """
 
     STATUS: ClassVar[str] = ""
+    _dump_extra: ClassVar[tuple[str, ...]] = ("event_type",)
+    _field_aliases: ClassVar[dict[str, str]] = {"status": "event_type"}
 
     status: str
     trade: Trade
@@ -233,7 +250,7 @@ class TradeRollbackedEvent(TradeEvent):
 
 
 @dataclass(frozen=True, repr=False)
-class UserTrade(DataClassJsonMixin):
+class UserTrade(TplusModel):
     """One of this user's fills (``/trades/user/events/{user_id}``, §6.7).
 
     ``is_maker`` / ``is_buyer`` are this user's role. One trade arrives several
@@ -284,7 +301,7 @@ def _levels_repr(levels: list[Level]) -> str:
 
 
 @dataclass(frozen=True, repr=False)
-class OrderBookDiff(DataClassJsonMixin):
+class OrderBookDiff(TplusModel):
     """A ``/marketdepth/diff/{asset}`` frame: changed levels only.
 
     ``asks`` / ``bids`` are ``(price, quantity)`` tuples of exact ``Decimal``;
@@ -306,7 +323,7 @@ class OrderBookDiff(DataClassJsonMixin):
 
 
 @dataclass(frozen=True, repr=False)
-class OrderBook(DataClassJsonMixin):
+class OrderBook(TplusModel):
     """The ``GET /marketdepth/{asset}`` snapshot: every level, plus the sequence
     number of the last diff folded into it (``0`` when the server sent none)."""
 
@@ -328,7 +345,7 @@ class OrderBook(DataClassJsonMixin):
 
 
 @dataclass(frozen=True, repr=False)
-class KlineUpdate(DataClassJsonMixin):
+class KlineUpdate(TplusModel):
     """One candle (tpluspy's ``Timebar``). A bar repeats while open; update it in
     place by ``open_timestamp_ns``."""
 
@@ -360,9 +377,13 @@ class KlineUpdate(DataClassJsonMixin):
 Timebar = KlineUpdate
 
 
-@dataclass(frozen=True)
-class KlinesPage(DataClassJsonMixin):
-    """One ``GET /klines/{asset}`` page (0.6 envelope), newest bar first."""
+@dataclass(frozen=True, eq=False)
+class KlinesPage(RowsPage, TplusModel):
+    """One ``GET /klines/{asset}`` page (0.6 envelope), newest bar first. Also the
+    sequence of its bars (``for bar in page``, ``len(page)``, ``page[0]``), like
+    o2sync's other pages."""
+
+    _rows_field: ClassVar[str] = "items"
 
     items: list[KlineUpdate] = field(default_factory=list)
     has_next_page: bool = False
@@ -374,7 +395,7 @@ class KlinesPage(DataClassJsonMixin):
 
 
 @dataclass(frozen=True)
-class MarketInfo(DataClassJsonMixin):
+class MarketInfo(TplusModel):
     """``GET /market/{asset}``: the decimals that scale book-unit integers.
 
     Order events carry prices and quantities as integers in book units:
@@ -406,14 +427,14 @@ class MarketInfo(DataClassJsonMixin):
 
 
 @dataclass(frozen=True)
-class GTC(DataClassJsonMixin):
+class GTC(TplusModel):
     """Good till canceled (``{"GTC": {"post_only"}}``)."""
 
     post_only: bool
 
 
 @dataclass(frozen=True)
-class GTD(DataClassJsonMixin):
+class GTD(TplusModel):
     """Good till ``timestamp_ns`` (``{"GTD": {"post_only", "timestamp_ns"}}``)."""
 
     post_only: bool
@@ -421,14 +442,14 @@ class GTD(DataClassJsonMixin):
 
 
 @dataclass(frozen=True)
-class IOC(DataClassJsonMixin):
+class IOC(TplusModel):
     """Immediate or cancel (``{"IOC": {"fill_or_kill"}}``)."""
 
     fill_or_kill: bool
 
 
 @dataclass(frozen=True)
-class LimitOrderDetails(DataClassJsonMixin):
+class LimitOrderDetails(TplusModel):
     """``{"Limit": {...}}``: price and quantity in book units."""
 
     limit_price: int
@@ -437,7 +458,7 @@ class LimitOrderDetails(DataClassJsonMixin):
 
 
 @dataclass(frozen=True)
-class MarketBaseQuantity(DataClassJsonMixin):
+class MarketBaseQuantity(TplusModel):
     """A market order sized in the base asset (book units)."""
 
     quantity: int
@@ -445,7 +466,7 @@ class MarketBaseQuantity(DataClassJsonMixin):
 
 
 @dataclass(frozen=True)
-class MarketQuoteQuantity(DataClassJsonMixin):
+class MarketQuoteQuantity(TplusModel):
     """A market order sized in the quote asset."""
 
     quantity: int
@@ -453,7 +474,7 @@ class MarketQuoteQuantity(DataClassJsonMixin):
 
 
 @dataclass(frozen=True)
-class MarketQuantity(DataClassJsonMixin):
+class MarketQuantity(TplusModel):
     """Exactly one of ``base_asset`` / ``quote_asset`` is set."""
 
     base_asset: Optional[MarketBaseQuantity] = None
@@ -461,7 +482,7 @@ class MarketQuantity(DataClassJsonMixin):
 
 
 @dataclass(frozen=True)
-class MarketOrderDetails(DataClassJsonMixin):
+class MarketOrderDetails(TplusModel):
     """``{"Market": {"quantity": ..., "fill_or_kill"}}``."""
 
     quantity: MarketQuantity
@@ -469,7 +490,7 @@ class MarketOrderDetails(DataClassJsonMixin):
 
 
 @dataclass(frozen=True)
-class OrderTrigger(DataClassJsonMixin):
+class OrderTrigger(TplusModel):
     """A trigger: ``condition`` is ``"PriceAbove"`` or ``"PriceBelow"`` at book-unit ``price``."""
 
     condition: str
@@ -478,7 +499,7 @@ class OrderTrigger(DataClassJsonMixin):
 
 
 @dataclass(frozen=True)
-class TradeTarget(DataClassJsonMixin):
+class TradeTarget(TplusModel):
     """Which sub-account (0 main, 1 margin) and balance (spot or margin) an order uses."""
 
     account: int = 1
@@ -486,7 +507,7 @@ class TradeTarget(DataClassJsonMixin):
 
 
 @dataclass(frozen=True)
-class Order(DataClassJsonMixin):
+class Order(TplusModel):
     """The book ``Order`` inside a ``Created`` event (prices/quantities in book units)."""
 
     signer: str
@@ -522,11 +543,12 @@ class Order(DataClassJsonMixin):
 
 
 @dataclass(frozen=True)
-class OrderEvent(DataClassJsonMixin):
+class OrderEvent(TplusModel):
     """Base of every ``/orders`` event (§6.6). ``kind`` names it (``"Created"``,
     ``"Removed"``...); ``event_type`` is tpluspy's upper-case spelling."""
 
     kind: ClassVar[str] = ""
+    _dump_extra: ClassVar[tuple[str, ...]] = ("event_type",)
 
     @property
     def event_type(self) -> str:

@@ -88,6 +88,10 @@ class TplusVenue(Venue):
         self._presented: dict[str, str] = {}  # url -> the token its last handshake used
         self._auth_lock = threading.Lock()
 
+    def set_auth(self, auth: Optional[TokenStore]) -> None:
+        """The login handshakes present from now on (``set_default_user``)."""
+        self._auth = auth
+
     def bind(self, engine: StreamEngine) -> None:
         super().bind(engine)
         self._topics = engine.topics

@@ -134,6 +134,9 @@ class Book:
 class TplusEngine:
     """All market state; every method runs on the simulator's loop thread."""
 
+    #: REST klines: a window of more bars than this is clamped (``truncated_before_ns``)
+    klines_window: Optional[int] = None
+
     def __init__(
         self,
         seed: int,

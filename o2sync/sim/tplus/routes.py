@@ -14,8 +14,9 @@ MDS (market data), one origin:
 
 OMS (orders), one origin:
 
-* REST ``GET /market/{asset}``, ``/markets?page&limit``, ``/nonce/{user_id}``,
-  ``POST /auth``.
+* REST ``GET /market/{asset}``, ``/markets?page&limit&include_symbol_map``,
+  ``/nonce/{user_id}``, ``POST /auth``; the user's live orders
+  ``/orders/user/{user_id}[/{asset}]`` (:mod:`.rest_pages`).
 * WebSocket ``/orders`` and ``/trades/user/events/{user_id}``: upgrades need a
   valid OMS token and ``User-Id`` (401 otherwise, 403 for another user's token).
 
@@ -33,6 +34,7 @@ from typing import TYPE_CHECKING, Any, Callable, Optional
 
 from aiohttp import WSMsgType, web
 
+from . import rest_pages
 from .auth import USER_ID_RE
 from .klines import interval_ns
 from .markets import normalise_asset
@@ -104,6 +106,7 @@ def build_app(server: TplusServer, service: str) -> web.Application:
         get("/markets", api.markets)
         get("/orders", api.ws_user)
         get("/trades/user/events/{user_id}", api.ws_user)
+    rest_pages.add_routes(api, get, service)
     return app
 
 
@@ -221,9 +224,11 @@ class _Api:
         end = self._int(request, "end_timestamp_ns", None)
         bars = self.engine.books[asset].candles.history(
             width, time.time_ns() if end is None else end)
+        bars, cutoff = rest_pages.clamp_klines(bars, self.engine.klines_window)
         chunk, page, _, more = self._page(request, bars)
         return _json({"items": self.engine.bar_rows(chunk), "has_next_page": more,
-                      "next_page": page + 1 if more else None, "truncated_before_ns": None})
+                      "next_page": page + 1 if more else None,
+                      "truncated_before_ns": None if more else cutoff})
 
     async def trades(self, request: web.Request) -> web.StreamResponse:
         if "asset" in request.match_info:
@@ -286,7 +291,9 @@ class _Api:
     async def markets(self, request: web.Request) -> web.Response:
         rows = [{**b.spec.info, "isolated_only": False} for b in self.engine.books.values()]
         chunk, page, limit, more = self._page(request, rows, 1000)
-        return _json({
+        extra = ({"symbol_map": rest_pages.symbol_map(self.engine)}
+                 if request.query.get("include_symbol_map") == "true" else {})
+        return _json({**extra,
             "page": page, "limit": limit, "total_pages": math.ceil(len(rows) / limit),
             "cursor_size": len(chunk), "has_next_page": more,
             "next_page": page + 1 if more else None, "markets": chunk,

@@ -55,6 +55,9 @@ class TplusSimulator(LoopHost):
         markets: market specs (default: assets ``200`` and WETH ``address@chain``).
         ssl_context: a server-side :class:`ssl.SSLContext` to serve TLS on both
             services (``https://`` URLs, ``wss://`` streams).
+        klines_window: REST klines serve at most this many bars per window (newest
+            first); the window's last page then names ``truncated_before_ns`` for the
+            older rest (None: never truncated).
     """
 
     thread_name = "o2sync-tplus-sim"
@@ -76,6 +79,7 @@ class TplusSimulator(LoopHost):
         clock: Optional[Callable[[], int]] = None,
         markets: Sequence[MarketSpec] = DEFAULT_MARKETS,
         ssl_context: Optional[ssl.SSLContext] = None,
+        klines_window: Optional[int] = None,
     ) -> None:
         if ssl_context is not None and not isinstance(ssl_context, ssl.SSLContext):
             raise TypeError(f"ssl_context must be an ssl.SSLContext, got {ssl_context!r}")
@@ -86,6 +90,7 @@ class TplusSimulator(LoopHost):
         self._user = UserKey(user_seed)
         self._clock = clock or time.time_ns
         self._engine = TplusEngine(seed, self._user, markets, Encoder(floats), self._clock)
+        self._engine.klines_window = klines_window
         self._flow = Flow(rate, paused=not start_flow)
         self._faults = TplusFaults()
         self._observer = Observer()
@@ -187,6 +192,15 @@ class TplusSimulator(LoopHost):
     def user_orders(self) -> list[dict[str, Any]]:
         """The simulated user's open orders, as ``/orders/user/{user_id}`` rows."""
         return self._call(self._engine.user_order_rows)
+
+    def oms_orders(self, asset: Optional[str] = None, open_only: bool = True
+                   ) -> list[dict[str, Any]]:
+        """The simulated user's orders as the order service's ``OrderResponse`` rows
+        (``/orders/user/{user_id}/{asset}``), newest first; open ones only by default."""
+        from .rest_pages import order_rows
+
+        key = None if asset is None else self._asset(asset)
+        return self._call(lambda: order_rows(self._engine, key, open_only))
 
     def _asset(self, asset: str) -> str:
         key = normalise_asset(asset)

@@ -1,5 +1,6 @@
 """Twin of ``tplus.model.order``: the order event classes."""
 
+from ..history import HistoricalUserOrder, OrderResponse, UserOrdersPage
 from ..models import (
     Order,
     OrderAmendedEvent,
@@ -22,6 +23,7 @@ BaseOrderEvent = OrderEvent
 
 __all__ = [
     "BaseOrderEvent",
+    "HistoricalUserOrder",
     "Order",
     "OrderAmendFailedEvent",
     "OrderAmendedEvent",
@@ -33,8 +35,10 @@ __all__ = [
     "OrderRemovedEvent",
     "OrderReplaceFailedEvent",
     "OrderReplacedEvent",
+    "OrderResponse",
     "OrderTriggeredEvent",
     "OrderUpdatedEvent",
     "Side",
     "TradeTarget",
+    "UserOrdersPage",
 ]

@@ -1,5 +1,6 @@
 """Twin of ``tplus.model.trades``: ``from o2sync.tplus.model.trades import Trade``."""
 
+from ..history import HistoricalUserTrade, UserTradesPage
 from ..models import (
     Trade,
     TradeConfirmedEvent,
@@ -10,10 +11,12 @@ from ..models import (
 )
 
 __all__ = [
+    "HistoricalUserTrade",
     "Trade",
     "TradeConfirmedEvent",
     "TradeEvent",
     "TradePendingEvent",
     "TradeRollbackedEvent",
     "UserTrade",
+    "UserTradesPage",
 ]
