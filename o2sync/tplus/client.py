@@ -146,21 +146,21 @@ class MarketDataClient(MarketDataRest, _TplusClient):
         return self._stream(protocol.TRADE_EVENTS, "trade_events", None,
                             queue_size=queue_size, overflow=overflow)
 
-    def stream_depth(self, asset: AssetLike, *, queue_size: QueueSize = None,
+    def stream_depth(self, asset_id: AssetLike, *, queue_size: QueueSize = None,
                      overflow: OverflowArg = None) -> Subscription[OrderBookDiff]:
-        """The raw depth diffs of ``asset`` (``/marketdepth/diff/{asset}``), as the guide
+        """The raw depth diffs of ``asset_id`` (``/marketdepth/diff/{asset}``), as the guide
         shows them. If this consumer falls behind and loses diffs, it is handed a fresh
         :class:`OrderBook` snapshot and the diffs after it (``event.is_snapshot``).
         For a maintained book use :meth:`order_book`."""
-        a = AssetIdentifier(asset)
+        a = AssetIdentifier(asset_id)
         return self._stream(protocol.depth_path(a), "depth", None, asset=a,
                             queue_size=queue_size, overflow=overflow)
 
-    def stream_klines(self, asset: AssetLike, *, queue_size: QueueSize = None,
+    def stream_klines(self, asset_id: AssetLike, *, queue_size: QueueSize = None,
                       overflow: OverflowArg = None) -> Subscription[KlineUpdate]:
-        """Candle updates of ``asset``: one :class:`KlineUpdate` per bar, although the
+        """Candle updates of ``asset_id``: one :class:`KlineUpdate` per bar, although the
         wire packs a list per frame."""
-        a = AssetIdentifier(asset)
+        a = AssetIdentifier(asset_id)
         return self._stream(protocol.klines_path(a), "klines", None, asset=a,
                             queue_size=queue_size, overflow=overflow)
 
@@ -238,9 +238,9 @@ class MarketDataClient(MarketDataRest, _TplusClient):
 
     # ------------------------------------------------------------ REST
 
-    def get_orderbook_snapshot(self, asset: AssetLike) -> OrderBook:
+    def get_orderbook_snapshot(self, asset_id: AssetLike) -> OrderBook:
         """The order book now, with the ``sequence_number`` of the last diff in it."""
-        return self.rest.orderbook(AssetIdentifier(asset))
+        return self.rest.orderbook(AssetIdentifier(asset_id))
 
 
 class OrderBookClient(OrderBookRest, _TplusClient):
