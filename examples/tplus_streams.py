@@ -104,7 +104,12 @@ def main() -> None:
                 ep.simulator.drop_connections()
             for event in events:
                 print(f"[Lifecycle] {event.state.value} {event.stream} {event.message}")
-                if event.state is ConnectionState.RECONNECTED or ep.simulator is None:
+                if event.state is ConnectionState.RECONNECTED and event.stream == "/orders":
+                    # resync: open orders from the order service, every page
+                    open_orders = client.get_open_orders_for_book(example_asset)
+                    print(f"[Resync] {len(open_orders)} open orders on {example_asset}")
+                    break
+                if ep.simulator is None:
                     break
             print(f"[Order after reconnect] {type(orders.get(timeout=10)).__name__}")
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -96,6 +97,8 @@ def test_tplus_streams_runs_every_guide_block() -> None:
         assert f"== {section}" in out
     assert "[Depth] Seq=" in out and "[Trade] ID:" in out and "verified=True" in out
     assert "[Lifecycle] reconnected /orders" in out and "[Order after reconnect]" in out
+    resync = re.search(r"\[Resync\] (\d+) open orders on 200", out)  # from the OMS
+    assert resync is not None and int(resync.group(1)) > 0, out
 
 
 def test_cross_venue_merges_o2_and_tplus_depth() -> None:
