@@ -329,6 +329,10 @@ def test_every_o2sync_tplus_model_has_the_pydantic_conveniences() -> None:
                      if not all(callable(getattr(c, m, None)) for m in
                                 ("model_dump", "model_dump_json", "model_validate")))
     assert missing == []
+    from o2sync.tplus import AssetIdentifier  # a pydantic root model in tpluspy
+
+    asset = AssetIdentifier.model_validate("200")
+    assert (asset.model_dump(), asset.model_dump_json()) == ("200", '"200"')
 
 
 # --------------------------------------------------------------------------- errors, imports

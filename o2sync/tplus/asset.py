@@ -8,6 +8,7 @@ goes into paths as is (``/marketdepth/diff/200``); ``@`` is not percent-encoded.
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any, Union
 
@@ -228,3 +229,18 @@ class AssetIdentifier:
     def to_json(self) -> str:
         """The wire form (what dataclasses-json emits for models holding an asset)."""
         return self._value
+
+    # pydantic's root-model conveniences (tpluspy's AssetIdentifier is a RootModel)
+
+    def model_dump(self, **_ignored: Any) -> str:
+        """The wire string, as tpluspy's root model dumps it."""
+        return self._value
+
+    def model_dump_json(self, **_ignored: Any) -> str:
+        """The wire string as a JSON string."""
+        return json.dumps(self._value)
+
+    @classmethod
+    def model_validate(cls, obj: Any, **_ignored: Any) -> AssetIdentifier:
+        """An asset id from anything the constructor takes (an instance as is)."""
+        return obj if isinstance(obj, cls) else cls(obj)
