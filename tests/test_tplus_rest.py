@@ -158,6 +158,17 @@ def test_user_argument_forms_and_the_missing_user(sim: TplusSimulator,
             anonymous.set_default_user(sim.user)  # type: ignore[arg-type]
 
 
+def test_a_refused_token_is_replaced_once(sim: TplusSimulator, md: MarketDataClient,
+                                          ob: OrderBookClient) -> None:
+    before = md.get_user_trades(limit=5)
+    ob.get_open_orders_for_book("200")
+    issued = len(sim.tokens)
+    sim.revoke_tokens()  # both held tokens now answer 401
+    assert md.get_user_trades(limit=5) == before  # one fresh login, then the answer
+    assert ob.get_open_orders_for_book("200") == ob.get_open_orders_for_book("200")
+    assert len(sim.tokens) == issued + 2  # one per service, not one per call
+
+
 def test_history_filters_reach_the_service(sim: TplusSimulator, md: MarketDataClient) -> None:
     all_rows = md.get_user_trades(limit=200)
     since = all_rows[len(all_rows) // 2].timestamp_ns

@@ -29,7 +29,7 @@ from ..errors import DecodeError, MalformedResponseError
 from .asset import AssetIdentifier
 from .auth import TokenStore, User
 from .decode import decode_klines_page, decode_trades
-from .errors import MissingClientUserError, NotFoundError
+from .errors import AuthError, MissingClientUserError, NotFoundError
 from .history import (
     Interval,
     MarketsPage,
@@ -154,11 +154,22 @@ class UserCalls:
             raise MissingClientUserError()
         return self.default_user
 
-    def _auth_headers(self, user: Optional[UserType]) -> dict[str, str]:
+    def _authed_get(self, path: str, user: Optional[UserType], **params: Any) -> Any:
+        """GET with ``user``'s token; a 401/403 answer drops that token and tries once
+        more with a fresh login, as tpluspy does (then the AuthError stands)."""
         signer = self._signer(user)
         with self._users_lock:
             store = self._store(signer)
-        return store.headers()
+        headers = store.headers()
+        try:
+            return self.rest.get(path, headers=headers, **params)
+        except AuthError as exc:
+            if exc.status_code not in (401, 403):
+                raise
+            store.invalidate(headers["Authorization"].removeprefix("Bearer "))
+            log.info("%s: HTTP %s with a held token; one retry after a fresh login",
+                     path, exc.status_code)
+        return self.rest.get(path, headers=store.headers(), **params)
 
     def _report(self, exc: Exception) -> None:
         self._engine.report(exc)
@@ -282,9 +293,8 @@ class MarketDataRest(UserCalls):
                  decoder: Callable[[Any], T], params: dict[str, Any], empty: Callable[[], T]
                  ) -> T:
         path = f"/{kind}/user/{self._user_id(user)}" + (f"/{asset}" if asset else "")
-        headers = self._auth_headers(user)
         try:
-            body = self.rest.get(path, headers=headers, **params)
+            body = self._authed_get(path, user, **params)
         except NotFoundError:
             return empty()  # a user the service has no history for
         return _decoded(self.rest, path, decoder, body)
@@ -338,7 +348,7 @@ class OrderBookRest(UserCalls):
                       "limit": OPEN_ORDERS_PAGE_LIMIT if limit is None else limit,
                       "open_only": open_only}
         try:
-            body = self.rest.get(path, headers=self._auth_headers(user), **params)
+            body = self._authed_get(path, user, **params)
         except NotFoundError:
             return []  # no orders on this book yet
         if not isinstance(body, list):  # tpluspy: logged, no orders
@@ -371,7 +381,7 @@ class OrderBookRest(UserCalls):
         path = f"/orders/user/{self._user_id(user)}"
         params = {"page": _count(page, "page"), "limit": _count(limit, "limit", 1)}
         try:
-            body = self.rest.get(path, headers=self._auth_headers(user), **params)
+            body = self._authed_get(path, user, **params)
         except NotFoundError:
             return [], {}
         if isinstance(body, dict) and "error" in body:
