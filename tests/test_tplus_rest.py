@@ -156,6 +156,13 @@ def test_user_argument_forms_and_the_missing_user(sim: TplusSimulator,
             anonymous.get_user_trades()
         with pytest.raises(TypeError):
             anonymous.set_default_user(sim.user)  # type: ignore[arg-type]
+    with OrderBookClient(sim.oms_url, market_data_url=sim.mds_url, **FAST) as nobody:
+        with pytest.raises(MissingClientUserError):
+            nobody.get_open_orders_for_book("200")
+        nobody.set_default_user(User(sim.user))  # the history client follows
+        assert nobody.market_data.get_user_trades(limit=20) == mine
+        assert nobody.get_open_orders_for_book("200") == [
+            OrderResponse.model_validate(row) for row in sim.oms_orders("200")]
 
 
 def test_a_refused_token_is_replaced_once(sim: TplusSimulator, md: MarketDataClient,

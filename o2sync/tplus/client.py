@@ -311,6 +311,12 @@ class OrderBookClient(OrderBookRest, _TplusClient):
         return register(callback, lambda cb: self._stream(path, "user_trades", cb,
                                                           authenticated=True, **queue))
 
+    def set_default_user(self, user: Optional[User]) -> None:
+        """Replace the default user (of :attr:`market_data` too, when there is one)."""
+        super().set_default_user(user)
+        if self._history is not None:
+            self._history.set_default_user(user)
+
     @property
     def market_data(self) -> MarketDataClient:
         """The MDS client of ``market_data_url`` (same user and options), for the

@@ -296,7 +296,7 @@ class MarketsPage(RowsPage, TplusModel):
 # ---------------------------------------------------------------- decoders
 
 
-def _page_meta(data: dict[str, Any], what: str) -> dict[str, Any]:
+def _page_meta(data: dict[str, Any]) -> dict[str, Any]:
     return PageContinuation.model_validate(
         {k: data[k] for k in ("has_next_page", "next_page") if k in data}
     ).model_dump()
@@ -312,7 +312,7 @@ def decode_user_trades_page(data: Any) -> UserTradesPage:
     if not isinstance(rows, list):
         raise DecodeError("UserTradesPage.trades: expected an array", rows)
     return UserTradesPage(trades=[HistoricalUserTrade.model_validate(r) for r in rows],
-                          **_page_meta(data, "UserTradesPage"))
+                          **_page_meta(data))
 
 
 def decode_user_orders_page(data: Any) -> UserOrdersPage:
@@ -325,7 +325,7 @@ def decode_user_orders_page(data: Any) -> UserOrdersPage:
     if not isinstance(rows, list):
         raise DecodeError("UserOrdersPage.orders: expected an array", rows)
     return UserOrdersPage(orders=[HistoricalUserOrder.model_validate(r) for r in rows],
-                          **_page_meta(data, "UserOrdersPage"))
+                          **_page_meta(data))
 
 
 def decode_order_responses(rows: Any, where: str, report: Any = None) -> list[OrderResponse]:
