@@ -21,7 +21,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from decimal import ROUND_DOWN, Decimal
+from decimal import ROUND_DOWN, Decimal, InvalidOperation
 from typing import Any, Optional, Union
 
 from dataclasses_json import DataClassJsonMixin, config
@@ -117,20 +117,29 @@ class Market(DataClassJsonMixin):
 
     def scale_price(self, human: Number) -> int:
         """Human price -> chain integer, rounded down to the quote's max precision."""
-        return _scale_down(human, self.quote)
+        return _scale_down(human, self.quote, self.quote.max_precision)
 
     def scale_quantity(self, human: Number) -> int:
-        """Human quantity -> chain integer, rounded down to the base's max precision."""
-        return _scale_down(human, self.base)
+        """Human quantity -> chain integer, rounded down to whole base units (as o2-sdk:
+        quantities keep every atomic digit; only prices follow ``max_precision``)."""
+        return _scale_down(human, self.base, self.base.decimals)
 
 
 def _display(value: Decimal, places: int) -> str:
     return f"{value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_DOWN):f}"
 
 
-def _scale_down(human: Number, asset: MarketAsset) -> int:
-    scaled = (Decimal(str(human)).scaleb(asset.decimals)).to_integral_value(rounding=ROUND_DOWN)
-    step: int = 10 ** max(asset.decimals - asset.max_precision, 0)
+def _scale_down(human: Number, asset: MarketAsset, places: int) -> int:
+    """``human`` in chain units of ``asset``, rounded down to ``places`` decimals.
+    A negative, non-finite or non-numeric value raises ValueError (as in o2-sdk)."""
+    try:
+        value = Decimal(str(human).strip())
+    except (InvalidOperation, ValueError):
+        raise ValueError(f"invalid amount {human!r}") from None
+    if not value.is_finite() or value < 0:
+        raise ValueError(f"an amount must be finite and non-negative, got {human!r}")
+    scaled = value.scaleb(asset.decimals).to_integral_value(rounding=ROUND_DOWN)
+    step: int = 10 ** max(asset.decimals - places, 0)
     return int(scaled) // step * step
 
 

@@ -345,15 +345,7 @@ class RestClient:
         with self._markets_lock:
             self._markets = markets
         with _shape("markets"):
-            def hex_or_zero(key: str) -> Id:
-                return decode._hex_id(body.get(key) or "0" * 64, key)
-
-            chain = body.get("chain_id", "0x0000000000000000")
-            return MarketsResponse(hex_or_zero("books_registry_id"),
-                                   hex_or_zero("accounts_registry_id"),
-                                   hex_or_zero("trade_account_oracle_id"),
-                                   decode._text(chain, "chain_id"),
-                                   hex_or_zero("base_asset_id"), list(markets))
+            return markets_response_from(body, markets)
 
     def bars(self, market_id: str, from_ts: int, to_ts: int, resolution: str = "1h"
              ) -> list[Bar]:
@@ -373,9 +365,26 @@ class RestClient:
                 raise as_o2_error(MalformedResponseError(
                     "markets/ticker", f"no ticker returned for market {market_id}"))
             body = body[0]
-        data = {"market_id": market_id, **_object(body, "markets/ticker")}
         with _shape("markets/ticker"):
-            return MarketTicker(decode._hex_id(data["market_id"], "market_id"), data)
+            return ticker_from(market_id, _object(body, "markets/ticker"))
+
+
+def markets_response_from(body: dict[str, Any], markets: list[Market]) -> MarketsResponse:
+    """The registry ids of a ``GET /v1/markets`` answer (a zero id where one is absent,
+    as o2-sdk) with its parsed markets."""
+    def hex_or_zero(key: str) -> Id:
+        return decode._hex_id(body.get(key) or "0" * 64, key)
+
+    chain = body.get("chain_id", "0x0000000000000000")
+    return MarketsResponse(hex_or_zero("books_registry_id"), hex_or_zero("accounts_registry_id"),
+                           hex_or_zero("trade_account_oracle_id"), decode._text(chain, "chain_id"),
+                           hex_or_zero("base_asset_id"), list(markets))
+
+
+def ticker_from(market_id: str, item: dict[str, Any]) -> MarketTicker:
+    """One ticker object; ``market_id`` set to the one asked for when it has none."""
+    data = {"market_id": market_id, **item}
+    return MarketTicker(decode._hex_id(data["market_id"], "market_id"), data)
 
 
 def _account_info(body: dict[str, Any]) -> AccountInfo:
