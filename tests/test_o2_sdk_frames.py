@@ -61,6 +61,17 @@ def same(ours: Any, theirs: Any, where: str, exact: bool = False) -> None:
             f"{where}: o2sync {ours!r}, o2-sdk {theirs!r}")
 
 
+def assert_keys_cover(ours: Any, theirs: Any, where: str) -> None:
+    if isinstance(theirs, dict):
+        assert isinstance(ours, dict) and set(map(str, theirs)) <= set(map(str, ours)), where
+        for key, value in theirs.items():
+            assert_keys_cover(ours[key], value, f"{where}[{key!r}]")
+    elif isinstance(theirs, list):
+        assert isinstance(ours, list) and len(ours) == len(theirs), where
+        for a, b in zip(ours, theirs):
+            assert_keys_cover(a, b, where)
+
+
 def ids(kind: str) -> list[str]:
     return [f"{kind}{i}" for i in range(len(FRAMES[kind]))]
 
@@ -138,6 +149,8 @@ STREAMS = {"subscribe_trades": sdk.TradeUpdate, "subscribe_orders": sdk.OrderUpd
 def test_stream_frame(msg: dict[str, Any]) -> None:
     ours, theirs = decode.decode(json.loads(json.dumps(msg))), STREAMS[msg["action"]].from_dict(msg)
     same(ours, theirs, type(theirs).__name__)
+    # dataclasses.asdict() works and gives the SDK's structure (o2sync may add keys)
+    assert_keys_cover(dataclasses.asdict(ours), dataclasses.asdict(theirs), "asdict")
     if isinstance(theirs, sdk.BalanceUpdate):  # the wire dicts, with the exact view beside
         for entry, raw in zip(ours.balance, msg["balance"]):
             assert entry == raw and entry["asset_id"] == raw["asset_id"]

@@ -6,7 +6,6 @@ updates each yields for trades, orders, balances and nonce must agree field by f
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
 import pytest
 from test_o2_sdk_frames import same
