@@ -158,3 +158,36 @@ def test_bad_arguments_raise_at_the_call(both: Any) -> None:
             c.get_market("NOPE/NOPE")
         with pytest.raises(o2sync.OrderNotFound):
             c.get_order(PAIR, "0x" + "cd" * 32)  # the API's 3000, as o2-sdk's class
+
+
+def test_a_resync_finds_every_open_order_past_the_first_200() -> None:
+    """Issue 16: an account with more open orders than one page (200) holds loses none
+    on a re-sync; o2-sdk paging by hand with its cursor finds the same set."""
+    with Simulator(seed=3, start_flow=False) as sim:
+        sim.step(200)
+        placed = set(sim.rest_account_orders(PAIR, 230))
+        market_id = sim.markets[0]["market_id"]
+        truth = {o.order_id for o in sim._exchange.owner_orders(sim.account, market_id)
+                 if not o.closed}
+        assert placed <= truth and len(truth) > 200
+
+        async def sdk_pages() -> set[str]:
+            async with o2_sdk.O2Client(custom_config=config(sim)) as c:
+                found: set[str] = set()
+                cursor: dict[str, Any] = {}
+                for _ in range(10):
+                    page = await c.get_orders(PAIR, sim.account, is_open=True, count=200,
+                                              **cursor)
+                    found.update(str(o.order_id) for o in page)
+                    if len(page) < 200:
+                        return found
+                    cursor = {"start_timestamp": int(page[-1].timestamp),
+                              "start_order_id": page[-1].order_id}
+                raise AssertionError("more than 10 pages")
+
+        with o2sync.O2Client(ws_url=sim.ws_url) as c:
+            ours = c.get_open_orders(PAIR, sim.account)
+            first_page = c.get_orders(PAIR, sim.account, is_open=True, count=200)
+        assert len(first_page) == 200  # one page alone would lose the rest
+        assert len(ours) == len(truth) and {o.order_id for o in ours} == truth
+        assert asyncio.run(asyncio.wait_for(sdk_pages(), 30)) == truth
