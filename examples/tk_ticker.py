@@ -41,7 +41,7 @@ from typing import Any, Callable, Literal, NamedTuple, Optional, Protocol
 
 from _endpoints import DEFAULT_MARKET, endpoint, enough, parser
 
-from o2sync import ConnectionEvent, O2Client, Side, TradeUpdate
+from o2sync import ConnectionEvent, O2Client, TradeUpdate
 from o2sync.book import LiveOrderBook
 from o2sync.tplus import AssetIdentifier, MarketDataClient, OrderBookClient, SequencedBook
 from o2sync.tplus import Trade as TplusTrade
@@ -131,7 +131,7 @@ class O2Venue:
 
         def traded(update: TradeUpdate) -> None:
             now = time.time()
-            on_trades([TapeTrade("buy" if t.side is Side.BUY else "sell",
+            on_trades([TapeTrade("buy" if t.side.lower() == "buy" else "sell",  # as sent
                                  m.format_price(t.price), m.format_quantity(t.quantity), now)
                        for t in update.trades])
 

@@ -9,7 +9,154 @@ class O2SyncError(Exception):
     """Base class of every error o2sync raises or reports."""
 
 
-class MarketNotFoundError(O2SyncError, LookupError):
+class O2Error(O2SyncError):
+    """An O2 Exchange error, as o2-sdk names it (``O2Error`` and one subclass per API
+    code, ``ERROR_CODE_MAP``), so ``except O2Error`` / ``except MarketNotFound`` from
+    o2-sdk code catch what o2sync raises for O2.
+
+    ``message``, ``code``, ``reason``, ``receipts`` and ``raw_reason`` as in o2-sdk.
+    The o2sync errors raised by O2 REST calls (:class:`ApiError` and its kin) are
+    instances of the subclass their ``code`` maps to.
+    """
+
+    def __init__(self, message: str, code: Optional[int] = None, reason: Optional[str] = None,
+                 receipts: Optional[list[Any]] = None, raw_reason: Optional[str] = None) -> None:
+        self.message = message
+        self.code = code
+        self.reason = reason
+        self.receipts = receipts
+        self.raw_reason = raw_reason if raw_reason is not None else reason
+        super().__init__(message)
+
+
+class InternalError(O2Error):
+    """1000: Unexpected server error."""
+
+class InvalidRequest(O2Error):
+    """1001: Malformed or invalid request."""
+
+class ParseError(O2Error):
+    """1002: The request body could not be parsed."""
+
+class RateLimitExceeded(O2Error):
+    """1003: Too many requests."""
+
+class GeoRestricted(O2Error):
+    """1004: Region not allowed."""
+
+class MarketNotFound(O2Error):
+    """2000: No such market."""
+
+class MarketPaused(O2Error):
+    """2001: The market is paused."""
+
+class MarketAlreadyExists(O2Error):
+    """2002: The market exists already."""
+
+class OrderNotFound(O2Error):
+    """3000: No such order."""
+
+class OrderNotActive(O2Error):
+    """3001: The order is not active."""
+
+class InvalidOrderParams(O2Error):
+    """3002: Invalid order parameters."""
+
+class InvalidSignature(O2Error):
+    """4000: A signature did not verify."""
+
+class InvalidSession(O2Error):
+    """4001: The session is invalid or expired."""
+
+class AccountNotFound(O2Error):
+    """4002: No such account."""
+
+class WhitelistNotConfigured(O2Error):
+    """4003: The whitelist is not configured."""
+
+class TradeNotFound(O2Error):
+    """5000: No such trade."""
+
+class InvalidTradeCount(O2Error):
+    """5001: Invalid trade count."""
+
+class AlreadySubscribed(O2Error):
+    """6000: Already subscribed."""
+
+class TooManySubscriptions(O2Error):
+    """6001: Too many subscriptions."""
+
+class SubscriptionError(O2Error):
+    """6002: A subscription failed."""
+
+class InvalidAmount(O2Error):
+    """7000: Invalid amount."""
+
+class InvalidTimeRange(O2Error):
+    """7001: Invalid time range."""
+
+class InvalidPagination(O2Error):
+    """7002: Invalid pagination."""
+
+class NoActionsProvided(O2Error):
+    """7003: No actions given."""
+
+class TooManyActions(O2Error):
+    """7004: Too many actions."""
+
+class BlockNotFound(O2Error):
+    """8000: No such block."""
+
+class EventsNotFound(O2Error):
+    """8001: No events found."""
+
+
+class SessionExpired(O2Error):
+    """Client side: the session has expired."""
+
+
+class OnChainRevert(O2Error):
+    """An on-chain revert (no code; ``message`` and ``reason``)."""
+
+
+#: API error code -> the O2Error subclass o2-sdk raises for it.
+ERROR_CODE_MAP: dict[int, type[O2Error]] = {
+    1000: InternalError,
+    1001: InvalidRequest,
+    1002: ParseError,
+    1003: RateLimitExceeded,
+    1004: GeoRestricted,
+    2000: MarketNotFound,
+    2001: MarketPaused,
+    2002: MarketAlreadyExists,
+    3000: OrderNotFound,
+    3001: OrderNotActive,
+    3002: InvalidOrderParams,
+    4000: InvalidSignature,
+    4001: InvalidSession,
+    4002: AccountNotFound,
+    4003: WhitelistNotConfigured,
+    5000: TradeNotFound,
+    5001: InvalidTradeCount,
+    6000: AlreadySubscribed,
+    6001: TooManySubscriptions,
+    6002: SubscriptionError,
+    7000: InvalidAmount,
+    7001: InvalidTimeRange,
+    7002: InvalidPagination,
+    7003: NoActionsProvided,
+    7004: TooManyActions,
+    8000: BlockNotFound,
+    8001: EventsNotFound,
+}
+
+
+class InvalidArgumentError(InvalidRequest, ValueError):
+    """A bad argument, refused at the call before anything is sent (o2-sdk raises
+    ``InvalidRequest`` for these; it is a ``ValueError`` too, as o2sync raised before)."""
+
+
+class MarketNotFoundError(MarketNotFound, LookupError):
     """A market argument matched no market, or more than one.
 
     ``available`` lists the pair names the exchange offers.
@@ -20,6 +167,7 @@ class MarketNotFoundError(O2SyncError, LookupError):
         self.available = available
         listed = ", ".join(available) or "(none)"
         super().__init__(f"{reason} {query!r}; available markets: {listed}")
+        self.code = None  # raised by the client, not an API answer (as o2-sdk's O2Error)
 
 
 class ApiError(O2SyncError):

@@ -1,17 +1,23 @@
-"""O2 event and market types, importable from here as before.
+"""O2 event and market types, importable from here as before (and o2-sdk's
+``o2_sdk.models`` names, ``TradeAccount`` among them).
 
 They live in :mod:`o2sync.o2.models` (the lifecycle types in
 :mod:`o2sync.engine.lifecycle`); this module only re-exports them.
 """
 
 from .engine.lifecycle import ConnectionEvent, ConnectionState
+from .o2.ids import Id
 from .o2.models import (
+    AddressIdentity,
     Balance,
+    BalanceEntry,
     BalanceUpdate,
+    ContractIdentity,
     DepthChanges,
     DepthLevel,
     DepthUpdate,
     Event,
+    Identity,
     Market,
     MarketAsset,
     NonceUpdate,
@@ -24,10 +30,19 @@ from .o2.models import (
     Trade,
     TradeUpdate,
 )
+from .o2.resources import (
+    AccountInfo,
+    Bar,
+    MarketsResponse,
+    MarketTicker,
+    OrdersResponse,
+    TradeAccount,
+)
 
 __all__ = [
-    "Balance", "BalanceUpdate", "ConnectionEvent", "ConnectionState", "DepthChanges",
-    "DepthLevel", "DepthUpdate", "Event", "Market", "MarketAsset", "NonceUpdate", "Number",
-    "Order", "OrderBookBalance", "OrderUpdate", "PackedDepthChanges", "Side", "Trade",
-    "TradeUpdate",
+    "AccountInfo", "AddressIdentity", "Balance", "BalanceEntry", "BalanceUpdate", "Bar",
+    "ConnectionEvent", "ConnectionState", "ContractIdentity", "DepthChanges", "DepthLevel",
+    "DepthUpdate", "Event", "Id", "Identity", "Market", "MarketAsset", "MarketTicker",
+    "MarketsResponse", "NonceUpdate", "Number", "Order", "OrderBookBalance", "OrderUpdate",
+    "OrdersResponse", "PackedDepthChanges", "Side", "Trade", "TradeAccount", "TradeUpdate",
 ]

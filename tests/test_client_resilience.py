@@ -59,8 +59,9 @@ def test_malformed_frames_are_counted_reported_and_survived(sim: Simulator,
     client.connect(5)
     assert sim.wait_for(lambda s: bool(s.client_frames("subscribe_trades")), 5)
     market_id = client.get_market(PAIR).market_id
+    # a bad number in one trade refuses the whole frame (nothing half-built)
     half_built = {"action": "subscribe_trades", "market_id": market_id,
-                  "trades": [{"side": "Buy"}]}
+                  "trades": [{"side": "Buy", "price": "1"}, {"side": "Buy", "price": "1.5"}]}
     bad = ["not json", "[1, 2]", "42", '{"no_action": 1}', '{"action": "subscribe_weather"}',
            '{"action": "subscribe_trades"}', json.dumps(half_built), "PONG"]
     for frame in bad:
@@ -69,6 +70,11 @@ def test_malformed_frames_are_counted_reported_and_survived(sim: Simulator,
     assert all(isinstance(r, DecodeError) for r in reports)
     assert client.stats()["decode_errors"] == len(bad) - 1
     assert trades.pending == 0  # nothing half-built was delivered
+    # absent fields are not malformed: o2-sdk's defaults, as all three SDKs accept it
+    sim.inject(json.dumps({"action": "subscribe_trades", "market_id": market_id,
+                           "trades": [{"side": "Buy"}]}))
+    [sparse] = trades.get(timeout=5).trades
+    assert (sparse.side, sparse.total, sparse.price, sparse.trade_id) == ("Buy", 0, 0, "")
     for _ in range(3000):  # and the stream still works
         sim.step(1)
         if trades.pending:

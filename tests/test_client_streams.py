@@ -176,9 +176,11 @@ def test_rest_helpers(sim: Simulator, client: O2Client) -> None:
     assert depth.is_snapshot and depth.changes.best_bid.price < depth.changes.best_ask.price
     with pytest.raises(MarketNotFoundError, match="fETH/fUSDC"):
         client.get_market("DOGE/USDC")
-    assert client.get_nonce(sim.account) is not None
+    assert client.get_nonce(sim.account) > 0
+    assert client.get_nonce("0x" + "ab" * 32) == 0  # no such account: 0, as o2-sdk
     balances = client.get_balances(sim.account)
-    assert balances and all(b.total >= 0 for b in balances.values())
+    assert set(balances) == {"fFUEL", "fUSDC", "fETH"}  # keyed by symbol, as o2-sdk
+    assert all(b.total >= 0 for b in balances.values())
 
 
 def test_markets_are_cached(sim: Simulator, client: O2Client) -> None:

@@ -60,23 +60,31 @@ def test_trades() -> None:
     update = decode.decode(fixture("o2_trades"))
     assert isinstance(update, TradeUpdate)
     trade = update.trades[0]
-    assert trade.side is Side.SELL and trade.side == "Sell"
+    # as sent, as in o2-sdk: a plain str (Side members still compare equal to it)
+    assert trade.side == "Sell" and type(trade.side) is str and trade.side == Side.SELL
     assert (trade.price, trade.quantity, trade.total) == (12510000, 640000000000, 8006400000)
     assert trade.timestamp == 1767225601234
 
 
-def test_trades_alias_and_lowercase_side() -> None:
+def test_trades_alias_and_lowercase_side_kept_as_sent() -> None:
     msg = fixture("o2_trades")
     msg["action"] = "trades"
     msg["trades"][0]["side"] = "sell"
-    assert decode.decode(msg).trades[0].side is Side.SELL
+    assert decode.decode(msg).trades[0].side == "sell"  # o2-sdk: not re-cased
+
+
+def test_a_trade_without_side_or_total_is_delivered_with_sdk_defaults() -> None:
+    msg = fixture("o2_trades")
+    del msg["trades"][0]["side"], msg["trades"][0]["total"]
+    trade = decode.decode(msg).trades[0]
+    assert (trade.side, trade.total, trade.price) == ("", 0, 12510000)
 
 
 def test_orders() -> None:
     update = decode.decode(fixture("o2_orders_update"))
     assert isinstance(update, OrderUpdate)
     buy, sell = update.orders
-    assert buy.is_open and buy.status == "open" and buy.side is Side.BUY
+    assert buy.is_open and buy.status == "open" and buy.side == "Buy" == Side.BUY
     assert not sell.is_open and sell.status == "filled"
     assert sell.quantity_fill == 640000000000
     assert buy.owner == {"ContractId": ACCOUNT}
@@ -86,6 +94,10 @@ def test_balances() -> None:
     update = decode.decode(fixture("o2_balance_update"))
     assert isinstance(update, BalanceUpdate)
     usdc = update.balance[0]
+    # the wire entry as a dict, as in o2-sdk; it also reads as the exact Balance
+    assert isinstance(usdc, dict) and usdc["total_locked"] == "2498000000"
+    assert usdc["asset_id"] == fixture("o2_balance_update")["balance"][0]["asset_id"]
+    assert usdc.total_locked == 2498000000 and usdc.locked == 2498000000
     assert usdc.available == 58006400000
     assert usdc.total == 58006400000 + 2498000000
     book = "0xf95183169121b6c892eec103d09d86eec19a8791a5bc577adbce35a5403ce470"

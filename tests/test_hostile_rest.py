@@ -82,7 +82,8 @@ def test_markets_with_missing_or_mistyped_fields(sim: Simulator, clients: Client
     ("/v1/depth", lambda c, s: c.get_depth(PAIR)),
     ("/v1/trades", lambda c, s: c.get_trades(PAIR)),
     ("/v1/orders", lambda c, s: c.get_open_orders(PAIR, s.account)),
-    ("/v1/balance", lambda c, s: c.get_balances(s.account)),
+    ("/v1/balance", lambda c, s: c.api.get_balance(c.get_markets()[0].base.asset,
+                                                   contract=s.account)),
     ("/v1/accounts", lambda c, s: c.get_nonce(s.account)),
 ])
 @pytest.mark.parametrize("body", [b"nope", b"[]", b'{"orders": {"buys": [{"price": "-1"}]}}',
@@ -97,6 +98,15 @@ def test_every_read_endpoint_fails_cleanly(sim: Simulator, clients: Clients, end
     sim.rest_override(endpoint, body=body)
     if endpoint == "/v1/trades" and (body == b"[]" or (b'"trades"' not in body and b"{" in body)):
         assert call(client, sim) == []  # a bare array, or no trades: documented shapes
+        return
+    if endpoint == "/v1/trades" and b'"trades": [{"price": "1"}]' in body:
+        # a trade with a price only: o2-sdk's defaults for the rest, as the SDKs accept it
+        [trade] = call(client, sim)
+        assert (trade.price, trade.side, trade.total, trade.trade_id) == (1, "", 0, "")
+        return
+    if endpoint == "/v1/balance" and b"total_locked" not in body and b"{" in body:
+        # an object without balance fields: o2-sdk's defaults, a zero balance
+        assert call(client, sim).total == 0
         return
     with pytest.raises(MalformedResponseError, match=endpoint.rsplit("/", 1)[1]):
         call(client, sim)
@@ -178,3 +188,19 @@ def test_no_secret_in_errors_or_logs(sim: Simulator, caplog: pytest.LogCaptureFi
                      if not r.name.startswith("o2sync.sim"))  # not the server's own log
     for text in (str(info.value), repr(info.value), str(refused.value), ours):
         assert "secret" not in text and "abc" not in text, text
+
+
+def test_get_balances_is_keyed_by_symbol_and_leaves_out_what_fails(sim: Simulator,
+                                                                   clients: Clients) -> None:
+    """o2-sdk's get_balances: one call per asset, keyed by SYMBOL; an asset whose call
+    fails is left out (o2sync logs it), the others are still there."""
+    client = clients()
+    markets = client.get_markets()
+    symbols = {a.symbol for m in markets for a in (m.base, m.quote)}
+    full = client.get_balances(sim.account)
+    assert set(full) == symbols
+    for symbol, balance in full.items():
+        asset = next(a.asset for m in markets for a in (m.base, m.quote) if a.symbol == symbol)
+        assert balance.asset_id == asset
+    sim.rest_override("/v1/balance", body=b"nope")
+    assert client.get_balances(sim.account) == {}

@@ -7,11 +7,12 @@ from decimal import Decimal
 
 from o2sync import DepthChanges, DepthLevel, Market, MarketAsset, Trade
 from o2sync.o2.decode import decode_depth, decode_trades
-from o2sync.o2.models import Identity, PackedDepthChanges
+from o2sync.o2.models import AddressIdentity, ContractIdentity, Identity, PackedDepthChanges
 
-MARKET = Market("0x" + "1" * 64, "0x" + "2" * 64,
-                MarketAsset("fFUEL", "0x" + "3" * 64, 9, 3),
-                MarketAsset("fUSDC", "0x" + "4" * 64, 9, 6))
+MARKET = Market(contract_id="0x" + "2" * 64, market_id="0x" + "1" * 64, maker_fee="0",
+                taker_fee="0", min_order="0", dust="0", price_window=0,
+                base=MarketAsset("fFUEL", "0x" + "3" * 64, 9, 3),
+                quote=MarketAsset("fUSDC", "0x" + "4" * 64, 9, 6))
 
 
 def test_format_is_the_exact_decimal_and_display_the_rounded_string() -> None:
@@ -40,8 +41,13 @@ def test_decoded_depth_update_repr(o2_fixture) -> None:  # type: ignore[no-untyp
 
 
 def test_trade_maker_and_taker_are_identities() -> None:
-    trade = Trade("t1", "Buy", 1, 2, 3, 4, {"ContractId": "0xab"}, {"Address": "0xcd"})
+    trade = Trade("t1", "Buy", 3, 2, 1, 4, maker={"ContractId": "0xab"},
+                  taker={"Address": "0xcd"})
     assert isinstance(trade.maker, Identity) and isinstance(trade.taker, Identity)
+    # o2-sdk's kinds: the concrete class, `value`, the wire dict from to_dict()
+    assert isinstance(trade.maker, ContractIdentity) and isinstance(trade.taker, AddressIdentity)
+    assert trade.maker.to_dict() == {"ContractId": "0xab"} and trade.taker.discriminant == 0
+    assert Identity.from_dict({"Address": "0xcd"}) == trade.taker
     assert trade.maker.contract_id == "0xab" and trade.maker.address is None
     assert trade.taker.address == "0xcd" and trade.taker.contract_id is None
     assert trade.maker.value == "0xab" and trade.taker.kind == "Address"

@@ -206,3 +206,40 @@ def test_balance_of_each_asset_and_of_a_stranger(sim: Simulator) -> None:
 def test_websocket_path_is_not_rest(sim: Simulator) -> None:
     response = get(sim, "/v1/ws")  # a plain GET, no upgrade
     assert response.status_code == 426
+
+
+def test_bars_add_up_to_the_trades_they_cover(sim: Simulator) -> None:
+    sim.step(400)
+    trades = get(sim, "/v1/trades", market_id=FUEL_ID, direction="desc", count=50).json()["trades"]
+    stamps = [t["timestamp"] for t in trades]
+    first, last = min(stamps), max(stamps)
+    body = get(sim, "/v1/bars", market_id=FUEL_ID, resolution="1h", **{"from": 0,
+                                                                      "to": 2**62}).json()
+    assert body["market_id"] == FUEL_ID and body["bars"]
+    bars = body["bars"]
+    assert [b["time"] for b in bars] == sorted(b["time"] for b in bars)
+    assert all(b["time"] % 3_600_000 == 0 for b in bars)
+    for bar in bars:
+        assert int(bar["low"]) <= min(int(bar["open"]), int(bar["close"]))
+        assert int(bar["high"]) >= max(int(bar["open"]), int(bar["close"]))
+    # the window of the 50 newest trades holds at least their volume
+    window = get(sim, "/v1/bars", market_id=FUEL_ID, resolution="1s", **{"from": first,
+                                                                        "to": last}).json()
+    assert sum(int(b["volume"]) for b in window["bars"]) >= sum(int(t["quantity"])
+                                                               for t in trades)
+    assert error_of(get(sim, "/v1/bars", market_id=FUEL_ID, resolution="7m", **{
+        "from": 0, "to": 1})) == (400, 1001)
+    assert error_of(get(sim, "/v1/bars", market_id=FUEL_ID, resolution="1m", **{
+        "from": 5, "to": 1})) == (400, 7001)
+
+
+def test_ticker_is_a_one_item_list_of_the_book_and_tape(sim: Simulator) -> None:
+    sim.step(200)
+    [ticker] = get(sim, "/v1/markets/ticker", market_id=FUEL_ID).json()
+    book = sim.book(FUEL_ID)
+    newest = get(sim, "/v1/trades", market_id=FUEL_ID, direction="desc", count=1).json()
+    assert ticker["market_id"] == FUEL_ID
+    assert int(ticker["best_bid"]) == book["buys"][0][0]
+    assert int(ticker["best_ask"]) == book["sells"][0][0]
+    assert ticker["last_price"] == newest["trades"][0]["price"]
+    assert error_of(get(sim, "/v1/markets/ticker", market_id=UNKNOWN_ID)) == (404, 2000)

@@ -184,7 +184,7 @@ def _tape(view: View, rows: int, with_time: bool) -> Panel:
     with view.lock:
         recent = list(view.trades)[:max(rows, 0)]
     for t in recent:
-        colour = "green" if t.side == "Buy" else "red"
+        colour = "green" if t.side.lower() == "buy" else "red"  # as sent: any case
         cells: list[RenderableType] = []
         if with_time:
             cells.append(time.strftime("%H:%M:%S", time.localtime(t.seen)))
@@ -269,7 +269,7 @@ def run_demo(client: O2Client, market: str, *, seconds: float = 0.0,
     def on_trades(update: TradeUpdate) -> None:
         now = time.time()
         with lock:
-            trades.extendleft(TapeEntry(now, t.side.value, t.price, t.quantity)
+            trades.extendleft(TapeEntry(now, t.side, t.price, t.quantity)
                               for t in update.trades)
 
     client.on_trades(resolved, on_trades)

@@ -14,7 +14,9 @@ from decimal import Decimal
 from typing import Any, Callable, Optional, TextIO
 
 from ..o2.client import O2Client
+from ..o2.decode import decode_balance
 from ..o2.models import (
+    BalanceEntry,
     BalanceUpdate,
     DepthUpdate,
     Market,
@@ -62,7 +64,7 @@ def _trades(ev: TradeUpdate, units: Units) -> str:
     for t in ev.trades:
         qty = m.display_quantity(t.quantity) if m else t.quantity
         price = m.display_price(t.price) if m else t.price
-        parts.append(f"{t.side.value} {qty} @ {price}")
+        parts.append(f"{t.side} {qty} @ {price}")
     pair = f"{m.pair} " if m else ""
     return f"trades {pair}" + "; ".join(parts)
 
@@ -106,15 +108,17 @@ def _orders(ev: OrderUpdate, units: Units) -> str:
             where = m.pair
             amounts = (f"{m.display_quantity(o.quantity_fill)}/{m.display_quantity(o.quantity)} "
                        f"{m.base.symbol} @ {m.display_price(o.price)} {m.quote.symbol}")
-        parts.append(f"{where} {_short(o.order_id)} {o.side.value} {o.status} {amounts}")
+        parts.append(f"{where} {_short(o.order_id)} {o.side} {o.status} {amounts}")
     return "orders " + "; ".join(parts)
 
 
 def _balances(ev: BalanceUpdate, units: Units) -> str:
     parts = []
-    for b in ev.balance:
-        asset = units.assets.get(b.asset_id.lower())
-        name = asset.symbol if asset else _short(b.asset_id)
+    for entry in ev.balance:
+        # the wire dict (as o2-sdk); its exact Balance view for the numbers
+        b = entry.balance if isinstance(entry, BalanceEntry) else decode_balance(entry)
+        asset = units.assets.get(str(b.asset_id).lower())
+        name = asset.symbol if asset else _short(str(b.asset_id))
         parts.append(f"{name} available={_amount(b.total_unlocked, asset)} "
                      f"locked={_amount(b.total_locked, asset)}")
     return "balances " + "; ".join(parts)

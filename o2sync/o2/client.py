@@ -20,8 +20,10 @@ from ..engine.registry import Topic
 from ..engine.stream import StreamEngine
 from ..engine.subscription import Subscription
 from ..engine.venue import TopicSpec
+from ..errors import InvalidArgumentError, O2SyncError
 from ..redact import redact_url
 from . import protocol
+from .api import O2Api
 from .book import LiveOrderBook
 from .depth import DepthTopic
 from .models import (
@@ -35,7 +37,8 @@ from .models import (
     Trade,
     TradeUpdate,
 )
-from .network import Network
+from .network import Network, NetworkConfig, get_config
+from .resources import AccountInfo, Bar, check_resolution
 from .rest import MarketLike, RestClient
 from .venue import O2Venue
 
@@ -43,6 +46,16 @@ log = logging.getLogger(__name__)
 
 QueueSize = Optional[int]
 OverflowArg = Optional[Union[str, Overflow]]
+
+
+AccountArg = Union[AccountInfo, str, None]
+
+
+def _account_id(account: Union[AccountInfo, str, None]) -> str:
+    """A trade account id from an AccountInfo or an id string (checked, normalised)."""
+    if isinstance(account, AccountInfo) and account.trade_account_id is None:
+        raise InvalidArgumentError("AccountInfo has no trade_account_id")
+    return protocol.require_account_id(account)
 
 
 def _api_from_ws(ws_url: str) -> str:
@@ -84,11 +97,20 @@ class O2Client(StreamingClient):
             REST call), ``rest_retries``, ``rest_backoff``, ``rest_retry_after_max``.
     """
 
-    def __init__(self, network: Network = Network.TESTNET, *, ws_url: Optional[str] = None,
+    def __init__(self, network: Network = Network.TESTNET,
+                 custom_config: Optional[NetworkConfig] = None,
+                 action_timeout_seconds: float = 30.0, *, ws_url: Optional[str] = None,
                  api_url: Optional[str] = None, **options: Any) -> None:
         if not isinstance(network, Network):
             raise TypeError(f"network must be a Network, got {network!r}")
+        if custom_config is not None and not isinstance(custom_config, NetworkConfig):
+            raise TypeError(f"custom_config must be a NetworkConfig, got {custom_config!r}")
+        if isinstance(action_timeout_seconds, bool) or not (
+                isinstance(action_timeout_seconds, (int, float)) and action_timeout_seconds > 0):
+            raise ValueError("action_timeout_seconds must be greater than zero")
         self.options = Options.build(**options)
+        if ws_url is None and api_url is None and custom_config is not None:
+            ws_url, api_url = custom_config.ws_url, custom_config.api_base
         if ws_url is None and api_url is None:
             ws_url, api_url = network.ws_url, network.api_url
         elif ws_url is None:
@@ -104,6 +126,12 @@ class O2Client(StreamingClient):
                                backoff=opts.rest_backoff, proxy=opts.proxy,
                                ca_bundle=opts.ca_bundle,
                                retry_after_max=opts.rest_retry_after_max)
+        self.config = custom_config or NetworkConfig(
+            self.api_url, self.ws_url, get_config(network).fuel_rpc,
+            get_config(network).faucet_url)
+        #: o2-sdk's low-level REST client, over this client's connection pool
+        self.api = O2Api(self.config, action_timeout_seconds=action_timeout_seconds,
+                         rest=self.rest)
 
     # ------------------------------------------------------------ connection
 
@@ -129,12 +157,16 @@ class O2Client(StreamingClient):
     # ------------------------------------------------------------ REST
 
     def get_markets(self, refresh: bool = False) -> list[Market]:
-        """Every spot market (fetched once, then cached)."""
+        """Every spot market (fetched once, then cached; ``refresh`` re-reads)."""
         return self.rest.markets(refresh)
 
-    def get_market(self, market: MarketLike) -> Market:
-        """Resolve a pair name (``"fFUEL/fUSDC"``), a market id, or a Market."""
-        return self.rest.resolve(market)
+    def get_market(self, symbol_pair: MarketLike) -> Market:
+        """Resolve a pair name (``"fFUEL/fUSDC"``), a market or contract id, or a Market.
+
+        An unknown market raises :class:`~o2sync.errors.MarketNotFoundError` (an
+        o2-sdk ``O2Error``) listing the pairs there are.
+        """
+        return self.rest.resolve(symbol_pair)
 
     def get_depth(self, market: MarketLike, precision: int = 1,
                   limit: Optional[int] = None) -> DepthUpdate:
@@ -142,24 +174,77 @@ class O2Client(StreamingClient):
         protocol.wire_precision(precision)
         return self.rest.depth(self.get_market(market), precision, limit)
 
-    def get_trades(self, market: MarketLike, count: int = 50) -> list[Trade]:
-        """Recent trades, newest first."""
-        return self.rest.trades(self.get_market(market), count)
+    def get_trades(self, market: MarketLike, count: int = 50, account: AccountArg = None,
+                   start_timestamp: Optional[int] = None,
+                   start_trade_id: Optional[str] = None) -> list[Trade]:
+        """Trades of a market, newest first (``count`` 1..50). With ``account`` (an
+        AccountInfo or trade account id) only that account's, each with
+        ``trader_side``. Page on with the last trade's ``timestamp`` and ``trade_id``."""
+        m = self.get_market(market)
+        if account is None:
+            return self.api.get_trades(m.market_id, count=count,
+                                       start_timestamp=start_timestamp,
+                                       start_trade_id=start_trade_id)
+        return self.api.get_trades_by_account(m.market_id, _account_id(account), count=count,
+                                              start_timestamp=start_timestamp,
+                                              start_trade_id=start_trade_id)
 
-    def get_open_orders(self, market: MarketLike, account: str) -> list[Order]:
-        """An account's open orders on a market (to re-sync after RECONNECTED)."""
-        return self.rest.open_orders(self.get_market(market),
-                                     protocol.require_account_id(account))
+    def get_orders(self, market: MarketLike, account: Union[AccountInfo, str],
+                   is_open: Optional[bool] = None, count: int = 20,
+                   start_timestamp: Optional[int] = None,
+                   start_order_id: Optional[str] = None) -> list[Order]:
+        """One page of an account's orders on a market, newest first (``count``
+        1..200; ``is_open`` True / False / None for all). Page on with the last
+        order's ``timestamp`` and ``order_id``; :meth:`get_open_orders` does it all."""
+        m = self.get_market(market)
+        return self.api.get_orders(m.market_id, contract=_account_id(account),
+                                   direction="desc", count=count, is_open=is_open,
+                                   start_timestamp=start_timestamp,
+                                   start_order_id=start_order_id).orders
 
-    def get_balances(self, account: str) -> dict[str, Balance]:
-        """Balances of every asset traded on the exchange, keyed by asset id."""
-        account = protocol.require_account_id(account)
-        assets = {a.asset for m in self.get_markets() for a in (m.base, m.quote)}
-        return {asset: self.rest.balance(account, asset) for asset in sorted(assets)}
+    def get_open_orders(self, market: MarketLike, account: Union[AccountInfo, str]
+                        ) -> list[Order]:
+        """Every open order of an account on a market (to re-sync after RECONNECTED):
+        :meth:`get_orders` pages of 200 until the last, so none is lost past the first."""
+        return self.rest.open_orders(self.get_market(market), _account_id(account))
 
-    def get_nonce(self, account: str) -> Optional[int]:
-        """The trade account's nonce now."""
-        return self.rest.nonce(protocol.require_account_id(account))
+    def get_order(self, market: MarketLike, order_id: str) -> Order:
+        """One order (to settle an order whose last event was lost)."""
+        return self.api.get_order(self.get_market(market).market_id, order_id)
+
+    def get_balances(self, account: Union[AccountInfo, str]) -> dict[str, Balance]:
+        """Balances of every asset traded on the exchange, keyed by asset SYMBOL (as
+        o2-sdk; ``balance.asset_id`` names the asset). An asset whose call fails is
+        left out, as in o2-sdk, and logged."""
+        account = _account_id(account)
+        out: dict[str, Balance] = {}
+        seen: set[str] = set()
+        for market in self.get_markets():
+            for asset in (market.base, market.quote):
+                if asset.asset in seen:
+                    continue
+                seen.add(asset.asset)
+                try:
+                    out[asset.symbol] = self.rest.balance(account, asset.asset)
+                except O2SyncError as exc:
+                    log.warning("balance of %s left out: %s", asset.symbol, exc)
+        return out
+
+    def get_nonce(self, trade_account_id: Union[AccountInfo, str]) -> int:
+        """The trade account's nonce now (0 when the account does not exist)."""
+        return self.api.get_account(trade_account_id=_account_id(trade_account_id)).nonce
+
+    def get_bars(self, market: MarketLike, resolution: str, from_ts: int, to_ts: int
+                 ) -> list[Bar]:
+        """Candles of a market between two times in ms (``resolution`` ``"1m"``,
+        ``"1h"``, ``"1d"``...; an unknown one raises ``ValueError`` first)."""
+        check_resolution(resolution)
+        return self.api.get_bars(self.get_market(market).market_id, from_ts, to_ts,
+                                 resolution)
+
+    def get_ticker(self, market: MarketLike) -> dict[str, Any]:
+        """The market's ticker as sent (a dict, with ``market_id``)."""
+        return self.api.get_market_ticker(self.get_market(market).market_id).data
 
     # ------------------------------------------------------------ streams
 
@@ -174,18 +259,18 @@ class O2Client(StreamingClient):
         """New trades of a market."""
         return self._trades(market, None, queue_size=queue_size, overflow=overflow)
 
-    def stream_orders(self, account: str, *, queue_size: QueueSize = None,
+    def stream_orders(self, account: Union[AccountInfo, str], *, queue_size: QueueSize = None,
                       overflow: OverflowArg = None) -> Subscription[OrderUpdate]:
         """Order changes of a trade account."""
         return self._account("orders", account, None, queue_size=queue_size, overflow=overflow)
 
-    def stream_balances(self, account: str, *, queue_size: QueueSize = None,
+    def stream_balances(self, account: Union[AccountInfo, str], *, queue_size: QueueSize = None,
                         overflow: OverflowArg = None) -> Subscription[BalanceUpdate]:
         """Balance changes of a trade account."""
         return self._account("balances", account, None, queue_size=queue_size,
                              overflow=overflow)
 
-    def stream_nonce(self, account: str, *, queue_size: QueueSize = None,
+    def stream_nonce(self, account: Union[AccountInfo, str], *, queue_size: QueueSize = None,
                      overflow: OverflowArg = None) -> Subscription[NonceUpdate]:
         """Nonce changes of a trade account."""
         return self._account("nonce", account, None, queue_size=queue_size, overflow=overflow)
@@ -309,10 +394,11 @@ class O2Client(StreamingClient):
         return self._engine.subscribe(spec, name=f"trades:{m.pair}", callback=callback,
                                       queue_size=queue_size, overflow=overflow)
 
-    def _account(self, kind: str, account: str, callback: Optional[Callback[Any]], *,
+    def _account(self, kind: str, account: Union[AccountInfo, str],
+                 callback: Optional[Callback[Any]], *,
                  queue_size: QueueSize = None, overflow: OverflowArg = None
                  ) -> Subscription[Any]:
-        account = protocol.require_account_id(account)
+        account = _account_id(account)
         frame = dumps(protocol.subscribe_account(kind, account))
         spec = TopicSpec((kind, account), self.ws_url, (frame,), account)
         return self._engine.subscribe(spec, name=f"{kind}:{account[:10]}", callback=callback,

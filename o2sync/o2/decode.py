@@ -5,7 +5,9 @@ message) instead of dataclasses-json's reflective ``from_dict`` (hundreds). Any
 missing or mistyped field raises :class:`~o2sync.errors.DecodeError`, so a frame is
 either delivered whole or not at all. Accepted variants follow the protocol doc:
 integers as strings or JSON numbers, snapshot books under ``orders``, ``view`` or
-the top level, deltas under ``changes`` or the top level, sides in any case.
+the top level, deltas under ``changes`` or the top level. Text fields o2-sdk keeps
+as sent (``side``, ``order_type``) are kept as sent; absent fields take o2-sdk's
+defaults.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from .._json import loads as _json_loads
 from ..errors import DecodeError
 from ..models import (
     Balance,
+    BalanceEntry,
     BalanceUpdate,
     DepthUpdate,
     NonceUpdate,
@@ -25,14 +28,13 @@ from ..models import (
     OrderBookBalance,
     OrderUpdate,
     PackedDepthChanges,
-    Side,
     Trade,
     TradeUpdate,
 )
-from .models import columns_of
+from .ids import Id
+from .models import Identity, columns_of
 from .protocol import is_hex_id, normalize_id
 
-_SIDES = {"buy": Side.BUY, "sell": Side.SELL}
 _HEX_DIGITS = re.compile(r"[0-9a-fA-F]+")
 _MISSING = object()
 _EMPTY: list[Any] = []
@@ -157,13 +159,6 @@ def _list(value: Any, name: str) -> list[Any]:
     return value
 
 
-def _side(value: Any) -> Side:
-    try:
-        return _SIDES[value.lower()]
-    except (KeyError, AttributeError):
-        raise DecodeError("side is not Buy/Sell", value) from None
-
-
 _PRICE = itemgetter("price")
 _QUANTITY = itemgetter("quantity")
 
@@ -237,67 +232,122 @@ def decode_depth(msg: dict[str, Any]) -> DepthUpdate:
     )
 
 
+def _opt_text(raw: dict[str, Any], key: str, default: str = "") -> str:
+    """A text field kept as sent (absent -> ``default``, as o2-sdk); a number is
+    turned into its text as o2-sdk's ``str()`` does; anything else is refused."""
+    value = raw.get(key, _MISSING)
+    if value is _MISSING:
+        return default
+    cls = value.__class__
+    if cls is str:
+        return str(value)
+    if cls is int:
+        return str(value)
+    raise DecodeError(f"{key} is not a string", value)
+
+
+def _identity(raw: dict[str, Any], key: str) -> Optional[Identity]:
+    value = raw.get(key)
+    if not value:  # o2-sdk: a missing, null or empty identity is None
+        return None
+    try:
+        return Identity.from_wire(value)
+    except (TypeError, ValueError):
+        raise DecodeError(f"{key} is not an identity", value) from None
+
+
+def _hex_id(value: Any, name: str) -> Id:
+    """Any non-empty hex id (``0x`` optional), as o2-sdk's ``Id`` takes it. Ids that
+    route a frame to its subscription (market, account) are held to 32 bytes by
+    :func:`_id`; these only name things (orders, order books, assets)."""
+    try:
+        return Id(value)
+    except ValueError:
+        raise DecodeError(f"{name} is not a hex id", value) from None
+
+
+def _opt_id(raw: dict[str, Any], key: str) -> Optional[Id]:
+    value = raw.get(key)
+    return None if value is None else _hex_id(value, key)
+
+
 def decode_trade(raw: dict[str, Any]) -> Trade:
+    """One trade; absent fields take o2-sdk's defaults (``""``, 0), present ones are
+    checked strictly."""
     _need_object(raw, "trade")
     return Trade(
-        _text(raw["trade_id"], "trade_id"),
-        _side(raw["side"]),
-        _uint(raw["price"], "price"),
-        _uint(raw["quantity"], "quantity"),
-        _uint(raw["total"], "total"),
-        _uint(raw["timestamp"], "timestamp"),
-        raw.get("maker"),
-        raw.get("taker"),
-        raw.get("trader_side"),
+        _opt_text(raw, "trade_id"),
+        _opt_text(raw, "side"),
+        _opt_uint(raw, "total"),
+        _opt_uint(raw, "quantity"),
+        _opt_uint(raw, "price"),
+        _opt_uint(raw, "timestamp"),
+        _opt_str(raw.get("trader_side")),
+        _identity(raw, "maker"),
+        _identity(raw, "taker"),
+        _opt_id(raw, "market_id"),
     )
 
 
 def decode_trades(msg: dict[str, Any]) -> TradeUpdate:
-    """``subscribe_trades`` (alias ``trades``)."""
+    """``subscribe_trades`` (alias ``trades``); ``trades`` absent = none (o2-sdk)."""
+    market = _market_id(msg["market_id"])
+    trades = msg.get("trades", _EMPTY)
     return TradeUpdate(
-        _market_id(msg["market_id"]),
-        [decode_trade(t) for t in _list(msg["trades"], "trades")],
+        [decode_trade(t) for t in _list(trades, "trades")],
+        Id(market),
         _opt_str(msg.get("onchain_timestamp")),
         _opt_str(msg.get("seen_timestamp")),
     )
 
 
+def _opt_raw_list(raw: dict[str, Any], key: str) -> Optional[list[Any]]:
+    value = raw.get(key)
+    if value is None or value.__class__ is list:
+        return value
+    raise DecodeError(f"{key} is not a JSON array", value)
+
+
 def decode_order(raw: dict[str, Any]) -> Order:
+    """One order; absent fields take o2-sdk's defaults, present ones are checked."""
     _need_object(raw, "order")
-    market_id = raw.get("market_id")
     base_decimals = raw.get("base_decimals")
+    timestamp = raw.get("timestamp", _MISSING)
     return Order(
-        order_id=_id(raw["order_id"], "order_id"),
-        side=_side(raw["side"]),
-        order_type=raw.get("order_type"),
-        price=_uint(raw["price"], "price"),
-        quantity=_uint(raw["quantity"], "quantity"),
+        order_id=_hex_id(raw["order_id"], "order_id"),
+        side=_opt_text(raw, "side"),
+        order_type=raw.get("order_type", ""),
+        quantity=_opt_uint(raw, "quantity"),
         quantity_fill=_opt_uint(raw, "quantity_fill"),
+        price=_opt_uint(raw, "price"),
         price_fill=_opt_uint(raw, "price_fill"),
-        timestamp=_opt_uint_str(raw.get("timestamp"), "timestamp"),
+        timestamp="0" if timestamp is _MISSING else str(_uint(timestamp, "timestamp")),
         close=_flag(raw, "close"),
         partially_filled=_flag(raw, "partially_filled"),
         cancel=_flag(raw, "cancel"),
-        market_id=_id(market_id, "market_id") if market_id is not None else None,
-        owner=raw.get("owner"),
-        account=raw.get("account"),
+        account=_identity(raw, "account"),
         desired_quantity=raw.get("desired_quantity"),
+        fill=raw.get("fill"),
+        order_tx_history=_opt_raw_list(raw, "order_tx_history"),
         base_decimals=None if base_decimals is None else _uint(base_decimals, "base_decimals"),
-        history=raw.get("history", raw.get("order_tx_history")),
-        fills=raw.get("fills", raw.get("fill")),
+        market_id=_opt_id(raw, "market_id"),
+        owner=_identity(raw, "owner"),
+        history=_opt_raw_list(raw, "history"),
+        fills=_opt_raw_list(raw, "fills"),
     )
 
 
 def decode_orders(msg: dict[str, Any]) -> OrderUpdate:
-    """``subscribe_orders``."""
+    """``subscribe_orders``; ``orders`` absent = none (o2-sdk)."""
     return OrderUpdate(
-        [decode_order(o) for o in _list(msg["orders"], "orders")],
+        [decode_order(o) for o in _list(msg.get("orders", _EMPTY), "orders")],
         _opt_str(msg.get("onchain_timestamp")),
         _opt_str(msg.get("seen_timestamp")),
     )
 
 
 def decode_balance(raw: dict[str, Any]) -> Balance:
+    """One balance (a stream entry, or a REST answer with ``asset_id`` added)."""
     _need_object(raw, "balance")
     books = raw.get("order_books")
     if books is None:
@@ -306,33 +356,44 @@ def decode_balance(raw: dict[str, Any]) -> Balance:
 
     def book_balance(v: Any) -> OrderBookBalance:
         _need_object(v, "order_books entry")
-        return OrderBookBalance(_uint(v["locked"], "locked"), _uint(v["unlocked"], "unlocked"),
+        return OrderBookBalance(_opt_uint(v, "locked"), _opt_uint(v, "unlocked"),
                                 _opt_uint(v, "fee"))
 
+    asset = raw.get("asset_id")
     return Balance(
-        asset_id=_id(raw["asset_id"], "asset_id"),
-        total_locked=_uint(raw["total_locked"], "total_locked"),
-        total_unlocked=_uint(raw["total_unlocked"], "total_unlocked"),
+        order_books={_hex_id(k, "order_books key"): book_balance(v) for k, v in books.items()},
+        total_locked=_opt_uint(raw, "total_locked"),
+        total_unlocked=_opt_uint(raw, "total_unlocked"),
         trading_account_balance=_opt_uint(raw, "trading_account_balance"),
+        asset_id=None if asset is None else _hex_id(asset, "asset_id"),
         identity=raw.get("identity"),
-        order_books={_id(k, "order_books key"): book_balance(v) for k, v in books.items()},
     )
 
 
+def _balance_entry(raw: Any) -> BalanceEntry:
+    """The wire entry as sent, checked first (a bad number refuses the frame)."""
+    parsed = decode_balance(raw)
+    entry = BalanceEntry(raw)
+    entry._parsed = parsed
+    return entry
+
+
 def decode_balances(msg: dict[str, Any]) -> BalanceUpdate:
-    """``subscribe_balances``."""
+    """``subscribe_balances``: ``balance`` is the list of wire entries (dicts), as in
+    o2-sdk; each is checked, and also reads as an exact Balance (BalanceEntry)."""
     return BalanceUpdate(
-        [decode_balance(b) for b in _list(msg["balance"], "balance")],
+        [_balance_entry(b) for b in _list(msg.get("balance", _EMPTY), "balance")],
         _opt_str(msg.get("onchain_timestamp")),
         _opt_str(msg.get("seen_timestamp")),
     )
 
 
 def decode_nonce(msg: dict[str, Any]) -> NonceUpdate:
-    """``subscribe_nonce`` (alias ``nonce``)."""
+    """``subscribe_nonce`` (alias ``nonce``); ``nonce`` absent = 0 (o2-sdk)."""
+    nonce = msg.get("nonce", _MISSING)
     return NonceUpdate(
-        _id(msg["contract_id"], "contract_id"),
-        _uint_or_hex(msg["nonce"], "nonce"),
+        Id(_id(msg["contract_id"], "contract_id")),
+        0 if nonce is _MISSING else _uint_or_hex(nonce, "nonce"),
         _opt_str(msg.get("onchain_timestamp")),
         _opt_str(msg.get("seen_timestamp")),
     )

@@ -21,18 +21,21 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from decimal import ROUND_DOWN, Decimal
+from decimal import ROUND_DOWN, Decimal, InvalidOperation
 from typing import Any, Optional, Union
 
 from dataclasses_json import DataClassJsonMixin, config
 
 from ..engine.lifecycle import ConnectionEvent as ConnectionEvent  # re-exported (Event)
+from .ids import Id
 
 Number = Union[int, str, Decimal]
 
 
 class Side(str, enum.Enum):
-    """Order or trade side. A ``str``, so ``side == "Buy"`` holds."""
+    """Order or trade side names. ``Order.side`` and ``Trade.side`` are the wire text as
+    sent (as in o2-sdk); these members are ``str``, so ``trade.side == Side.BUY`` holds
+    for a wire ``"Buy"``."""
 
     BUY = "Buy"
     SELL = "Sell"
@@ -70,18 +73,20 @@ class Market(DataClassJsonMixin):
     =====================  ===========  ==============================================
 
     ``display_*(raw) == f"{format_*(raw)}"`` rounded down to ``max_precision``
-    places; ``scale_*`` go the other way (human -> chain integer).
+    places; ``scale_*`` go the other way (human -> chain integer). Fields, and their
+    order, are o2-sdk's; ``format_*`` give the exact ``Decimal`` where o2-sdk gives a
+    ``float`` (README, deliberate exception 1).
     """
 
-    market_id: str
-    contract_id: str
+    contract_id: Id
+    market_id: Id
+    maker_fee: str
+    taker_fee: str
+    min_order: str
+    dust: str
+    price_window: int
     base: MarketAsset
     quote: MarketAsset
-    maker_fee: str = "0"
-    taker_fee: str = "0"
-    min_order: str = "0"
-    dust: str = "0"
-    price_window: int = 0
 
     @property
     def pair(self) -> str:
@@ -112,20 +117,29 @@ class Market(DataClassJsonMixin):
 
     def scale_price(self, human: Number) -> int:
         """Human price -> chain integer, rounded down to the quote's max precision."""
-        return _scale_down(human, self.quote)
+        return _scale_down(human, self.quote, self.quote.max_precision)
 
     def scale_quantity(self, human: Number) -> int:
-        """Human quantity -> chain integer, rounded down to the base's max precision."""
-        return _scale_down(human, self.base)
+        """Human quantity -> chain integer, rounded down to whole base units (as o2-sdk:
+        quantities keep every atomic digit; only prices follow ``max_precision``)."""
+        return _scale_down(human, self.base, self.base.decimals)
 
 
 def _display(value: Decimal, places: int) -> str:
     return f"{value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_DOWN):f}"
 
 
-def _scale_down(human: Number, asset: MarketAsset) -> int:
-    scaled = (Decimal(str(human)).scaleb(asset.decimals)).to_integral_value(rounding=ROUND_DOWN)
-    step: int = 10 ** max(asset.decimals - asset.max_precision, 0)
+def _scale_down(human: Number, asset: MarketAsset, places: int) -> int:
+    """``human`` in chain units of ``asset``, rounded down to ``places`` decimals.
+    A negative, non-finite or non-numeric value raises ValueError (as in o2-sdk)."""
+    try:
+        value = Decimal(str(human).strip())
+    except (InvalidOperation, ValueError):
+        raise ValueError(f"invalid amount {human!r}") from None
+    if not value.is_finite() or value < 0:
+        raise ValueError(f"an amount must be finite and non-negative, got {human!r}")
+    scaled = value.scaleb(asset.decimals).to_integral_value(rounding=ROUND_DOWN)
+    step: int = 10 ** max(asset.decimals - places, 0)
     return int(scaled) // step * step
 
 
@@ -282,28 +296,162 @@ class DepthUpdate(DataClassJsonMixin):
 # ---------------------------------------------------------------------- orders
 
 
+@dataclass(frozen=True, eq=False)
+class Identity(DataClassJsonMixin):
+    """A Fuel identity: a contract (an O2 trade account) or an address.
+
+    As in o2-sdk, ``value`` is the id and the concrete class says its kind:
+    :class:`ContractIdentity` or :class:`AddressIdentity` (``Identity.from_dict`` /
+    ``from_wire`` pick it). On the wire it is ``{"ContractId": "0x..."}`` or
+    ``{"Address": "0x..."}``; that is what ``to_dict()``, ``to_wire()`` and a Trade's
+    ``to_dict()`` give back. For code written against the raw dict,
+    ``identity["ContractId"]``, ``.get()`` and ``==`` with such a dict still work, and
+    ``contract_id`` / ``address`` / ``kind`` name the id by its kind.
+    """
+
+    value: str
+
+    #: the wire key of this kind of identity (set by the two subclasses)
+    _KIND = ""
+
+    @property
+    def kind(self) -> str:
+        """``"ContractId"`` or ``"Address"`` (the wire key)."""
+        return self._KIND
+
+    @property
+    def contract_id(self) -> Optional[str]:
+        """The id if this is a contract, else None."""
+        return self.value if self._KIND == "ContractId" else None
+
+    @property
+    def address(self) -> Optional[str]:
+        """The id if this is an address, else None."""
+        return self.value if self._KIND == "Address" else None
+
+    @property
+    def discriminant(self) -> int:
+        """0 for an address, 1 for a contract (the Fuel ``Identity`` enum tag)."""
+        return 1 if self._KIND == "ContractId" else 0
+
+    @property
+    def address_bytes(self) -> bytes:
+        """The 32 id bytes."""
+        return bytes.fromhex(self.value[2:] if self.value[:2] in ("0x", "0X") else self.value)
+
+    @classmethod
+    def from_wire(cls, raw: Any) -> Optional[Identity]:
+        """From the wire dict (or an Identity, a ``contract_id``/``address`` dict, None)."""
+        if raw is None or isinstance(raw, Identity):
+            return raw
+        if not isinstance(raw, dict):
+            raise TypeError(f"an identity is a dict like {{'ContractId': '0x...'}}, got {raw!r}")
+        contract = raw.get("ContractId", raw.get("contract_id"))
+        if contract is not None:
+            return ContractIdentity(str(contract))
+        address = raw.get("Address", raw.get("address"))
+        if address is not None:
+            return AddressIdentity(str(address))
+        raise ValueError(f"an identity has a ContractId or an Address, got {raw!r}")
+
+    @classmethod
+    def from_dict(cls, kvs: Any, *, infer_missing: bool = False) -> Identity:
+        """From the wire dict ``{"ContractId": ...}`` / ``{"Address": ...}`` (as o2-sdk);
+        ``{"value": ...}`` (what ``dataclasses.asdict`` gives) keeps this class's kind."""
+        if isinstance(kvs, dict) and set(kvs) == {"value"} and cls._KIND:
+            return cls(str(kvs["value"]))
+        found = cls.from_wire(kvs)
+        if found is None:
+            raise ValueError("an identity cannot be None")
+        return found
+
+    def to_wire(self) -> dict[str, str]:
+        """``{"ContractId": "0x..."}`` / ``{"Address": "0x..."}``, as the exchange sends it."""
+        return {self._KIND or "Address": self.value}
+
+    def to_dict(self, encode_json: bool = False) -> dict[str, Any]:
+        """The wire dict, as o2-sdk's ``Identity.to_dict()``."""
+        return dict(self.to_wire())
+
+    def __getitem__(self, key: str) -> str:
+        return self.to_wire()[key]
+
+    def get(self, key: str, default: Optional[str] = None) -> Optional[str]:
+        return self.to_wire().get(key, default)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Identity):
+            return (self.kind, self.value) == (other.kind, other.value)
+        if isinstance(other, dict):
+            return self.to_wire() == other
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash((self.kind, self.value))
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.kind}={self.value!r})"
+
+
+@dataclass(frozen=True, eq=False, repr=False)
+class ContractIdentity(Identity):
+    """A contract id identity (``{"ContractId": ...}``): an O2 trade account."""
+
+    _KIND = "ContractId"
+
+
+@dataclass(frozen=True, eq=False, repr=False)
+class AddressIdentity(Identity):
+    """A wallet address identity (``{"Address": ...}``)."""
+
+    _KIND = "Address"
+
+
+def _identity_to_wire(identity: Optional[Identity]) -> Optional[dict[str, str]]:
+    return None if identity is None else Identity.from_wire(identity).to_wire()  # type: ignore[union-attr]
+
+
+_IDENTITY_JSON = config(encoder=_identity_to_wire, decoder=Identity.from_wire)
+
+
 @dataclass
 class Order(DataClassJsonMixin):
-    """Full current state of one order (the stream sends whole orders, not diffs)."""
+    """Full current state of one order (the stream sends whole orders, not diffs).
 
-    order_id: str
-    side: Side
+    Fields, order and defaults are o2-sdk's ``Order``: ``side`` and ``order_type`` as
+    sent (``"Buy"`` stays ``"Buy"``, ``"buy"`` stays ``"buy"``); ``fill``,
+    ``order_tx_history``, ``history`` and ``fills`` are four separate raw fields;
+    ``account`` / ``owner`` are :class:`Identity` objects. Prices and quantities are
+    exact ``int`` chain units where o2-sdk keeps the digit string (README, deliberate
+    exception 1); ``timestamp`` stays the digit string it is in o2-sdk.
+    """
+
+    order_id: Id
+    side: str
     order_type: Any
-    price: int
     quantity: int
     quantity_fill: int = 0
+    price: int = 0
     price_fill: int = 0
-    timestamp: Optional[str] = None
+    timestamp: str = "0"
     close: bool = False
     partially_filled: bool = False
     cancel: bool = False
-    market_id: Optional[str] = None
-    owner: Optional[dict[str, str]] = None
-    account: Optional[dict[str, str]] = None
+    account: Optional[Identity] = field(default=None, metadata=_IDENTITY_JSON)
     desired_quantity: Optional[Any] = None
+    fill: Optional[Any] = None
+    order_tx_history: Optional[list[Any]] = None
     base_decimals: Optional[int] = None
-    history: Optional[Any] = None
-    fills: Optional[Any] = None
+    market_id: Optional[Id] = None
+    owner: Optional[Identity] = field(default=None, metadata=_IDENTITY_JSON)
+    history: Optional[list[Any]] = None
+    fills: Optional[list[Any]] = None
+
+    def __post_init__(self) -> None:
+        if self.account is not None and not isinstance(self.account, Identity):
+            self.account = Identity.from_wire(self.account)
+        if self.owner is not None and not isinstance(self.owner, Identity):
+            self.owner = Identity.from_wire(self.owner)
 
     @property
     def is_open(self) -> bool:
@@ -332,94 +480,28 @@ class OrderUpdate(DataClassJsonMixin):
 # ---------------------------------------------------------------------- trades
 
 
-@dataclass(frozen=True, eq=False)
-class Identity(DataClassJsonMixin):
-    """A Fuel identity: a contract (an O2 trade account) or an address.
-
-    On the wire it is ``{"ContractId": "0x..."}`` or ``{"Address": "0x..."}``; that is
-    also what ``to_wire()`` and a Trade's ``to_dict()`` give back. For code written
-    against the raw dict, ``identity["ContractId"]``, ``.get()`` and ``==`` with
-    such a dict still work.
-    """
-
-    contract_id: Optional[str] = None
-    address: Optional[str] = None
-
-    @property
-    def value(self) -> Optional[str]:
-        """The id, whichever kind it is."""
-        return self.contract_id if self.contract_id is not None else self.address
-
-    @property
-    def kind(self) -> str:
-        """``"ContractId"`` or ``"Address"`` (the wire key)."""
-        return "ContractId" if self.contract_id is not None else "Address"
-
-    @classmethod
-    def from_wire(cls, raw: Any) -> Optional[Identity]:
-        """From the wire dict (or an Identity, a ``contract_id``/``address`` dict, None)."""
-        if raw is None or isinstance(raw, Identity):
-            return raw
-        if not isinstance(raw, dict):
-            raise TypeError(f"an identity is a dict like {{'ContractId': '0x...'}}, got {raw!r}")
-        contract = raw.get("ContractId", raw.get("contract_id"))
-        address = raw.get("Address", raw.get("address"))
-        return cls(None if contract is None else str(contract),
-                   None if address is None else str(address))
-
-    def to_wire(self) -> dict[str, str]:
-        """``{"ContractId": "0x..."}`` / ``{"Address": "0x..."}``, as the exchange sends it."""
-        out: dict[str, str] = {}
-        if self.contract_id is not None:
-            out["ContractId"] = self.contract_id
-        if self.address is not None:
-            out["Address"] = self.address
-        return out
-
-    def __getitem__(self, key: str) -> str:
-        return self.to_wire()[key]
-
-    def get(self, key: str, default: Optional[str] = None) -> Optional[str]:
-        return self.to_wire().get(key, default)
-
-    def __eq__(self, other: object) -> bool:
-        if isinstance(other, Identity):
-            return (self.contract_id, self.address) == (other.contract_id, other.address)
-        if isinstance(other, dict):
-            return self.to_wire() == other
-        return NotImplemented
-
-    def __hash__(self) -> int:
-        return hash((self.contract_id, self.address))
-
-    def __repr__(self) -> str:
-        return f"Identity({self.kind}={self.value!r})"
-
-
-def _identity_to_wire(identity: Optional[Identity]) -> Optional[dict[str, str]]:
-    return None if identity is None else Identity.from_wire(identity).to_wire()  # type: ignore[union-attr]
-
-
-_IDENTITY_JSON = config(encoder=_identity_to_wire, decoder=Identity.from_wire)
-
-
 @dataclass
 class Trade(DataClassJsonMixin):
-    """One execution. ``side`` is the maker's side; ``timestamp`` is in milliseconds.
+    """One execution, with o2-sdk's fields, order and defaults.
 
-    ``maker`` and ``taker`` are :class:`Identity` objects (``.contract_id``,
-    ``.address``); the constructor also takes the wire dict ``{"ContractId": ...}``.
+    ``side`` is the maker's side as sent (``""`` when absent); ``timestamp`` is in
+    milliseconds; ``trader_side`` (``"maker"``, ``"taker"``, ``"both"``) comes with
+    account-filtered trades; ``market_id`` is the trade's own field (None when the
+    trade does not carry one). ``total``, ``quantity`` and ``price`` are exact ``int``
+    chain units (README, deliberate exception 1). ``maker`` and ``taker`` are
+    :class:`Identity` objects; the constructor also takes the wire dict.
     """
 
     trade_id: str
-    side: Side
-    price: int
-    quantity: int
+    side: str
     total: int
+    quantity: int
+    price: int
     timestamp: int
+    trader_side: Optional[str] = None
     maker: Optional[Identity] = field(default=None, metadata=_IDENTITY_JSON)
     taker: Optional[Identity] = field(default=None, metadata=_IDENTITY_JSON)
-    trader_side: Optional[str] = None
+    market_id: Optional[Id] = None
 
     def __post_init__(self) -> None:
         if self.maker is not None and not isinstance(self.maker, Identity):
@@ -432,8 +514,8 @@ class Trade(DataClassJsonMixin):
 class TradeUpdate(DataClassJsonMixin):
     """New trades of a market, oldest first."""
 
-    market_id: str
     trades: list[Trade]
+    market_id: Id
     onchain_timestamp: Optional[str] = None
     seen_timestamp: Optional[str] = None
 
@@ -443,10 +525,11 @@ class TradeUpdate(DataClassJsonMixin):
 
 @dataclass
 class OrderBookBalance(DataClassJsonMixin):
-    """Locked/unlocked amounts of one asset inside one order-book contract."""
+    """Locked/unlocked amounts of one asset inside one order-book contract
+    (``fee`` is o2sync's extra: o2-sdk drops it)."""
 
-    locked: int
-    unlocked: int
+    locked: int = 0
+    unlocked: int = 0
     fee: int = 0
 
 
@@ -454,15 +537,17 @@ class OrderBookBalance(DataClassJsonMixin):
 class Balance(DataClassJsonMixin):
     """Full current balance of one asset of one account (replace, do not add).
 
-    ``total_unlocked`` already includes ``trading_account_balance``.
+    o2-sdk's fields first, in its order; ``asset_id`` and ``identity`` are o2sync's
+    extras (set when the answer or stream entry names them). ``total_unlocked``
+    already includes ``trading_account_balance``.
     """
 
-    asset_id: str
-    total_locked: int
-    total_unlocked: int
-    trading_account_balance: int
-    identity: Optional[dict[str, str]] = None
     order_books: dict[str, OrderBookBalance] = field(default_factory=dict)
+    total_locked: int = 0
+    total_unlocked: int = 0
+    trading_account_balance: int = 0
+    asset_id: Optional[Id] = None
+    identity: Optional[dict[str, str]] = None
 
     @property
     def available(self) -> int:
@@ -470,16 +555,59 @@ class Balance(DataClassJsonMixin):
         return self.total_unlocked
 
     @property
+    def locked(self) -> int:
+        """Locked as collateral of open orders: ``total_locked``."""
+        return self.total_locked
+
+    @property
     def total(self) -> int:
         """Locked plus unlocked."""
         return self.total_locked + self.total_unlocked
 
 
+class BalanceEntry(dict):  # type: ignore[type-arg]
+    """One entry of a balances message: the wire dict as sent (o2-sdk gives the raw
+    dict, so ``entry["asset_id"]`` and ``entry["total_locked"]`` work), which also
+    reads as the exact :class:`Balance`: ``entry.total_locked`` (an ``int``),
+    ``entry.available``, ``entry.order_books``, ``entry.balance``.
+
+    The decoder checks every entry before the message is delivered, so the
+    attribute view never fails on a delivered entry.
+    """
+
+    __slots__ = ("_parsed",)
+    _parsed: Balance
+
+    @property
+    def balance(self) -> Balance:
+        """The entry as an exact :class:`Balance`."""
+        try:
+            return self._parsed
+        except AttributeError:
+            from .decode import decode_balance  # the decoder imports this module
+
+            parsed = decode_balance(dict(self))
+            self._parsed = parsed
+            return parsed
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return getattr(self.balance, name)
+
+    def __repr__(self) -> str:
+        return f"BalanceEntry({dict.__repr__(self)})"
+
+
 @dataclass
 class BalanceUpdate(DataClassJsonMixin):
-    """Balances of the subscribed account that changed, one entry per asset."""
+    """Balances of the subscribed account that changed, one entry per asset.
 
-    balance: list[Balance]
+    ``balance`` holds the wire entries as dicts, as in o2-sdk (see
+    :class:`BalanceEntry` for the exact attribute view of each).
+    """
+
+    balance: list[dict[str, Any]]
     onchain_timestamp: Optional[str] = None
     seen_timestamp: Optional[str] = None
 
@@ -489,9 +617,10 @@ class BalanceUpdate(DataClassJsonMixin):
 
 @dataclass
 class NonceUpdate(DataClassJsonMixin):
-    """The trading account's nonce changed."""
+    """The trading account's nonce changed (``nonce`` an exact ``int``: README,
+    deliberate exception 1)."""
 
-    contract_id: str
+    contract_id: Id
     nonce: int
     onchain_timestamp: Optional[str] = None
     seen_timestamp: Optional[str] = None

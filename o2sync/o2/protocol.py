@@ -9,6 +9,8 @@ import logging
 import re
 from typing import Any
 
+from ..errors import InvalidArgumentError
+
 log = logging.getLogger(__name__)
 
 _HEX64 = re.compile(r"(?:0[xX])?[0-9a-fA-F]{64}")
@@ -39,7 +41,7 @@ def require_account_id(account: object) -> str:
     """
     account = getattr(account, "trade_account_id", account)
     if not is_hex_id(account):
-        raise ValueError(
+        raise InvalidArgumentError(
             f"account must be a trade account id: 0x followed by 64 hex digits, got {account!r}"
         )
     return normalize_id(str(account))
@@ -52,9 +54,9 @@ def wire_precision(precision: object) -> str:
     that never emits). Levels above 9 are not documented by the exchange.
     """
     if isinstance(precision, bool) or not isinstance(precision, int):
-        raise ValueError(f"precision must be an int from 1 to 18, got {precision!r}")
+        raise InvalidArgumentError(f"precision must be an int from 1 to 18, got {precision!r}")
     if not MIN_PRECISION <= precision <= MAX_PRECISION:
-        raise ValueError(f"precision must be from 1 to 18, got {precision}")
+        raise InvalidArgumentError(f"precision must be from 1 to 18, got {precision}")
     if precision > DOCUMENTED_MAX_PRECISION:
         log.warning("precision %d is above the documented maximum of 9", precision)
     return str(10**precision)

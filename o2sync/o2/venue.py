@@ -25,13 +25,15 @@ from ..errors import DecodeError, ServerError
 from . import protocol
 from .decode import DECODERS, market_key
 from .depth import DepthTopic, TopicBook
-from .models import BalanceUpdate, OrderUpdate
-from .protocol import PONG, normalize_id
+from .models import BalanceUpdate, Identity, OrderUpdate
+from .protocol import PONG, is_hex_id, normalize_id
 
 _DECODE_FAILURES = (DecodeError, KeyError, TypeError, AttributeError, ValueError)
 
 
 def _owner_id(identity: Any) -> Any:
+    if isinstance(identity, Identity):
+        return normalize_id(identity.value) if is_hex_id(identity.value) else None
     if isinstance(identity, dict) and identity:
         value = identity.get("ContractId") or next(iter(identity.values()))
         if isinstance(value, str):

@@ -167,6 +167,29 @@ class Exchange:
         self.events += 1
         return ev
 
+    def rest_account_orders(self, market_id: str, count: int) -> list[str]:
+        """Rest ``count`` small buy orders of the simulated account on a market, a grid
+        step apart below the book (more open orders than one page of ``GET /v1/orders``
+        holds, for re-sync tests). Their depth changes go out with the market's next
+        event; no orders or balances frames announce them. Returns their ids."""
+        state = self.markets[market_id]
+        lowest = min(state.book.bid_prices, default=state.fair)
+        quantity = state.min_units * state.unit
+        ids = []
+        for i in range(count):
+            self._ev = Event(state.spec, time.time())
+            price = max(state.step, lowest - (i + 1) * state.step)
+            cost = state.spec.cost(True, price, quantity)
+            if not self.account.can_spend(state.spec.legs(True)[0], cost):
+                raise ValueError(f"the simulated account cannot pay for {count} orders")
+            order = self._new_order(state.spec, True, price, quantity, self.account.account_id,
+                                    "Spot")
+            self._lock_for(order)
+            state.book.add(order)
+            ids.append(order.order_id)
+        self._ev = Event(self.specs[0], time.time())
+        return ids
+
     def book(self, market_id: str) -> OrderBook:
         """The raw book of a market (canonical id)."""
         return self.markets[market_id].book

@@ -238,6 +238,63 @@ def _order(exchange: Exchange, query: Query) -> dict[str, Any]:
     return {"order": messages.order_dict(order)}
 
 
+#: bar resolutions ``GET /v1/bars`` takes, in milliseconds (``1m`` a minute, ``1M`` 30 days)
+RESOLUTIONS_MS = {
+    "1s": 1_000, "1m": 60_000, "2m": 120_000, "3m": 180_000, "5m": 300_000,
+    "15m": 900_000, "30m": 1_800_000, "1h": 3_600_000, "2h": 7_200_000, "4h": 14_400_000,
+    "6h": 21_600_000, "8h": 28_800_000, "12h": 43_200_000, "1d": 86_400_000,
+    "3d": 259_200_000, "1w": 604_800_000, "1M": 2_592_000_000, "3M": 7_776_000_000,
+}
+MAX_BARS = 5000
+
+
+def _bars(exchange: Exchange, query: Query) -> dict[str, Any]:
+    """OHLCV candles of the market's kept trades, oldest first (``time`` = the start
+    of the candle in ms; prices are chain integers, volume in base units)."""
+    spec = _market(exchange, query)
+    resolution = _param(query, "resolution")
+    width = RESOLUTIONS_MS.get(resolution or "")
+    if width is None:
+        raise _bad("resolution must be one of " + " ".join(RESOLUTIONS_MS))
+    start = _int(query, "from", 0, 2**63)
+    end = _int(query, "to", 0, 2**63)
+    assert start is not None and end is not None
+    if end < start:
+        raise HttpError(400, 7001, "InvalidTimeRange: to is before from")
+    candles: dict[int, list[int]] = {}  # start -> [open, high, low, close, volume]
+    for trade in exchange.trades[spec.market_id]:  # kept oldest first
+        if not start <= trade.timestamp <= end:
+            continue
+        slot = trade.timestamp - trade.timestamp % width
+        bar = candles.get(slot)
+        if bar is None:
+            candles[slot] = [trade.price, trade.price, trade.price, trade.price, trade.quantity]
+        else:
+            bar[1], bar[2] = max(bar[1], trade.price), min(bar[2], trade.price)
+            bar[3] = trade.price
+            bar[4] += trade.quantity
+    bars = [{"time": slot, "open": str(o), "high": str(h), "low": str(lo), "close": str(c),
+             "volume": str(v)} for slot, (o, h, lo, c, v) in sorted(candles.items())]
+    return {"action": "bars", "market_id": spec.market_id, "bars": bars[-MAX_BARS:]}
+
+
+def _ticker(exchange: Exchange, query: Query) -> list[dict[str, Any]]:
+    """The live shape: a one-item list, chain-integer strings."""
+    spec = _market(exchange, query)
+    book = exchange.book(spec.market_id)
+    trades = exchange.trades[spec.market_id]
+    last = trades[-1] if trades else None
+    bid, ask = book.best(True), book.best(False)
+    return [{
+        "market_id": spec.market_id,
+        "last_price": str(last.price) if last else "0",
+        "best_bid": str(bid) if bid is not None else "0",
+        "best_ask": str(ask) if ask is not None else "0",
+        "base_volume": str(sum(t.quantity for t in trades)),
+        "quote_volume": str(sum(t.total for t in trades)),
+    }]
+
+
 _ROUTES: dict[str, Callable[[Exchange, Query], Any]] = {
     "/v1/markets": _markets,
     "/v1/depth": _depth,
@@ -247,4 +304,6 @@ _ROUTES: dict[str, Callable[[Exchange, Query], Any]] = {
     "/v1/balance": _balance,
     "/v1/orders": _orders,
     "/v1/order": _order,
+    "/v1/bars": _bars,
+    "/v1/markets/ticker": _ticker,
 }

@@ -169,6 +169,16 @@ class Simulator(LoopHost):
         bids, asks = self._call(aggregate, self._exchange.book(spec.market_id), width)
         return {"buys": bids, "sells": asks}
 
+    def rest_account_orders(self, market_id_or_pair: str, count: int) -> list[str]:
+        """Rest ``count`` open buy orders of the simulated account on a market, below
+        the book (e.g. more than one page of ``GET /v1/orders``); returns their ids."""
+        spec = find_market(self._exchange.specs, market_id_or_pair)
+        if spec is None:
+            raise KeyError(f"unknown market {market_id_or_pair!r}")
+        if isinstance(count, bool) or not isinstance(count, int) or count < 0:
+            raise ValueError("count must be an int >= 0")
+        return self._call(self._exchange.rest_account_orders, spec.market_id, count)
+
     # -- faults -----------------------------------------------------------------------
 
     def drop_connections(self, code: Optional[int] = None) -> None:
