@@ -184,6 +184,31 @@ def non_negative_float(text: str) -> float:
     return value
 
 
+def _url_type(check: Callable[[object, str], str]) -> Callable[[str], str]:
+    def parse(text: str) -> str:
+        try:
+            return check(text, "URL")
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    parse.__name__ = "URL"  # argparse names the type in some of its messages
+    return parse
+
+
+def ws_url(text: str) -> str:
+    """argparse type: a ``ws://`` or ``wss://`` URL (checked as the clients check it)."""
+    from o2sync.endpoints import check_ws_url
+
+    return _url_type(check_ws_url)(text)
+
+
+def http_url(text: str) -> str:
+    """argparse type: an ``http://`` or ``https://`` URL."""
+    from o2sync.endpoints import check_http_url
+
+    return _url_type(check_http_url)(text)
+
+
 class CommandError(Exception):
     """A one-line failure of a sub-command; ``code`` is the exit status."""
 
@@ -202,10 +227,13 @@ def _add_endpoint_options(parser: argparse.ArgumentParser) -> None:
                         help="which exchange to talk to (default: %(default)s)")
     where = parser.add_mutually_exclusive_group()
     where.add_argument("--network", choices=("testnet", "mainnet", "devnet"),
-                       help="a public O2 network (needs internet)")
-    where.add_argument("--ws-url", help="WebSocket URL of a deployment or a running simulator, "
-                                        "e.g. ws://127.0.0.1:8765/v1/ws")
-    parser.add_argument("--api-url", help="REST base URL (derived from --ws-url if omitted)")
+                       help="a public O2 network (needs internet; env O2SYNC_O2_NETWORK)")
+    where.add_argument("--ws-url", type=ws_url,
+                       help="WebSocket URL of a deployment or a running simulator, "
+                            "e.g. ws://127.0.0.1:8765/v1/ws (env O2SYNC_O2_WS_URL)")
+    parser.add_argument("--api-url", type=http_url,
+                        help="REST base URL (derived from --ws-url if omitted; env "
+                             "O2SYNC_O2_API_URL)")
     parser.add_argument("--sim-rate", type=non_negative_float, default=20.0,
                         help="events/s of the built-in simulator used when no URL or "
                              "network is given (default: %(default)s)")
@@ -217,10 +245,12 @@ def _add_endpoint_options(parser: argparse.ArgumentParser) -> None:
                                           "row (default: keep trying)")
     tplus = parser.add_argument_group("tplus (--venue tplus; with neither URL, a built-in "
                                       "tplus simulator)")
-    tplus.add_argument("--mds-url", help="market-data service base URL, e.g. "
-                                         "http://127.0.0.1:8011")
-    tplus.add_argument("--oms-url", help="order service base URL, e.g. http://127.0.0.1:3032 "
-                                         "(for orders and user-trades)")
+    tplus.add_argument("--mds-url", type=http_url,
+                       help="market-data service base URL, e.g. http://127.0.0.1:8011 "
+                            "(env O2SYNC_TPLUS_MDS_URL)")
+    tplus.add_argument("--oms-url", type=http_url,
+                       help="order service base URL, e.g. http://127.0.0.1:3032 (for "
+                            "orders and user-trades; env O2SYNC_TPLUS_OMS_URL)")
     tplus.add_argument("--user-seed", help="the user's 32-byte Ed25519 seed, 64 hex digits "
                                            "(orders, user-trades; default: the built-in "
                                            "simulator's user)")
@@ -247,6 +277,12 @@ def _client(args: argparse.Namespace, command: str = "watch") -> Iterator[Any]:
         with O2Client(ws_url=args.ws_url, api_url=args.api_url, **options) as client:
             yield client
         return
+    from o2sync.endpoints import o2_from_env
+
+    if any(o2_from_env()):  # O2SYNC_O2_*: the client reads (and checks) them itself
+        with O2Client(**options) as client:
+            yield client
+        return
     try:
         from o2sync.testing import Simulator
     except ImportError as exc:  # websockets missing: a plain install without [sim]
@@ -268,7 +304,18 @@ def _tplus(args: argparse.Namespace, command: str = "watch") -> Iterator[Any]:
     if getattr(args, "reconnect_attempts", None) is not None:
         options["max_reconnect_attempts"] = args.reconnect_attempts
     from o2sync.cli.tplus import TplusSession
+    from o2sync.endpoints import (
+        ENV_TPLUS_MDS_URL,
+        ENV_TPLUS_OMS_URL,
+        check_http_url,
+        tplus_mds_from_env,
+        tplus_oms_from_env,
+    )
 
+    if not (args.mds_url or args.oms_url):  # the environment, checked and named
+        mds, oms = tplus_mds_from_env(), tplus_oms_from_env()
+        args.mds_url = check_http_url(mds, ENV_TPLUS_MDS_URL) if mds else None
+        args.oms_url = check_http_url(oms, ENV_TPLUS_OMS_URL) if oms else None
     if args.mds_url or args.oms_url:
         if not args.mds_url:
             raise CommandError(f"o2sync {command}: --venue tplus needs --mds-url (the "
@@ -472,7 +519,7 @@ def _add_watch(subparsers: Any) -> None:
                     f"O2 streams: {', '.join(STREAMS)}. tplus streams (--venue tplus): "
                     f"{', '.join(TPLUS_STREAMS)}.")
     parser.add_argument("stream", choices=tuple(dict.fromkeys((*STREAMS, *TPLUS_STREAMS))),
-                        metavar="STREAM")
+                        metavar="STREAM", help="the stream to print (listed above)")
     parser.add_argument("target", nargs="?", default=None,
                         help="O2: market (depth, trades) or trade account id (orders, "
                              "balances, nonce; 'sim' = the simulator's). tplus: the asset "
@@ -585,8 +632,11 @@ def _add_replay(subparsers: Any) -> None:
         description="Serve a recording's markets over REST and its frames over WebSocket "
                     "to the first client that connects, then exit.")
     parser.add_argument("recording", help="a file written by 'o2sync record'")
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--host", default="127.0.0.1",
+                        help="interface to bind (default: %(default)s)")
+    parser.add_argument("--port", type=int, default=8765,
+                        help="TCP port of an O2 recording, 0 for any free one "
+                             "(default: %(default)s)")
     parser.add_argument("--speed", type=non_negative_float, default=1.0,
                         help="pace multiplier; 0 = as fast as possible (default: %(default)s)")
     tplus = parser.add_argument_group("tplus recordings (the venue is read from the file)")
@@ -699,9 +749,24 @@ _COMMANDS: Sequence[Callable[[Any], None]] = (
     _add_demo, _add_watch, _add_record, _add_replay, _add_sim)
 
 
+class _Parser(argparse.ArgumentParser):
+    """An ArgumentParser whose errors are one line (the usage block is in ``--help``)."""
+
+    def error(self, message: str) -> Any:  # argparse's own signature: NoReturn
+        self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The ``o2sync`` argument parser with every sub-command."""
-    parser = argparse.ArgumentParser(prog="o2sync", description="Synchronous O2 Exchange streams.")
+    parser = _Parser(
+        prog="o2sync",
+        description="Synchronous, threaded streams of the O2 Exchange and of tplus: a live "
+                    "terminal demo, watch, record and replay, and the venues' simulators. "
+                    "Without a URL or --network, demo, watch and record start a simulator "
+                    "of their own; --venue tplus picks tplus.",
+        epilog="Environment: O2SYNC_O2_NETWORK, O2SYNC_O2_WS_URL, O2SYNC_O2_API_URL, "
+               "O2SYNC_TPLUS_MDS_URL, O2SYNC_TPLUS_OMS_URL (arguments win). "
+               "See README.md, 'Going live'.")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument(
         "-v", "--verbose", action="count", default=0,

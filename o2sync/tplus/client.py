@@ -24,6 +24,13 @@ from ..clientbase import (
     next_client_name,
     register,
 )
+from ..endpoints import (
+    ENV_TPLUS_MDS_URL,
+    ENV_TPLUS_OMS_URL,
+    check_http_url,
+    tplus_mds_from_env,
+    tplus_oms_from_env,
+)
 from ..engine.options import Options, Overflow
 from ..engine.stream import StreamEngine
 from ..engine.subscription import Subscription
@@ -54,6 +61,16 @@ MDS_DEFAULT = "http://localhost:8011"
 OMS_DEFAULT = "http://localhost:3032"
 
 
+def _from_env(base_url: Optional[str], from_env: Callable[[], Optional[str]], name: str,
+              default: str) -> str:
+    """``base_url``, else the service's environment variable (checked, and named in
+    the error), else tpluspy's localhost default."""
+    if base_url is not None:
+        return base_url
+    found = from_env()
+    return check_http_url(found, name) if found is not None else default
+
+
 def _user(user: object) -> Optional[User]:
     if user is None or isinstance(user, User):
         return user
@@ -68,7 +85,7 @@ class _TplusClient(StreamingClient):
 
     def __init__(self, base_url: str, default_user: Optional[User], options: dict[str, Any]
                  ) -> None:
-        self.base_url = protocol.check_base_url(base_url, "base_url")
+        self.base_url = protocol.check_base_url(check_http_url(base_url, "base_url"), "base_url")
         self.default_user = _user(default_user)
         self.options = Options.build(**options)
         self.rest = TplusRest(self.base_url, self.options)
@@ -109,7 +126,9 @@ class MarketDataClient(_TplusClient):
     """The market-data service (MDS): trades, trade events, depth, klines, history.
 
     Args:
-        base_url: the MDS base URL (tpluspy's default ``http://localhost:8011``).
+        base_url: the MDS base URL; without one, ``O2SYNC_TPLUS_MDS_URL`` (or tpluspy's
+            ``TPLUS_MARKET_DATA_BASE_URL`` / ``TPLUS_API_BASE_URL``) from the
+            environment, else tpluspy's default ``http://localhost:8011``.
         default_user: optional :class:`~o2sync.tplus.auth.User`; with one, the client
             logs in (as tpluspy 0.6 does) and sends the token on every handshake,
             falling back to anonymous when the login fails; user history needs it.
@@ -119,9 +138,10 @@ class MarketDataClient(_TplusClient):
     Every ``stream_*``/``on_*`` takes ``queue_size=`` and ``overflow=`` overrides.
     """
 
-    def __init__(self, base_url: str = MDS_DEFAULT, default_user: Optional[User] = None,
+    def __init__(self, base_url: Optional[str] = None, default_user: Optional[User] = None,
                  **options: Any) -> None:
-        super().__init__(base_url, default_user, options)
+        super().__init__(_from_env(base_url, tplus_mds_from_env, ENV_TPLUS_MDS_URL,
+                                   MDS_DEFAULT), default_user, options)
 
     # ------------------------------------------------------------ streams
 
@@ -268,7 +288,9 @@ class OrderBookClient(_TplusClient):
     """The order service (OMS): the default user's order events and trade events.
 
     Args:
-        base_url: the OMS base URL (tpluspy's default ``http://localhost:3032``).
+        base_url: the OMS base URL; without one, ``O2SYNC_TPLUS_OMS_URL`` (or tpluspy's
+            ``TPLUS_ORDERBOOK_BASE_URL`` / ``TPLUS_API_BASE_URL``) from the environment,
+            else tpluspy's default ``http://localhost:3032``.
         default_user: the :class:`~o2sync.tplus.auth.User` whose streams these are
             (``User()``, ``User(seed)``, ``load_user(name)``). It logs in before the
             first authenticated handshake and again before the token expires.
@@ -277,9 +299,10 @@ class OrderBookClient(_TplusClient):
         **options: the same keyword options as :class:`~o2sync.O2Client`.
     """
 
-    def __init__(self, base_url: str = OMS_DEFAULT, default_user: Optional[User] = None, *,
+    def __init__(self, base_url: Optional[str] = None, default_user: Optional[User] = None, *,
                  market_data_url: Optional[str] = None, **options: Any) -> None:
-        super().__init__(base_url, default_user, options)
+        super().__init__(_from_env(base_url, tplus_oms_from_env, ENV_TPLUS_OMS_URL,
+                                   OMS_DEFAULT), default_user, options)
         self._history = (MarketDataClient(market_data_url, self.default_user, **options)
                          if market_data_url is not None else None)
 
