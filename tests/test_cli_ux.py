@@ -462,9 +462,12 @@ def test_unreachable_exchange_is_one_short_line() -> None:
     assert proc.returncode == 1
     assert proc.stderr.strip() == (f"o2sync watch: cannot reach 127.0.0.1:{port}: "
                                    "Connection refused")
+    # a refused port is not retried (issue 22); -vv shows the failed call
     verbose = o2sync("watch", "trades", "fFUEL/fUSDC", "--api-url",
-                     f"http://127.0.0.1:{port}", "-v")
-    assert "WARNING urllib3" in verbose.stderr  # -v shows the retries again
+                     f"http://127.0.0.1:{port}", "-vv")
+    assert f"DEBUG o2sync._http: GET http://127.0.0.1:{port}/v1/markets failed" \
+        in verbose.stderr
+    assert "Retrying" not in verbose.stderr
 
 
 # -- item 10: small ones ----------------------------------------------------------------

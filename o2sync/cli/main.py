@@ -457,6 +457,7 @@ def _report(state: dict[str, Any], client: Any, command: str) -> Any:
     from o2sync.cli.status import LifecycleReporter
 
     state["client"] = client
+    _log_frames(client)
     reporter = LifecycleReporter(client, f"o2sync {command}")
     state["reporter"] = reporter
     return reporter
@@ -770,19 +771,28 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument(
         "-v", "--verbose", action="count", default=0,
-        help="more logging (-vv: debug); also accepted after the command"
+        help="more logging: -v the client's INFO, -vv DEBUG (subscriptions, frames, "
+             "heartbeats), -vvv also the built-in simulator's; also accepted after the command"
     )
     subparsers = parser.add_subparsers(title="commands", metavar="COMMAND")
     for add in _COMMANDS:
         add(subparsers)
     for sub in subparsers.choices.values():  # `o2sync watch ... -v` works too
         sub.add_argument("-v", "--verbose", dest="verbose_after", action="count", default=0,
-                         help="more logging (-vv: debug)")
+                         help="more logging (-vv: debug, -vvv: the simulator's too)")
     return parser
 
 
+#: Loggers of the simulator a command may start for itself (and of its server
+#: libraries): quiet unless asked for with -vvv, so -v and -vv show the client.
+SIM_LOGGERS = ("o2sync.sim", "websockets", "aiohttp", "asyncio")
+#: Each raw frame a command's client receives, at DEBUG (-vv), from a tap.
+FRAMES_LOGGER = "o2sync.frames"
+
+
 def configure_logging(verbose: int) -> None:
-    """WARNING and up by default, INFO with -v, DEBUG with -vv.
+    """WARNING and up by default, INFO with -v, DEBUG with -vv; -vvv adds the
+    built-in simulator's own logs.
 
     urllib3's retry warnings ("Retrying (Retry(total=2...)) after connection broken")
     are noise for someone at a terminal: the command says in one line what failed.
@@ -793,6 +803,24 @@ def configure_logging(verbose: int) -> None:
     logging.getLogger("urllib3").setLevel(logging.ERROR if verbose == 0 else logging.NOTSET)
     # the command reports connection trouble itself, one line each (LifecycleReporter)
     logging.getLogger("o2sync.engine").setLevel(logging.ERROR if verbose == 0 else logging.NOTSET)
+    for name in SIM_LOGGERS:
+        logging.getLogger(name).setLevel(logging.NOTSET if verbose >= 3 else logging.WARNING)
+
+
+def _log_frames(client: Any) -> None:
+    """At DEBUG, log every frame ``client`` receives (a tap: off the decode path)."""
+    frames = logging.getLogger(FRAMES_LOGGER)
+    if not frames.isEnabledFor(logging.DEBUG):
+        return
+    from o2sync.engine.venue import url_path
+    from o2sync.redact import redact_text
+
+    def tap(url: str, data: bytes) -> None:
+        text = data[:300].decode("utf-8", "replace")
+        more = f" ... ({len(data)} bytes)" if len(data) > 300 else ""
+        frames.debug("%s <- %s%s", url_path(url), redact_text(text), more)
+
+    client.add_tap(tap)
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
