@@ -69,7 +69,7 @@ def run_sim(args: argparse.Namespace) -> int:
         from o2sync.testing import Simulator
     except ImportError as exc:  # websockets missing
         print(
-            f"o2sync sim needs the simulator extra: pip install 'o2sync[sim]' ({exc})",
+            f"o2sync sim needs the simulator extra: pip install 'o2sync[sim]' ({_missing(exc)})",
             file=sys.stderr,
         )
         return 1
@@ -102,7 +102,7 @@ def _run_tplus_sim(args: argparse.Namespace) -> int:
         from o2sync.testing import TplusSimulator
     except ImportError as exc:  # aiohttp or cryptography missing
         print(
-            f"o2sync sim needs the simulator extra: pip install 'o2sync[sim]' ({exc})",
+            f"o2sync sim needs the simulator extra: pip install 'o2sync[sim]' ({_missing(exc)})",
             file=sys.stderr,
         )
         return 1
@@ -160,6 +160,8 @@ def _wait_for_signal() -> None:
 # -- shared: argument types, endpoints, errors ----------------------------------------
 
 SIM_HINT = "needs the simulator extra: pip install 'o2sync[sim]'"
+#: Exit status of demo, watch, record and replay stopped by Ctrl-C (128 + SIGINT).
+EXIT_INTERRUPTED = 130
 
 
 def non_negative_int(text: str) -> int:
@@ -217,9 +219,14 @@ class CommandError(Exception):
         self.code = code
 
 
+def _missing(exc: ImportError) -> str:
+    """What is missing, short: o2sync.testing's own message already names the extra."""
+    return f"no module named {exc.name!r}" if exc.name else str(exc)
+
+
 def _need_simulator(command: str, exc: ImportError) -> CommandError:
-    return CommandError(f"o2sync {command} {SIM_HINT} ({exc}); or connect to an exchange "
-                        "with --ws-url/--api-url or --network")
+    return CommandError(f"o2sync {command} {SIM_HINT} ({_missing(exc)}); or connect to an "
+                        "exchange with --ws-url/--api-url or --network")
 
 
 def _add_endpoint_options(parser: argparse.ArgumentParser) -> None:
@@ -330,7 +337,7 @@ def _tplus(args: argparse.Namespace, command: str = "watch") -> Iterator[Any]:
     try:
         from o2sync.testing import TplusSimulator  # imports aiohttp and cryptography
     except ImportError as exc:  # aiohttp missing: a plain install without [sim]
-        raise CommandError(f"o2sync {command} {SIM_HINT} ({exc}); or connect to a tplus "
+        raise CommandError(f"o2sync {command} {SIM_HINT} ({_missing(exc)}); or connect to a tplus "
                            "deployment with --mds-url/--oms-url") from None
     sim_options: dict[str, Any] = {"rate": args.sim_rate}
     if args.user_seed:
@@ -428,8 +435,8 @@ def _command(command: str, args: argparse.Namespace) -> Iterator[dict[str, Any]]
         yield state
         if failed_already():
             state["code"] = 1
-    except KeyboardInterrupt:
-        state["code"] = 1 if failed_already() else 0
+    except KeyboardInterrupt:  # 128 + SIGINT, the shell's convention for Ctrl-C
+        state["code"] = 1 if failed_already() else EXIT_INTERRUPTED
     except CommandError as exc:
         print(str(exc), file=sys.stderr, flush=True)
         state["code"] = exc.code
@@ -482,7 +489,7 @@ def _add_demo(subparsers: Any) -> None:
 
 
 def run_demo(args: argparse.Namespace) -> int:
-    """The live view; exit code 0 on Ctrl-C or when --seconds ran out."""
+    """The live view; exit code 0 when --seconds ran out, 130 on Ctrl-C."""
     try:
         from o2sync.cli.demo import run_demo as show
     except ImportError as exc:  # rich missing
@@ -600,6 +607,10 @@ def run_record(args: argparse.Namespace) -> int:
         if os.path.exists(args.out) and not args.force:
             raise CommandError(f"o2sync record: {args.out} exists; choose another --out or "
                                "pass --force to replace it", 2)
+        directory = os.path.dirname(os.path.abspath(args.out))
+        if not os.path.isdir(directory):  # before any connection: nothing to lose yet
+            raise CommandError(f"o2sync record: cannot write {args.out}: there is no "
+                               f"directory {directory}", 2)
         try:
             if args.venue == "tplus":
                 with _tplus(args, "record") as session:
@@ -688,7 +699,7 @@ def run_replay(args: argparse.Namespace) -> int:
         try:
             sent = replay(recording, sim, speed=args.speed)
         except KeyboardInterrupt:
-            return 0
+            return EXIT_INTERRUPTED
     print(f"sent {sent} frames", flush=True)
     return 0
 
@@ -739,7 +750,7 @@ def _replay_tplus(args: argparse.Namespace, recording: Any) -> int:
             sent = replay_tplus(recording, sim, speed=args.speed, grace=args.wait,
                                 out=sys.stderr)
         except KeyboardInterrupt:
-            return 0
+            return EXIT_INTERRUPTED
     print(f"sent {sent} frames", flush=True)
     return 0
 

@@ -210,6 +210,13 @@ def _size(n: int) -> str:
     return f"{n} B"
 
 
+def _umask() -> int:
+    """The process's umask (read by setting it, so set it straight back)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 def record_to_file(client: Any, specs: Sequence[str], path: str, *, frames: int = 0,
                    seconds: float = 0.0, force: bool = False,
                    progress: Optional[Progress] = None,
@@ -227,8 +234,12 @@ def record_to_file(client: Any, specs: Sequence[str], path: str, *, frames: int 
         raise FileExistsError(f"{path} exists; pass force=True (--force) to replace it")
     progress = progress if progress is not None else Progress(path, live=False)
     directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".part",
-                               dir=directory)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".part",
+                                   dir=directory)
+    except OSError as exc:  # name ``path``, not the hidden temporary file
+        raise type(exc)(exc.errno, exc.strerror, path) from None
+    os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; a recording is a normal file
     keep = False
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as out:
