@@ -54,6 +54,9 @@ from .rest import TplusRest
 from .venue import DepthSplice, StreamInfo, TplusVenue
 
 AssetLike = Union[AssetIdentifier, int, str]
+#: What a depth stream yields: diffs, and a fresh snapshot (``is_snapshot``) after a
+#: consumer fell behind and lost diffs (tpluspy's stream has diffs only).
+DepthEvent = Union[OrderBook, OrderBookDiff]
 QueueSize = Optional[int]
 OverflowArg = Optional[Union[str, Overflow]]
 
@@ -158,7 +161,7 @@ class MarketDataClient(_TplusClient):
                             queue_size=queue_size, overflow=overflow)
 
     def stream_depth(self, asset: AssetLike, *, queue_size: QueueSize = None,
-                     overflow: OverflowArg = None) -> Subscription[OrderBookDiff]:
+                     overflow: OverflowArg = None) -> Subscription[DepthEvent]:
         """The raw depth diffs of ``asset`` (``/marketdepth/diff/{asset}``), as the guide
         shows them. If this consumer falls behind and loses diffs, it is handed a fresh
         :class:`OrderBook` snapshot and the diffs after it (``event.is_snapshot``).
@@ -218,14 +221,14 @@ class MarketDataClient(_TplusClient):
                                                           "trade_events", cb, **queue))
 
     @overload
-    def on_depth(self, asset: AssetLike, callback: Callback[OrderBookDiff],
-                 **queue: Any) -> Subscription[OrderBookDiff]: ...
+    def on_depth(self, asset: AssetLike, callback: Callback[DepthEvent],
+                 **queue: Any) -> Subscription[DepthEvent]: ...
 
     @overload
     def on_depth(self, asset: AssetLike, callback: None = None,
-                 **queue: Any) -> Decorator[OrderBookDiff]: ...
+                 **queue: Any) -> Decorator[DepthEvent]: ...
 
-    def on_depth(self, asset: AssetLike, callback: Optional[Callback[OrderBookDiff]] = None,
+    def on_depth(self, asset: AssetLike, callback: Optional[Callback[DepthEvent]] = None,
                  **queue: Any) -> Registration:
         """Call ``callback(diff)`` for each depth diff of ``asset``; decorator when omitted."""
         a = AssetIdentifier(asset)
