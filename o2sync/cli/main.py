@@ -326,7 +326,7 @@ def _tplus(args: argparse.Namespace, command: str = "watch") -> Iterator[Any]:
     if args.mds_url or args.oms_url:
         if not args.mds_url:
             raise CommandError(f"o2sync {command}: --venue tplus needs --mds-url (the "
-                               "market-data service) too", 2)
+                               "market-data service, or O2SYNC_TPLUS_MDS_URL) too", 2)
         try:
             session = TplusSession(args.mds_url, args.oms_url, args.user_seed, options)
         except ValueError as exc:
