@@ -31,6 +31,8 @@ from __future__ import annotations
 
 import contextlib
 import queue
+import signal
+import sys
 import time
 import tkinter as tk
 from collections.abc import Sequence
@@ -229,6 +231,7 @@ class MarketWindow:
     def __init__(self, root: tk.Tk, venue: Venue, market: str) -> None:
         self.root, self.venue = root, venue
         self.updates = 0
+        self.interrupted = False  # set by Ctrl-C (SIGINT); the pump then closes the window
         self.book_updates = 0
         self.generation = 0  # callbacks of a market we left are ignored
         self._stop: Optional[Callable[[], None]] = None
@@ -501,6 +504,9 @@ def main() -> None:
             client = stack.enter_context(ep.client(dispatcher=pending.put))
             venue, market, limit = O2Venue(client), client.get_market(ep.market).pair, ep.events
         window = run(root, venue, market, pending, args, limit)
+    if window.interrupted:
+        print(f"interrupted after {window.updates} updates")
+        sys.exit(130)  # 128 + SIGINT, as a command line tool ends on Ctrl-C
     print(f"shown {window.updates} updates")
 
 
@@ -525,8 +531,13 @@ def run(root: tk.Tk, venue: Venue, market: str, pending: queue.Queue[Callable[[]
     """Show ``venue`` in ``root`` until the window closes (or ``limit`` updates)."""
     announced: list[str] = []
     window = MarketWindow(root, venue, market)
+    # Ctrl-C in the terminal: a KeyboardInterrupt raised inside a Tk callback would be
+    # printed and ignored by tkinter, so the handler only asks the pump to close
+    signal.signal(signal.SIGINT, lambda signum, frame: setattr(window, "interrupted", True))
 
     def should_stop() -> bool:
+        if window.interrupted:
+            return True
         if args.switch_after and window.updates >= args.switch_after \
                 and "switched" not in announced:
             announced.append("switched")

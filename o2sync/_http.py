@@ -5,7 +5,8 @@
   down at the deadline, so a server that trickles its body (a byte every 0.5 s)
   cannot hold a call past it.
 * Retries by urllib3's ``Retry`` (429, 502, 503, 504 and connection failures, with
-  exponential backoff); ``Retry-After`` is honoured up to ``retry_after_max``
+  exponential backoff; a refused connection is answered at once, not retried);
+  ``Retry-After`` is honoured up to ``retry_after_max``
   seconds: a longer one raises :class:`RateLimitedError` at once, carrying it.
 * Every failure is an o2sync error: :class:`ApiError` / :class:`RateLimitedError`
   for statuses, :class:`ConnectError` naming the cause for failures below HTTP
@@ -53,6 +54,10 @@ class _DeadlineRetry(Retry):
     def increment(self, method: Optional[str] = None, url: Optional[str] = None,
                   response: Any = None, error: Optional[Exception] = None,
                   _pool: Any = None, _stacktrace: Any = None) -> Any:
+        if error is not None and _refused(error):
+            # nothing listens there: a wrong port or a stopped service; retrying for
+            # seconds only delays the one-line answer (timeouts and resets do retry)
+            raise MaxRetryError(_pool, url or "", error)
         new = super().increment(method, url, response, error, _pool, _stacktrace)
         wait = None
         if response is not None and self.respect_retry_after_header:
@@ -67,6 +72,18 @@ class _DeadlineRetry(Retry):
             raise MaxRetryError(_pool, url or "",
                                 error or TimeoutError("no time left before the deadline"))
         return new
+
+
+def _refused(error: BaseException) -> bool:
+    """True if ``error`` (or what it was raised from) is a refused TCP connection."""
+    seen: Optional[BaseException] = error
+    for _ in range(8):  # a short chain: NewConnectionError from ConnectionRefusedError
+        if seen is None:
+            break
+        if isinstance(seen, ConnectionRefusedError):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return "connection refused" in str(error).lower()
 
 
 def _cause(exc: BaseException) -> str:

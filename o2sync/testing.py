@@ -15,7 +15,23 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from o2sync.sim import ConnectionRecord, Simulator
+#: The packages of the ``sim`` extra; without one, importing a simulator says so.
+_EXTRA = ("websockets", "aiohttp", "cryptography")
+
+
+def _needs_the_extra(exc: ModuleNotFoundError) -> ModuleNotFoundError:
+    """``exc`` retold: which module is missing, and the extra that brings it."""
+    return ModuleNotFoundError(
+        f"o2sync.testing needs the simulator extra: pip install 'o2sync[sim]' "
+        f"(no module named {exc.name!r})", name=exc.name)
+
+
+try:
+    from o2sync.sim import ConnectionRecord, Simulator
+except ModuleNotFoundError as exc:
+    if exc.name not in _EXTRA:
+        raise
+    raise _needs_the_extra(exc) from exc
 
 if TYPE_CHECKING:
     from o2sync.sim.tplus import TplusSimulator
@@ -25,7 +41,11 @@ __all__ = ["ConnectionRecord", "Simulator", "TplusSimulator"]
 
 def __getattr__(name: str) -> Any:
     if name == "TplusSimulator":
-        from o2sync.sim.tplus import TplusSimulator
-
+        try:
+            from o2sync.sim.tplus import TplusSimulator
+        except ModuleNotFoundError as exc:
+            if exc.name not in _EXTRA:
+                raise
+            raise _needs_the_extra(exc) from exc
         return TplusSimulator
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -36,7 +36,7 @@ def test_demo_exits_cleanly_on_ctrl_c() -> None:
     finally:
         if proc.poll() is None:
             proc.kill()
-    assert proc.returncode == 0, err
+    assert proc.returncode == 130, err  # 128 + SIGINT
     assert "Traceback" not in err
 
 

@@ -130,7 +130,7 @@ def test_watch_tplus_says_when_it_loses_and_regains_the_connection() -> None:
                 "[/trades]") for line in lines), lines
             os.kill(proc.pid, signal.SIGINT)
             _out, err = proc.communicate(timeout=20)
-            assert proc.returncode == 0, err
+            assert proc.returncode == 130, err  # 128 + SIGINT
         finally:
             stop(proc)
 
@@ -284,7 +284,7 @@ def test_tplus_demo_fits_80x24(terminal) -> None:  # type: ignore[no-untyped-def
     captures.mkdir(exist_ok=True)
     (captures / "demo_tplus_80x24.txt").write_text(screen)
     t.keys("C-c")
-    t.wait_for(lambda s: "EXITED 0" in s)
+    t.wait_for(lambda s: "EXITED 130" in s)  # Ctrl-C: 128 + SIGINT
 
 
 def test_tplus_demo_draws_then_exits() -> None:

@@ -124,7 +124,7 @@ def test_demo_fits_80x24_and_follows_a_resize_to_160x48(terminal) -> None:  # ty
     (captures / "demo_80x24.txt").write_text(small)
     (captures / "demo_160x48.txt").write_text(big)
     t.keys("C-c")
-    t.wait_for(lambda s: "EXITED 0" in s)
+    t.wait_for(lambda s: "EXITED 130" in s)  # Ctrl-C: 128 + SIGINT
 
 
 def test_demo_starts_wide_at_160x48(terminal) -> None:  # type: ignore[no-untyped-def]
@@ -145,7 +145,7 @@ def test_demo_status_line_shows_a_lost_connection(terminal) -> None:  # type: ig
         t.wait_for(lambda s: "reconnects 1" in s, 15)
         t.keys("C-c")
         # the lifecycle lines come out on stderr once the screen is gone
-        screen = t.wait_for(lambda s: "EXITED 0" in s)
+        screen = t.wait_for(lambda s: "EXITED 130" in s)  # Ctrl-C: 128 + SIGINT
         assert "lost the connection" in screen and "connection back" in screen
 
 
@@ -171,7 +171,7 @@ def test_watch_says_when_it_loses_and_regains_the_connection() -> None:
             assert all(line.startswith("o2sync watch: ") for line in lines), lines
             os.kill(proc.pid, signal.SIGINT)
             _out, err = proc.communicate(timeout=20)
-            assert proc.returncode == 0, err
+            assert proc.returncode == 130, err  # 128 + SIGINT
         finally:
             stop(proc)
 
@@ -286,9 +286,12 @@ def test_record_with_a_typo_leaves_the_existing_file_alone(tmp_path: Path) -> No
 
 
 def test_record_into_a_missing_directory_is_one_line(tmp_path: Path) -> None:
-    proc = o2sync("record", "trades:fFUEL/fUSDC", "--out", str(tmp_path / "no" / "x.jsonl"))
-    assert proc.returncode == 1 and "Traceback" not in proc.stderr
-    assert proc.stderr.strip().splitlines()[-1].startswith("o2sync record: No such file")
+    out = tmp_path / "no" / "x.jsonl"
+    proc = o2sync("record", "trades:fFUEL/fUSDC", "--out", str(out))
+    # a bad argument (exit 2), and the error names --out and its directory, not a temp file
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert proc.stderr.strip() == (f"o2sync record: cannot write {out}: there is no "
+                                   f"directory {out.parent}")
 
 
 def test_record_never_overwrites_without_force(tmp_path: Path) -> None:
@@ -317,7 +320,7 @@ def test_record_ctrl_c_keeps_the_frames_and_says_how_many(tmp_path: Path) -> Non
         stdout, err = proc.communicate(timeout=20)
     finally:
         stop(proc)
-    assert proc.returncode == 0, err
+    assert proc.returncode == 130, err  # 128 + SIGINT
     found = re.search(r"interrupted; recorded (\d+) frames to", stdout)
     assert found, stdout + err
     lines = out.read_text().splitlines()
@@ -333,7 +336,7 @@ def test_record_shows_live_progress_in_a_terminal(terminal, tmp_path: Path) -> N
         r"recording [1-9]\d* frames\s+\d+\.\d/s\s+00:0\d\s+\d+\.\d kB", s) is not None)
     assert "Ctrl-C" in screen
     t.keys("C-c")
-    screen = t.wait_for(lambda s: "EXITED 0" in s)
+    screen = t.wait_for(lambda s: "EXITED 130" in s)  # Ctrl-C: 128 + SIGINT
     assert re.search(r"interrupted; recorded \d+ frames to .*live\.jsonl", screen), screen
 
 
@@ -462,9 +465,12 @@ def test_unreachable_exchange_is_one_short_line() -> None:
     assert proc.returncode == 1
     assert proc.stderr.strip() == (f"o2sync watch: cannot reach 127.0.0.1:{port}: "
                                    "Connection refused")
+    # a refused port is not retried (issue 22); -vv shows the failed call
     verbose = o2sync("watch", "trades", "fFUEL/fUSDC", "--api-url",
-                     f"http://127.0.0.1:{port}", "-v")
-    assert "WARNING urllib3" in verbose.stderr  # -v shows the retries again
+                     f"http://127.0.0.1:{port}", "-vv")
+    assert f"DEBUG o2sync._http: GET http://127.0.0.1:{port}/v1/markets failed" \
+        in verbose.stderr
+    assert "Retrying" not in verbose.stderr
 
 
 # -- item 10: small ones ----------------------------------------------------------------

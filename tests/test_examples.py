@@ -89,6 +89,32 @@ def test_tk_ticker_under_a_virtual_display(display: str, venue: str) -> None:
     assert f"market {first}\n" in out and f"market {following}\n" in out
 
 
+@pytest.mark.parametrize("venue", ["o2", "tplus"])
+def test_tk_ticker_ends_quietly_on_ctrl_c(display: str, venue: str) -> None:
+    """Ctrl-C in the terminal closes the window and the clients: no traceback, 130."""
+    import signal
+
+    pytest.importorskip("tkinter", reason="this Python was built without Tk")
+    proc = subprocess.Popen([sys.executable, str(EXAMPLES / "tk_ticker.py"), "--venue", venue,
+                             "--screenshot-after", "5", "--events", "0"], cwd=EXAMPLES,
+                            env=dict(os.environ, DISPLAY=display), stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None
+        for line in proc.stdout:  # "ready": the window shows live updates
+            if line.strip() == "ready":
+                break
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=20)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(10)
+    assert proc.returncode == 130, err[-3000:]
+    assert "Traceback" not in err and "Exception" not in err, err[-3000:]
+    assert re.search(r"interrupted after \d+ updates", out), out
+
+
 def test_tplus_streams_runs_every_guide_block() -> None:
     out = run_example("tplus_streams.py", "--events", "4").stdout
     for section in ("Stream order book diffs", "Depth with the snapshot bootstrap",

@@ -14,7 +14,7 @@ import time
 from collections.abc import Iterable
 from contextlib import AbstractContextManager
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Callable, Optional, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, Generic, Optional, TypeVar, cast
 
 from ..engine.threads import wait_slice
 from ..engine.venue import TopicSpec
@@ -25,10 +25,12 @@ if TYPE_CHECKING:
     from ..engine.subscription import Subscription
 
 Levels = Iterable[tuple[Any, Any]]
-B = TypeVar("B", bound="LiveBook")
+B = TypeVar("B", bound="LiveBook[Any]")
+#: The level type a venue's book hands to readers (O2 ``DepthLevel``, tplus ``Level``).
+L = TypeVar("L")
 
 
-class LiveBook:
+class LiveBook(Generic[L]):
     """A book that is always either ready and right, or not ready.
 
     ``is_ready`` is False until the first snapshot and again from a disconnect (or a
@@ -50,9 +52,9 @@ class LiveBook:
 
     # ------------------------------------------------------------ subclass side
 
-    def _make_level(self, price: Any, qty: Any) -> Any:
+    def _make_level(self, price: Any, qty: Any) -> L:
         """The level object handed to readers; subclasses choose its type."""
-        return (price, qty)
+        return cast(L, (price, qty))
 
     def _load(self, bids: Levels, asks: Levels) -> None:
         """Reset from a snapshot; the book is ready."""
@@ -141,25 +143,25 @@ class LiveBook:
         """True when the stream feeding the book has ended (the client closed)."""
         return False
 
-    def bids(self, n: Optional[int] = None) -> list[Any]:
+    def bids(self, n: Optional[int] = None) -> list[L]:
         """Best ``n`` bids (all if None), highest price first."""
         with self._cond:
             return [self._make_level(p, q) for p, q in self._bids.top(n)]
 
-    def asks(self, n: Optional[int] = None) -> list[Any]:
+    def asks(self, n: Optional[int] = None) -> list[L]:
         """Best ``n`` asks (all if None), lowest price first."""
         with self._cond:
             return [self._make_level(p, q) for p, q in self._asks.top(n)]
 
     @property
-    def best_bid(self) -> Any:
+    def best_bid(self) -> Optional[L]:
         """Highest bid, or None."""
         with self._cond:
             best = self._bids.best()
         return None if best is None else self._make_level(*best)
 
     @property
-    def best_ask(self) -> Any:
+    def best_ask(self) -> Optional[L]:
         """Lowest ask, or None."""
         with self._cond:
             best = self._asks.best()
@@ -255,12 +257,12 @@ class _ChangeNotice:
         self.pending = False
         self.sub: Optional[Subscription[Any]] = None
 
-    def post(self, book: LiveBook) -> None:
+    def post(self, book: LiveBook[Any]) -> None:
         """Reader thread: queue a call unless one is already waiting."""
         if not self.pending and self.sub is not None and not self.sub.closed:
             self.pending = True
             self.sub.offer(book)
 
-    def __call__(self, book: LiveBook) -> Any:
+    def __call__(self, book: LiveBook[Any]) -> Any:
         self.pending = False  # first: a change from now on queues a new call
         return self.callback(book)

@@ -69,7 +69,7 @@ def run_sim(args: argparse.Namespace) -> int:
         from o2sync.testing import Simulator
     except ImportError as exc:  # websockets missing
         print(
-            f"o2sync sim needs the simulator extra: pip install 'o2sync[sim]' ({exc})",
+            f"o2sync sim needs the simulator extra: pip install 'o2sync[sim]' ({_missing(exc)})",
             file=sys.stderr,
         )
         return 1
@@ -102,7 +102,7 @@ def _run_tplus_sim(args: argparse.Namespace) -> int:
         from o2sync.testing import TplusSimulator
     except ImportError as exc:  # aiohttp or cryptography missing
         print(
-            f"o2sync sim needs the simulator extra: pip install 'o2sync[sim]' ({exc})",
+            f"o2sync sim needs the simulator extra: pip install 'o2sync[sim]' ({_missing(exc)})",
             file=sys.stderr,
         )
         return 1
@@ -160,6 +160,8 @@ def _wait_for_signal() -> None:
 # -- shared: argument types, endpoints, errors ----------------------------------------
 
 SIM_HINT = "needs the simulator extra: pip install 'o2sync[sim]'"
+#: Exit status of demo, watch, record and replay stopped by Ctrl-C (128 + SIGINT).
+EXIT_INTERRUPTED = 130
 
 
 def non_negative_int(text: str) -> int:
@@ -184,6 +186,31 @@ def non_negative_float(text: str) -> float:
     return value
 
 
+def _url_type(check: Callable[[object, str], str]) -> Callable[[str], str]:
+    def parse(text: str) -> str:
+        try:
+            return check(text, "URL")
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    parse.__name__ = "URL"  # argparse names the type in some of its messages
+    return parse
+
+
+def ws_url(text: str) -> str:
+    """argparse type: a ``ws://`` or ``wss://`` URL (checked as the clients check it)."""
+    from o2sync.endpoints import check_ws_url
+
+    return _url_type(check_ws_url)(text)
+
+
+def http_url(text: str) -> str:
+    """argparse type: an ``http://`` or ``https://`` URL."""
+    from o2sync.endpoints import check_http_url
+
+    return _url_type(check_http_url)(text)
+
+
 class CommandError(Exception):
     """A one-line failure of a sub-command; ``code`` is the exit status."""
 
@@ -192,9 +219,14 @@ class CommandError(Exception):
         self.code = code
 
 
+def _missing(exc: ImportError) -> str:
+    """What is missing, short: o2sync.testing's own message already names the extra."""
+    return f"no module named {exc.name!r}" if exc.name else str(exc)
+
+
 def _need_simulator(command: str, exc: ImportError) -> CommandError:
-    return CommandError(f"o2sync {command} {SIM_HINT} ({exc}); or connect to an exchange "
-                        "with --ws-url/--api-url or --network")
+    return CommandError(f"o2sync {command} {SIM_HINT} ({_missing(exc)}); or connect to an "
+                        "exchange with --ws-url/--api-url or --network")
 
 
 def _add_endpoint_options(parser: argparse.ArgumentParser) -> None:
@@ -202,10 +234,13 @@ def _add_endpoint_options(parser: argparse.ArgumentParser) -> None:
                         help="which exchange to talk to (default: %(default)s)")
     where = parser.add_mutually_exclusive_group()
     where.add_argument("--network", choices=("testnet", "mainnet", "devnet"),
-                       help="a public O2 network (needs internet)")
-    where.add_argument("--ws-url", help="WebSocket URL of a deployment or a running simulator, "
-                                        "e.g. ws://127.0.0.1:8765/v1/ws")
-    parser.add_argument("--api-url", help="REST base URL (derived from --ws-url if omitted)")
+                       help="a public O2 network (needs internet; env O2SYNC_O2_NETWORK)")
+    where.add_argument("--ws-url", type=ws_url,
+                       help="WebSocket URL of a deployment or a running simulator, "
+                            "e.g. ws://127.0.0.1:8765/v1/ws (env O2SYNC_O2_WS_URL)")
+    parser.add_argument("--api-url", type=http_url,
+                        help="REST base URL (derived from --ws-url if omitted; env "
+                             "O2SYNC_O2_API_URL)")
     parser.add_argument("--sim-rate", type=non_negative_float, default=20.0,
                         help="events/s of the built-in simulator used when no URL or "
                              "network is given (default: %(default)s)")
@@ -217,10 +252,12 @@ def _add_endpoint_options(parser: argparse.ArgumentParser) -> None:
                                           "row (default: keep trying)")
     tplus = parser.add_argument_group("tplus (--venue tplus; with neither URL, a built-in "
                                       "tplus simulator)")
-    tplus.add_argument("--mds-url", help="market-data service base URL, e.g. "
-                                         "http://127.0.0.1:8011")
-    tplus.add_argument("--oms-url", help="order service base URL, e.g. http://127.0.0.1:3032 "
-                                         "(for orders and user-trades)")
+    tplus.add_argument("--mds-url", type=http_url,
+                       help="market-data service base URL, e.g. http://127.0.0.1:8011 "
+                            "(env O2SYNC_TPLUS_MDS_URL)")
+    tplus.add_argument("--oms-url", type=http_url,
+                       help="order service base URL, e.g. http://127.0.0.1:3032 (for "
+                            "orders and user-trades; env O2SYNC_TPLUS_OMS_URL)")
     tplus.add_argument("--user-seed", help="the user's 32-byte Ed25519 seed, 64 hex digits "
                                            "(orders, user-trades; default: the built-in "
                                            "simulator's user)")
@@ -247,6 +284,12 @@ def _client(args: argparse.Namespace, command: str = "watch") -> Iterator[Any]:
         with O2Client(ws_url=args.ws_url, api_url=args.api_url, **options) as client:
             yield client
         return
+    from o2sync.endpoints import o2_from_env
+
+    if any(o2_from_env()):  # O2SYNC_O2_*: the client reads (and checks) them itself
+        with O2Client(**options) as client:
+            yield client
+        return
     try:
         from o2sync.testing import Simulator
     except ImportError as exc:  # websockets missing: a plain install without [sim]
@@ -268,11 +311,22 @@ def _tplus(args: argparse.Namespace, command: str = "watch") -> Iterator[Any]:
     if getattr(args, "reconnect_attempts", None) is not None:
         options["max_reconnect_attempts"] = args.reconnect_attempts
     from o2sync.cli.tplus import TplusSession
+    from o2sync.endpoints import (
+        ENV_TPLUS_MDS_URL,
+        ENV_TPLUS_OMS_URL,
+        check_http_url,
+        tplus_mds_from_env,
+        tplus_oms_from_env,
+    )
 
+    if not (args.mds_url or args.oms_url):  # the environment, checked and named
+        mds, oms = tplus_mds_from_env(), tplus_oms_from_env()
+        args.mds_url = check_http_url(mds, ENV_TPLUS_MDS_URL) if mds else None
+        args.oms_url = check_http_url(oms, ENV_TPLUS_OMS_URL) if oms else None
     if args.mds_url or args.oms_url:
         if not args.mds_url:
             raise CommandError(f"o2sync {command}: --venue tplus needs --mds-url (the "
-                               "market-data service) too", 2)
+                               "market-data service, or O2SYNC_TPLUS_MDS_URL) too", 2)
         try:
             session = TplusSession(args.mds_url, args.oms_url, args.user_seed, options)
         except ValueError as exc:
@@ -283,7 +337,7 @@ def _tplus(args: argparse.Namespace, command: str = "watch") -> Iterator[Any]:
     try:
         from o2sync.testing import TplusSimulator  # imports aiohttp and cryptography
     except ImportError as exc:  # aiohttp missing: a plain install without [sim]
-        raise CommandError(f"o2sync {command} {SIM_HINT} ({exc}); or connect to a tplus "
+        raise CommandError(f"o2sync {command} {SIM_HINT} ({_missing(exc)}); or connect to a tplus "
                            "deployment with --mds-url/--oms-url") from None
     sim_options: dict[str, Any] = {"rate": args.sim_rate}
     if args.user_seed:
@@ -381,8 +435,8 @@ def _command(command: str, args: argparse.Namespace) -> Iterator[dict[str, Any]]
         yield state
         if failed_already():
             state["code"] = 1
-    except KeyboardInterrupt:
-        state["code"] = 1 if failed_already() else 0
+    except KeyboardInterrupt:  # 128 + SIGINT, the shell's convention for Ctrl-C
+        state["code"] = 1 if failed_already() else EXIT_INTERRUPTED
     except CommandError as exc:
         print(str(exc), file=sys.stderr, flush=True)
         state["code"] = exc.code
@@ -410,6 +464,7 @@ def _report(state: dict[str, Any], client: Any, command: str) -> Any:
     from o2sync.cli.status import LifecycleReporter
 
     state["client"] = client
+    _log_frames(client)
     reporter = LifecycleReporter(client, f"o2sync {command}")
     state["reporter"] = reporter
     return reporter
@@ -434,7 +489,7 @@ def _add_demo(subparsers: Any) -> None:
 
 
 def run_demo(args: argparse.Namespace) -> int:
-    """The live view; exit code 0 on Ctrl-C or when --seconds ran out."""
+    """The live view; exit code 0 when --seconds ran out, 130 on Ctrl-C."""
     try:
         from o2sync.cli.demo import run_demo as show
     except ImportError as exc:  # rich missing
@@ -472,7 +527,7 @@ def _add_watch(subparsers: Any) -> None:
                     f"O2 streams: {', '.join(STREAMS)}. tplus streams (--venue tplus): "
                     f"{', '.join(TPLUS_STREAMS)}.")
     parser.add_argument("stream", choices=tuple(dict.fromkeys((*STREAMS, *TPLUS_STREAMS))),
-                        metavar="STREAM")
+                        metavar="STREAM", help="the stream to print (listed above)")
     parser.add_argument("target", nargs="?", default=None,
                         help="O2: market (depth, trades) or trade account id (orders, "
                              "balances, nonce; 'sim' = the simulator's). tplus: the asset "
@@ -552,6 +607,10 @@ def run_record(args: argparse.Namespace) -> int:
         if os.path.exists(args.out) and not args.force:
             raise CommandError(f"o2sync record: {args.out} exists; choose another --out or "
                                "pass --force to replace it", 2)
+        directory = os.path.dirname(os.path.abspath(args.out))
+        if not os.path.isdir(directory):  # before any connection: nothing to lose yet
+            raise CommandError(f"o2sync record: cannot write {args.out}: there is no "
+                               f"directory {directory}", 2)
         try:
             if args.venue == "tplus":
                 with _tplus(args, "record") as session:
@@ -585,8 +644,11 @@ def _add_replay(subparsers: Any) -> None:
         description="Serve a recording's markets over REST and its frames over WebSocket "
                     "to the first client that connects, then exit.")
     parser.add_argument("recording", help="a file written by 'o2sync record'")
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--host", default="127.0.0.1",
+                        help="interface to bind (default: %(default)s)")
+    parser.add_argument("--port", type=int, default=8765,
+                        help="TCP port of an O2 recording, 0 for any free one "
+                             "(default: %(default)s)")
     parser.add_argument("--speed", type=non_negative_float, default=1.0,
                         help="pace multiplier; 0 = as fast as possible (default: %(default)s)")
     tplus = parser.add_argument_group("tplus recordings (the venue is read from the file)")
@@ -637,7 +699,7 @@ def run_replay(args: argparse.Namespace) -> int:
         try:
             sent = replay(recording, sim, speed=args.speed)
         except KeyboardInterrupt:
-            return 0
+            return EXIT_INTERRUPTED
     print(f"sent {sent} frames", flush=True)
     return 0
 
@@ -688,7 +750,7 @@ def _replay_tplus(args: argparse.Namespace, recording: Any) -> int:
             sent = replay_tplus(recording, sim, speed=args.speed, grace=args.wait,
                                 out=sys.stderr)
         except KeyboardInterrupt:
-            return 0
+            return EXIT_INTERRUPTED
     print(f"sent {sent} frames", flush=True)
     return 0
 
@@ -699,25 +761,49 @@ _COMMANDS: Sequence[Callable[[Any], None]] = (
     _add_demo, _add_watch, _add_record, _add_replay, _add_sim)
 
 
+class _Parser(argparse.ArgumentParser):
+    """An ArgumentParser whose errors are one line (the usage block is in ``--help``)."""
+
+    def error(self, message: str) -> Any:  # argparse's own signature: NoReturn
+        self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The ``o2sync`` argument parser with every sub-command."""
-    parser = argparse.ArgumentParser(prog="o2sync", description="Synchronous O2 Exchange streams.")
+    parser = _Parser(
+        prog="o2sync",
+        description="Synchronous, threaded streams of the O2 Exchange and of tplus: a live "
+                    "terminal demo, watch, record and replay, and the venues' simulators. "
+                    "Without a URL or --network, demo, watch and record start a simulator "
+                    "of their own; --venue tplus picks tplus.",
+        epilog="Environment: O2SYNC_O2_NETWORK, O2SYNC_O2_WS_URL, O2SYNC_O2_API_URL, "
+               "O2SYNC_TPLUS_MDS_URL, O2SYNC_TPLUS_OMS_URL (arguments win). "
+               "See README.md, 'Going live'.")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument(
         "-v", "--verbose", action="count", default=0,
-        help="more logging (-vv: debug); also accepted after the command"
+        help="more logging: -v the client's INFO, -vv DEBUG (subscriptions, frames, "
+             "heartbeats), -vvv also the built-in simulator's; also accepted after the command"
     )
     subparsers = parser.add_subparsers(title="commands", metavar="COMMAND")
     for add in _COMMANDS:
         add(subparsers)
     for sub in subparsers.choices.values():  # `o2sync watch ... -v` works too
         sub.add_argument("-v", "--verbose", dest="verbose_after", action="count", default=0,
-                         help="more logging (-vv: debug)")
+                         help="more logging (-vv: debug, -vvv: the simulator's too)")
     return parser
 
 
+#: Loggers of the simulator a command may start for itself (and of its server
+#: libraries): quiet unless asked for with -vvv, so -v and -vv show the client.
+SIM_LOGGERS = ("o2sync.sim", "websockets", "aiohttp", "asyncio")
+#: Each raw frame a command's client receives, at DEBUG (-vv), from a tap.
+FRAMES_LOGGER = "o2sync.frames"
+
+
 def configure_logging(verbose: int) -> None:
-    """WARNING and up by default, INFO with -v, DEBUG with -vv.
+    """WARNING and up by default, INFO with -v, DEBUG with -vv; -vvv adds the
+    built-in simulator's own logs.
 
     urllib3's retry warnings ("Retrying (Retry(total=2...)) after connection broken")
     are noise for someone at a terminal: the command says in one line what failed.
@@ -728,6 +814,24 @@ def configure_logging(verbose: int) -> None:
     logging.getLogger("urllib3").setLevel(logging.ERROR if verbose == 0 else logging.NOTSET)
     # the command reports connection trouble itself, one line each (LifecycleReporter)
     logging.getLogger("o2sync.engine").setLevel(logging.ERROR if verbose == 0 else logging.NOTSET)
+    for name in SIM_LOGGERS:
+        logging.getLogger(name).setLevel(logging.NOTSET if verbose >= 3 else logging.WARNING)
+
+
+def _log_frames(client: Any) -> None:
+    """At DEBUG, log every frame ``client`` receives (a tap: off the decode path)."""
+    frames = logging.getLogger(FRAMES_LOGGER)
+    if not frames.isEnabledFor(logging.DEBUG):
+        return
+    from o2sync.engine.venue import url_path
+    from o2sync.redact import redact_text
+
+    def tap(url: str, data: bytes) -> None:
+        text = data[:300].decode("utf-8", "replace")
+        more = f" ... ({len(data)} bytes)" if len(data) > 300 else ""
+        frames.debug("%s <- %s%s", url_path(url), redact_text(text), more)
+
+    client.add_tap(tap)
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:

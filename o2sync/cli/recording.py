@@ -210,6 +210,13 @@ def _size(n: int) -> str:
     return f"{n} B"
 
 
+def _umask() -> int:
+    """The process's umask (read by setting it, so set it straight back)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 def record_to_file(client: Any, specs: Sequence[str], path: str, *, frames: int = 0,
                    seconds: float = 0.0, force: bool = False,
                    progress: Optional[Progress] = None,
@@ -227,8 +234,12 @@ def record_to_file(client: Any, specs: Sequence[str], path: str, *, frames: int 
         raise FileExistsError(f"{path} exists; pass force=True (--force) to replace it")
     progress = progress if progress is not None else Progress(path, live=False)
     directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".part",
-                               dir=directory)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".part",
+                                   dir=directory)
+    except OSError as exc:  # name ``path``, not the hidden temporary file
+        raise type(exc)(exc.errno, exc.strerror, path) from None
+    os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; a recording is a normal file
     keep = False
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as out:
@@ -484,20 +495,29 @@ def replay_tplus(recording: Recording, sim: Any, *, speed: float = 1.0,
     if not sim.wait_for(any_client, wait_for_client if wait_for_client is not None else 10**9):
         raise TimeoutError("no client connected to the replay")
     first = time.monotonic()
+    start = first  # the replay clock: recorded time t is due at start + t / speed
     ready: set[str] = set()
     missing: dict[str, int] = {}
     sent = 0
-    for path, frame in zip(paths, paced(recording.frames, speed)):
+    for path, (t, frame) in zip(paths, recording.frames):
         if path not in ready:
             if path in missing:
                 missing[path] += 1
                 continue
             left = max(grace - (time.monotonic() - first), 0.0)
-            if sim.wait_for(lambda s, p=path: s.open_connections(p) > 0, left):
-                ready.add(path)
-            else:
+            waited_from = time.monotonic()
+            found = sim.wait_for(lambda s, p=path: s.open_connections(p) > 0, left)
+            # waiting for a subscriber is not recorded time: without this the other
+            # paths' frames of that span would go out at once, in a burst
+            start += time.monotonic() - waited_from
+            if not found:
                 missing[path] = 1
                 continue
+            ready.add(path)
+        if speed > 0:
+            delay = start + t / speed - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)  # pacing a replay, not synchronising threads
         sim.inject(path, frame)
         sent += 1
     if out is not None:

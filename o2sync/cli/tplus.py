@@ -61,6 +61,18 @@ class _Subscriptions:
             sub.close()
 
 
+def _base_path_hint(base_url: str) -> str:
+    """A 404 under a base URL with a path may be the path's fault, not the market's."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(base_url)
+    if parts.path.strip("/"):
+        root = f"{parts.scheme}://{parts.netloc}"
+        return (f" (or the URL's path {parts.path} is wrong: tplus services answer at "
+                f"their root, e.g. --mds-url {root})")
+    return ""
+
+
 class TplusSession:
     """The MDS and OMS clients of one command, seen as one client.
 
@@ -166,7 +178,8 @@ class TplusSession:
                 self.md.get_orderbook_snapshot(a)
             except ApiError as exc:
                 if exc.status == 404:
-                    raise LookupError(f"no tplus market {a} on {self.mds_url}") from None
+                    raise LookupError(f"no tplus market {a} on {self.mds_url}"
+                                      f"{_base_path_hint(self.mds_url)}") from None
                 raise
         return a
 

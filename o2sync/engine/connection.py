@@ -22,7 +22,7 @@ import websocket
 from websocket._abnf import continuous_frame, frame_buffer
 
 from ..proxy import parse_proxy
-from ..redact import redact_url
+from ..redact import redact_text, redact_url
 from . import threads
 
 log = logging.getLogger(__name__)
@@ -230,6 +230,8 @@ class Connection(threads.ThreadOwner):
             return False
         try:
             ws.send(text)
+            # subscriptions and heartbeats only (never the inbound hot path): -vv shows them
+            log.debug("%s -> %s", self._shown, redact_text(text[:500]))
             return True
         except Exception as exc:  # the reader or watchdog will see the socket die
             log.debug("send failed on %s: %r", self._shown, exc)
@@ -242,6 +244,7 @@ class Connection(threads.ThreadOwner):
             return False
         try:
             ws.ping()
+            log.debug("%s -> WebSocket ping", self._shown)
             return True
         except Exception as exc:
             log.debug("ping failed on %s: %r", self._shown, exc)

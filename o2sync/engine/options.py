@@ -16,7 +16,7 @@ from typing import Any, Callable, Optional, Union
 from ..proxy import parse_proxy
 
 #: ``dispatcher=`` hook type: schedules a zero-argument function elsewhere, for
-#: example ``lambda fn: root.after(0, fn)`` to run callbacks on the Tk main loop.
+#: example ``pending.put`` of a queue that a GUI's main loop drains.
 Scheduler = Callable[[Callable[[], None]], Any]
 
 MIB = 1024 * 1024
@@ -66,8 +66,10 @@ class Options:
         queue_size: events each subscription may hold before overflow (a stream can
             override it).
         overflow: ``"drop_newest"`` or ``"drop_oldest"`` (depth streams always resync).
-        dispatcher: optional ``fn -> None`` that runs callbacks elsewhere, e.g.
-            ``lambda fn: root.after(0, fn)`` for Tk.
+        dispatcher: optional ``fn -> None`` that runs callbacks elsewhere. For Tk
+            pass ``pending.put`` of a ``queue.Queue`` and drain it from the Tk main
+            loop (``root.after(15, pump)``); do not call ``root.after`` from o2sync's
+            threads, which not every Tcl build allows (see ``examples/tk_ticker.py``).
         sslopt: websocket-client SSL options for the sockets.
         ca_bundle: path of a PEM CA bundle that verifies TLS for WebSocket and REST alike.
         proxy: ``http://``, ``https://``, ``socks4://``, ``socks5://`` or ``socks5h://``

@@ -131,7 +131,10 @@ class EngineSockets:
         path = url_path(link.url)
         if state is ConnectionState.CONNECTED:
             message = f"connected to {redact_url(link.url)}"
-        log.info("%s %s: %s %s", self.name, path, state.value, message)
+        if message.startswith(state.value):  # "connected to ...", not "connected connected"
+            log.info("%s %s: %s", self.name, path, message)
+        else:
+            log.info("%s %s: %s %s", self.name, path, state.value, message)
         with self._lock:
             if self._finished or self.links.get(link.url) is not link:
                 return

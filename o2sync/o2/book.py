@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from ..engine.subscription import Subscription
 
 
-class LiveOrderBook(LiveBook):
+class LiveOrderBook(LiveBook[DepthLevel]):
     """A market's book at one precision, always either ready and right, or not ready.
 
     ``is_ready`` is False until the first snapshot and again from a disconnect (or a

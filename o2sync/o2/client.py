@@ -15,6 +15,14 @@ from ..clientbase import (
     next_client_name,
     register,
 )
+from ..endpoints import (
+    ENV_O2_API_URL,
+    ENV_O2_NETWORK,
+    ENV_O2_WS_URL,
+    check_http_url,
+    check_ws_url,
+    o2_from_env,
+)
 from ..engine.options import Options, Overflow
 from ..engine.registry import Topic
 from ..engine.stream import StreamEngine
@@ -70,6 +78,32 @@ def _ws_from_api(api_url: str) -> str:
     return urlunsplit((scheme, parts.netloc, parts.path.rstrip("/") + "/v1/ws", "", ""))
 
 
+def _endpoints(network: Optional[Network], ws_url: Optional[str], api_url: Optional[str]
+               ) -> tuple[Network, str, str]:
+    """The network and both URLs: the arguments, else the ``O2SYNC_O2_*`` environment
+    variables (:mod:`o2sync.endpoints`), else testnet; either URL implies the other."""
+    if network is None and ws_url is None and api_url is None:
+        env_network, ws_url, api_url = o2_from_env()
+        if ws_url is not None:
+            check_ws_url(ws_url, ENV_O2_WS_URL)
+        if api_url is not None:
+            check_http_url(api_url, ENV_O2_API_URL)
+        if env_network is not None and ws_url is None and api_url is None:
+            try:
+                network = Network(env_network.lower())
+            except ValueError:
+                raise ValueError(f"{ENV_O2_NETWORK}={env_network!r} is not one of "
+                                 f"{', '.join(n.value for n in Network)}") from None
+    network = Network.TESTNET if network is None else network
+    if ws_url is None and api_url is None:
+        ws_url, api_url = network.ws_url, network.api_url
+    elif ws_url is None:
+        ws_url = check_ws_url(_ws_from_api(str(api_url)), "the WebSocket URL derived from api_url")
+    elif api_url is None:
+        api_url = check_http_url(_api_from_ws(ws_url), "the REST URL derived from ws_url")
+    return network, ws_url, str(api_url)
+
+
 class O2Client(StreamingClient):
     """Synchronous, threaded client for the O2 Exchange streams.
 
@@ -82,8 +116,11 @@ class O2Client(StreamingClient):
     override the client's options for that one consumer.
 
     Args:
-        network: a public network (default testnet), used unless URLs are given.
-        ws_url, api_url: a custom deployment or the simulator; either one implies the other.
+        network: a public network, used unless URLs are given. Without a network
+            and URLs, the ``O2SYNC_O2_NETWORK`` / ``O2SYNC_O2_WS_URL`` /
+            ``O2SYNC_O2_API_URL`` environment variables decide, else testnet.
+        ws_url, api_url: a custom deployment or the simulator; either one implies the
+            other. Checked here: a malformed URL raises ValueError naming the fault.
         **options: keyword options, checked at the call (see
             :class:`~o2sync.engine.options.Options` for all of them and their defaults):
             ``ping_interval`` (seconds between text ``PING`` heartbeats, default 20; the
@@ -92,7 +129,8 @@ class O2Client(StreamingClient):
             dead, default 20), ``reconnect``, ``max_reconnect_attempts``,
             ``backoff_initial``, ``backoff_max``, ``connect_timeout``, ``queue_size``,
             ``overflow`` (``"drop_newest"`` or ``"drop_oldest"``), ``dispatcher``
-            (e.g. ``lambda fn: root.after(0, fn)`` for Tk), ``sslopt``, ``ca_bundle``,
+            (runs each callback; for Tk pass ``queue.put`` of a queue the Tk main loop
+            drains, never ``root.after`` from o2sync's threads), ``sslopt``, ``ca_bundle``,
             ``proxy``, ``max_message_size``, ``rest_timeout`` (total seconds of one
             REST call), ``rest_retries``, ``rest_backoff``, ``rest_retry_after_max``.
     """
@@ -108,15 +146,17 @@ class O2Client(StreamingClient):
         if isinstance(action_timeout_seconds, bool) or not (
                 isinstance(action_timeout_seconds, (int, float)) and action_timeout_seconds > 0):
             raise ValueError("action_timeout_seconds must be greater than zero")
+        if ws_url is not None:
+            check_ws_url(ws_url, "ws_url")
+        if api_url is not None:
+            check_http_url(api_url, "api_url")
         self.options = Options.build(**options)
         if ws_url is None and api_url is None and custom_config is not None:
             ws_url, api_url = custom_config.ws_url, custom_config.api_base
-        if ws_url is None and api_url is None:
-            ws_url, api_url = network.ws_url, network.api_url
-        elif ws_url is None:
-            ws_url = _ws_from_api(str(api_url))
-        elif api_url is None:
-            api_url = _api_from_ws(ws_url)
+        # o2-sdk's default network is testnet; left at that default (and with no URL given),
+        # the O2SYNC_O2_* environment variables may name another network or URLs.
+        network, ws_url, api_url = _endpoints(
+            None if network is Network.TESTNET else network, ws_url, api_url)
         self.network = network
         self.ws_url: str = ws_url
         self.api_url: str = str(api_url)

@@ -37,7 +37,7 @@ class SequenceGap(O2SyncError):
     rebuilds from a fresh snapshot. Reported through ``on_error``; nothing to do."""
 
 
-class SequencedBook(LiveBook):
+class SequencedBook(LiveBook[Level]):
     """A tplus asset's book: ready and right, or not ready while it rebuilds.
 
     Get one from ``MarketDataClient.order_book(asset)``; ``close()`` it when done.

@@ -24,6 +24,13 @@ from ..clientbase import (
     next_client_name,
     register,
 )
+from ..endpoints import (
+    ENV_TPLUS_MDS_URL,
+    ENV_TPLUS_OMS_URL,
+    check_http_url,
+    tplus_mds_from_env,
+    tplus_oms_from_env,
+)
 from ..engine.options import Options, Overflow
 from ..engine.stream import StreamEngine
 from ..engine.subscription import Subscription
@@ -49,11 +56,24 @@ from .rest import TplusRest
 from .venue import DepthSplice, StreamInfo, TplusVenue
 
 AssetLike = Union[AssetIdentifier, int, str]
+#: What a depth stream yields: diffs, and a fresh snapshot (``is_snapshot``) after a
+#: consumer fell behind and lost diffs (tpluspy's stream has diffs only).
+DepthEvent = Union[OrderBook, OrderBookDiff]
 QueueSize = Optional[int]
 OverflowArg = Optional[Union[str, Overflow]]
 
 MDS_DEFAULT = "http://localhost:8011"
 OMS_DEFAULT = "http://localhost:3032"
+
+
+def _from_env(base_url: Optional[str], from_env: Callable[[], Optional[str]], name: str,
+              default: str) -> str:
+    """``base_url``, else the service's environment variable (checked, and named in
+    the error), else tpluspy's localhost default."""
+    if base_url is not None:
+        return base_url
+    found = from_env()
+    return check_http_url(found, name) if found is not None else default
 
 
 def _user(user: object) -> Optional[User]:
@@ -70,7 +90,7 @@ class _TplusClient(UserCalls, StreamingClient):
 
     def __init__(self, base_url: str, default_user: Optional[User], options: dict[str, Any]
                  ) -> None:
-        self.base_url = protocol.check_base_url(base_url, "base_url")
+        self.base_url = protocol.check_base_url(check_http_url(base_url, "base_url"), "base_url")
         self.default_user = _user(default_user)
         prefix = options.pop("auth_path_prefix", "")
         if not isinstance(prefix, str):
@@ -116,7 +136,9 @@ class MarketDataClient(MarketDataRest, _TplusClient):
     """The market-data service (MDS): trades, trade events, depth, klines, history.
 
     Args:
-        base_url: the MDS base URL (tpluspy's default ``http://localhost:8011``).
+        base_url: the MDS base URL; without one, ``O2SYNC_TPLUS_MDS_URL`` (or tpluspy's
+            ``TPLUS_MARKET_DATA_BASE_URL`` / ``TPLUS_API_BASE_URL``) from the
+            environment, else tpluspy's default ``http://localhost:8011``.
         default_user: optional :class:`~o2sync.tplus.auth.User`; with one, the client
             logs in (as tpluspy 0.6 does) and sends the token on every handshake,
             falling back to anonymous when the login fails; user history needs it.
@@ -128,9 +150,10 @@ class MarketDataClient(MarketDataRest, _TplusClient):
     Every ``stream_*``/``on_*`` takes ``queue_size=`` and ``overflow=`` overrides.
     """
 
-    def __init__(self, base_url: str = MDS_DEFAULT, default_user: Optional[User] = None,
+    def __init__(self, base_url: Optional[str] = None, default_user: Optional[User] = None,
                  **options: Any) -> None:
-        super().__init__(base_url, default_user, options)
+        super().__init__(_from_env(base_url, tplus_mds_from_env, ENV_TPLUS_MDS_URL,
+                                   MDS_DEFAULT), default_user, options)
 
     # ------------------------------------------------------------ streams
 
@@ -147,7 +170,7 @@ class MarketDataClient(MarketDataRest, _TplusClient):
                             queue_size=queue_size, overflow=overflow)
 
     def stream_depth(self, asset_id: AssetLike, *, queue_size: QueueSize = None,
-                     overflow: OverflowArg = None) -> Subscription[OrderBookDiff]:
+                     overflow: OverflowArg = None) -> Subscription[DepthEvent]:
         """The raw depth diffs of ``asset_id`` (``/marketdepth/diff/{asset}``), as the guide
         shows them. If this consumer falls behind and loses diffs, it is handed a fresh
         :class:`OrderBook` snapshot and the diffs after it (``event.is_snapshot``).
@@ -207,14 +230,14 @@ class MarketDataClient(MarketDataRest, _TplusClient):
                                                           "trade_events", cb, **queue))
 
     @overload
-    def on_depth(self, asset: AssetLike, callback: Callback[OrderBookDiff],
-                 **queue: Any) -> Subscription[OrderBookDiff]: ...
+    def on_depth(self, asset: AssetLike, callback: Callback[DepthEvent],
+                 **queue: Any) -> Subscription[DepthEvent]: ...
 
     @overload
     def on_depth(self, asset: AssetLike, callback: None = None,
-                 **queue: Any) -> Decorator[OrderBookDiff]: ...
+                 **queue: Any) -> Decorator[DepthEvent]: ...
 
-    def on_depth(self, asset: AssetLike, callback: Optional[Callback[OrderBookDiff]] = None,
+    def on_depth(self, asset: AssetLike, callback: Optional[Callback[DepthEvent]] = None,
                  **queue: Any) -> Registration:
         """Call ``callback(diff)`` for each depth diff of ``asset``; decorator when omitted."""
         a = AssetIdentifier(asset)
@@ -247,7 +270,9 @@ class OrderBookClient(OrderBookRest, _TplusClient):
     """The order service (OMS): the default user's order events and trade events.
 
     Args:
-        base_url: the OMS base URL (tpluspy's default ``http://localhost:3032``).
+        base_url: the OMS base URL; without one, ``O2SYNC_TPLUS_OMS_URL`` (or tpluspy's
+            ``TPLUS_ORDERBOOK_BASE_URL`` / ``TPLUS_API_BASE_URL``) from the environment,
+            else tpluspy's default ``http://localhost:3032``.
         default_user: the :class:`~o2sync.tplus.auth.User` whose streams these are
             (``User()``, ``User(seed)``, ``load_user(name)``). It logs in before the
             first authenticated handshake and again before the token expires.
@@ -257,9 +282,10 @@ class OrderBookClient(OrderBookRest, _TplusClient):
         **options: the same keyword options as :class:`~o2sync.O2Client`.
     """
 
-    def __init__(self, base_url: str = OMS_DEFAULT, default_user: Optional[User] = None, *,
+    def __init__(self, base_url: Optional[str] = None, default_user: Optional[User] = None, *,
                  market_data_url: Optional[str] = None, **options: Any) -> None:
-        super().__init__(base_url, default_user, options)
+        super().__init__(_from_env(base_url, tplus_oms_from_env, ENV_TPLUS_OMS_URL,
+                                   OMS_DEFAULT), default_user, options)
         self._init_markets()
         self._history = (MarketDataClient(market_data_url, self.default_user, **options)
                          if market_data_url is not None else None)
