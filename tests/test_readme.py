@@ -43,6 +43,8 @@ EXPECTED: dict[str, list[Any]] = {
         rf"Nonce changed: \d+ \(account={HEX}\)",
     ],
     "depth = client.get_depth(market, precision=1)": [rf"{NUM} fUSDC per fFUEL"],
+    "page = client.get_orders(market, account, is_open=True, count=20)": [
+        r"\d+ \d+", r"\d+ bars; last price \S+"],
     "for n, (sub, event) in enumerate(merge(depth, orders, trades)):": [
         (r"(depth:\S+ DepthUpdate|orders:\S+ OrderUpdate|trades:\S+ TradeUpdate)", 21),
     ],

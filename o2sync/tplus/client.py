@@ -69,8 +69,9 @@ OMS_DEFAULT = "http://localhost:3032"
 def _from_env(base_url: Optional[str], from_env: Callable[[], Optional[str]], name: str,
               default: str) -> str:
     """``base_url``, else the service's environment variable (checked, and named in
-    the error), else tpluspy's localhost default."""
-    if base_url is not None:
+    the error), else tpluspy's localhost default. tpluspy's default URL is the
+    parameter's default, so left at it (or None) the environment may name another."""
+    if base_url is not None and base_url != default:
         return base_url
     found = from_env()
     return check_http_url(found, name) if found is not None else default
@@ -150,8 +151,8 @@ class MarketDataClient(MarketDataRest, _TplusClient):
     Every ``stream_*``/``on_*`` takes ``queue_size=`` and ``overflow=`` overrides.
     """
 
-    def __init__(self, base_url: Optional[str] = None, default_user: Optional[User] = None,
-                 **options: Any) -> None:
+    def __init__(self, base_url: Optional[str] = MDS_DEFAULT,
+                 default_user: Optional[User] = None, **options: Any) -> None:
         super().__init__(_from_env(base_url, tplus_mds_from_env, ENV_TPLUS_MDS_URL,
                                    MDS_DEFAULT), default_user, options)
 
@@ -282,8 +283,8 @@ class OrderBookClient(OrderBookRest, _TplusClient):
         **options: the same keyword options as :class:`~o2sync.O2Client`.
     """
 
-    def __init__(self, base_url: Optional[str] = None, default_user: Optional[User] = None, *,
-                 market_data_url: Optional[str] = None, **options: Any) -> None:
+    def __init__(self, base_url: Optional[str] = OMS_DEFAULT,
+                 default_user: Optional[User] = None, *, market_data_url: Optional[str] = None, **options: Any) -> None:
         super().__init__(_from_env(base_url, tplus_oms_from_env, ENV_TPLUS_OMS_URL,
                                    OMS_DEFAULT), default_user, options)
         self._init_markets()
