@@ -34,8 +34,11 @@ from .o2.client import O2Client
 from .o2.models import (
     Balance,
     BalanceUpdate,
+    DepthBook,
+    DepthChange,
     DepthChanges,
     DepthLevel,
+    DepthSnapshot,
     DepthUpdate,
     Market,
     MarketAsset,
@@ -59,3 +62,5 @@ __all__ = [
     "StreamOverflow",
     "Subscription", "SubscriptionClosed", "Trade", "TradeUpdate", "merge",
 ]
+# the depth models of o2-sdk 0.5.0
+__all__ += ["DepthBook", "DepthChange", "DepthSnapshot"]

@@ -8,8 +8,11 @@ from .engine.lifecycle import ConnectionEvent, ConnectionState
 from .o2.models import (
     Balance,
     BalanceUpdate,
+    DepthBook,
+    DepthChange,
     DepthChanges,
     DepthLevel,
+    DepthSnapshot,
     DepthUpdate,
     Event,
     Market,
@@ -20,6 +23,7 @@ from .o2.models import (
     OrderBookBalance,
     OrderUpdate,
     PackedDepthChanges,
+    PackedDepthSnapshot,
     Side,
     Trade,
     TradeUpdate,
@@ -31,3 +35,5 @@ __all__ = [
     "Order", "OrderBookBalance", "OrderUpdate", "PackedDepthChanges", "Side", "Trade",
     "TradeUpdate",
 ]
+# the depth models of o2-sdk 0.5.0
+__all__ += ["DepthBook", "DepthChange", "DepthSnapshot", "PackedDepthSnapshot"]

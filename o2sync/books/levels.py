@@ -11,8 +11,9 @@ class SortedLevels:
     """Price levels of one side, best first (highest for bids, lowest for asks).
 
     Prices may be any ordered numbers (exact ``int`` chain units on O2, ``Decimal``
-    on tplus). A quantity of 0 removes its level; any other quantity replaces it
-    (absolute levels). Finding the best level is O(1), the best ``n`` O(n), a change
+    on tplus). Two ways to change a level: :meth:`set` takes the new absolute
+    quantity (0 removes the level; tplus diffs), :meth:`add` a signed relative
+    change (O2 deltas). Finding the best level is O(1), the best ``n`` O(n), a change
     O(log n) plus a short list move. Not thread-safe: the owning book locks.
     """
 
@@ -46,6 +47,35 @@ class SortedLevels:
         elif self._qty.pop(price, None) is not None:
             key = self._key(price)
             del keys[bisect_left(keys, key)]
+
+    def add(self, price: Any, change: Any) -> bool:
+        """Add a signed ``change`` to the level at ``price`` (o2-sdk's DepthBook rule).
+
+        A positive sum keeps (or creates) the level; a sum of zero or less removes it;
+        a change of 0, or a non-positive change to an unknown level, does nothing.
+        Returns True when the sum went below zero: more was removed than the level
+        held, which a consistent stream never does.
+        """
+        if not change:
+            return False
+        qty = self._qty
+        old = qty.get(price)
+        if old is None:
+            if change > 0:
+                key = self._key(price)
+                keys = self._keys
+                keys.insert(bisect_left(keys, key), key)
+                qty[price] = change
+                return False
+            return True  # removing from nothing
+        total = old + change
+        if total > 0:
+            qty[price] = total
+            return False
+        del qty[price]
+        key = self._key(price)
+        del self._keys[bisect_left(self._keys, key)]
+        return bool(total < 0)
 
     def best(self) -> Optional[tuple[Any, Any]]:
         """The best (price, quantity), or None when the side is empty."""

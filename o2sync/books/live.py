@@ -77,6 +77,22 @@ class LiveBook:
         self._post()
         return True
 
+    def _add(self, bids: Levels, asks: Levels) -> Optional[int]:
+        """Apply signed relative changes (see :meth:`SortedLevels.add`); None (nothing
+        applied) when not ready, else how many changes took a level below zero."""
+        with self._cond:
+            if not self._ready:
+                return None
+            bad = 0
+            for price, change in bids:
+                bad += self._bids.add(price, change)
+            for price, change in asks:
+                bad += self._asks.add(price, change)
+            self._version += 1
+            self._cond.notify_all()
+        self._post()
+        return bad
+
     def _invalidate(self) -> None:
         """The book cannot be trusted until the next snapshot."""
         with self._cond:

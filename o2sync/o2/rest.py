@@ -19,7 +19,7 @@ from typing import Any, Optional, Union
 
 from .._http import HttpJson
 from ..errors import DecodeError, MalformedResponseError, MarketNotFoundError
-from ..models import Balance, DepthUpdate, Market, MarketAsset, Order, Trade
+from ..models import Balance, DepthSnapshot, Market, MarketAsset, Order, Trade
 from ..redact import redact_url
 from . import decode
 from .protocol import is_hex_id, normalize_id, wire_precision
@@ -174,17 +174,17 @@ class RestClient:
     # ------------------------------------------------------------------ reads
 
     def depth(self, market: Market, precision: int = 1, limit: Optional[int] = None
-              ) -> DepthUpdate:
-        """The book now, as a snapshot DepthUpdate (``is_snapshot`` True)."""
+              ) -> DepthSnapshot:
+        """The book now (absolute levels, ``market_id`` set), as o2-sdk's ``get_depth``."""
         body = self.get("depth", market_id=market.market_id,
                         precision=wire_precision(precision), limit=limit)
         body = dict(_object(body, "depth"), action="subscribe_depth", market_id=market.market_id)
         with _shape("depth"):
-            update = decode.decode_depth(body)
+            snapshot: DepthSnapshot = decode.decode_depth(body).changes  # type: ignore[assignment]
         if limit is not None:
-            update.changes.bids = update.changes.bids[:limit]
-            update.changes.asks = update.changes.asks[:limit]
-        return update
+            snapshot.bids = snapshot.bids[:limit]
+            snapshot.asks = snapshot.asks[:limit]
+        return snapshot
 
     def trades(self, market: Market, count: int = 50) -> list[Trade]:
         """Recent trades, newest first (at most 50)."""

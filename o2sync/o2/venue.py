@@ -50,15 +50,17 @@ class O2Venue(Venue):
         self._engine = engine
         self._topics = engine.topics
         self._counters = engine.counters
+        # changes that took a book level below zero (see _market_scoped)
+        self._counters.setdefault("depth_inconsistencies", 0)
 
     def heartbeat_text(self, url: str) -> str:
         return protocol.PING
 
     def joined(self, topic: Topic, sub: Subscription[Any]) -> None:
         """A depth consumer joining a running stream needs a snapshot to start from
-        (the engine made it skip deltas until one). The first joiner costs one wire
-        resync, whose snapshot seeds the engine's copy of the book; later joiners get
-        a snapshot made from that copy, and nobody else notices."""
+        (the engine made it skip deltas until one). It gets one made from the
+        engine's copy of the book, which follows every depth topic, and nobody else
+        notices; only while that copy is not ready does it cost a wire resync."""
         if sub.is_depth:
             self._snapshot_for(topic)
 
@@ -69,8 +71,6 @@ class O2Venue(Venue):
 
     def _snapshot_for(self, topic: Topic) -> None:
         info: DepthTopic = topic.info
-        if info.book is None:
-            info.book = TopicBook()
         book = info.book
         with book.lock:
             if book.ready and not topic.awaiting_snapshot:
@@ -157,23 +157,24 @@ class O2Venue(Venue):
         except _DECODE_FAILURES as exc:
             self._bad(f"malformed {msg['action']} message ({exc!r})", data)
             if kind == "depth":
-                book = getattr(topic.info, "book", None)
-                if book is not None:
-                    book.ready = False  # the engine's copy missed it too
+                topic.info.book.ready = False  # the engine's copy missed it too
                 self._engine.lost_event(topic)  # a hole in the book: heal from a snapshot
             return None
-        book = getattr(topic.info, "book", None) if kind == "depth" else None
-        if book is None:
-            if is_snapshot:
-                topic.awaiting_snapshot = False
+        if kind != "depth":
             self._engine.deliver(topic, event)
             return None
+        book: TopicBook = topic.info.book
         with book.lock:  # joiners take their snapshot between two deltas, never inside one
             if is_snapshot:
                 topic.awaiting_snapshot = False
                 book.load(event.changes)
             else:
-                book.apply(event.changes)
+                bad = book.apply(event.changes)
+                if bad:
+                    # more removed than the book held: a message lost or doubled upstream
+                    # (o2-sdk drops such levels silently; o2sync counts them, and the next
+                    # snapshot heals the book; no resubscribe: the stream itself is fine)
+                    self._counters["depth_inconsistencies"] += bad
             self._engine.deliver(topic, event)
         return None
 
