@@ -7,10 +7,12 @@ which starts it in a separate process. It serves:
 * ``/v1/ws?mode=...``: a WebSocket that answers ``subscribe_depth`` with a snapshot
   (book under ``orders``), then sends ``count`` pre-built ``subscribe_depth_update``
   frames of signed changes, ``levels`` a side (see ``messages.py``), either as fast
-  as the socket takes them (``mode=flood``) or paced at ``rate`` messages/s in 1 ms batches (``mode=rate``).
+  as the socket takes them (``mode=flood``) or paced at ``rate`` messages/s in 1 ms
+  batches (``mode=rate``).
   ``seen_timestamp`` carries the send time (``time.time_ns()``). Text ``PING`` gets
   ``PONG``. After an ``unsubscribe_depth`` the deltas pause until the next
-  ``subscribe_depth`` (which is answered by a fresh snapshot), like the real server.
+  ``subscribe_depth`` (which is answered by a fresh snapshot of the book where the
+  pool of deltas stands), like the real server.
 
 Frames are written to the transport in batches (header and JSON built once per
 template, only the timestamp differs), so the feed runs several times faster than
