@@ -156,13 +156,22 @@ _MARKET_IDS: dict[str, str] = {}  # wire spelling -> normalised; a few entries i
 _MARKET_IDS_MAX = 1024
 
 
+_ANY_HEX = re.compile(r"(?:0[xX])?[0-9a-fA-F]+")
+
+
 def _market_id(value: Any) -> str:
-    """:func:`_id` for the market id of every depth/trades frame, memoised (bounded)."""
+    """The market id of every depth/trades frame, normalised, memoised (bounded).
+
+    Any non-empty hex (``0x`` optional, any case), as o2-sdk's ``Id`` takes it (its
+    own depth test frames use ``"0xabc"``); a frame for a market nobody streams is
+    ignored by the router anyway."""
     try:
         return _MARKET_IDS[value]
     except (KeyError, TypeError):  # TypeError: unhashable, e.g. a list
         pass
-    norm = _id(value, "market_id")
+    if value.__class__ is not str or not value.isascii() or _ANY_HEX.fullmatch(value) is None:
+        raise DecodeError("market_id is not a hex id", value)
+    norm = normalize_id(value)
     if len(_MARKET_IDS) < _MARKET_IDS_MAX:
         _MARKET_IDS[value] = norm
     return norm

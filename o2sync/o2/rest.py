@@ -178,9 +178,14 @@ class RestClient:
         """The book now (absolute levels, ``market_id`` set), as o2-sdk's ``get_depth``."""
         body = self.get("depth", market_id=market.market_id,
                         precision=wire_precision(precision), limit=limit)
-        body = dict(_object(body, "depth"), action="subscribe_depth", market_id=market.market_id)
+        body = _object(body, "depth")
+        sent_id = body.get("market_id")  # o2-sdk: the body's market_id, None when absent
         with _shape("depth"):
-            snapshot: DepthSnapshot = decode.decode_depth(body).changes  # type: ignore[assignment]
+            update = decode.decode_depth(dict(body, action="subscribe_depth",
+                                              market_id=market.market_id
+                                              if sent_id is None else sent_id))
+        snapshot: DepthSnapshot = update.changes  # type: ignore[assignment]
+        snapshot.market_id = None if sent_id is None else update.market_id
         if limit is not None:
             snapshot.bids = snapshot.bids[:limit]
             snapshot.asks = snapshot.asks[:limit]
