@@ -232,15 +232,21 @@ def _book_columns(buys: Any, sells: Any, signed: bool = False
             if not values:
                 return (), 0, 0
             text = "".join(values).encode()
-            if text.isdigit() or (signed and text.replace(b"-", b"").isdigit()):
+            nbids, nasks = len(buys), len(sells)
+            if text.isdigit() or (signed and text.replace(b"-", b"").isdigit()
+                                  and _unsigned_prices(values, nbids, nasks)):
                 ints = _json_loads("[" + ",".join(values) + "]")
-                if sum(ints).__class__ is int:  # no float from a huge value
-                    nbids, nasks = len(buys), len(sells)
-                    if _in_range(ints, nbids, nasks, signed):
-                        return tuple(ints), nbids, nasks
+                if sum(ints).__class__ is int and _in_range(ints, nbids, nasks, signed):
+                    return tuple(ints), nbids, nasks  # (sum: no float from a huge value)
         except (KeyError, TypeError, ValueError):
             pass
     return columns_of(_level_ints_checked(buys, signed), _level_ints_checked(sells, signed))
+
+
+def _unsigned_prices(values: list[str], nbids: int, nasks: int) -> bool:
+    """No minus in a delta's price texts (a ``"-0"`` price parses as 0)."""
+    prices = values[:nbids] + values[2 * nbids:2 * nbids + nasks]
+    return "-" not in "".join(prices)
 
 
 def _in_range(ints: list[int], nbids: int, nasks: int, signed: bool) -> bool:
