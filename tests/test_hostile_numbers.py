@@ -304,3 +304,20 @@ def test_depth_levels_keep_the_book_right(sim: Simulator, clients: Clients) -> N
 
     assert wait_until(right, 10), (book.snapshot(), truth)
     assert client.stats()["decode_errors"] + client.stats()["resync_skipped"] >= len(frames)
+
+
+def test_the_range_holds_with_the_stdlib_json_parser_too(monkeypatch: pytest.MonkeyPatch) -> None:
+    # without orjson (o2sync[fast] not installed) big integers parse as ints: the
+    # fast path then checks the range itself
+    monkeypatch.setattr(decode, "_json_loads", json.loads)
+    monkeypatch.setattr(decode, "_JSON_BACKEND", "json")
+    big, huge = str(2**64), str(2**127)
+    assert decode._book_columns([{"price": "5", "quantity": "-3"}], [], True) == ((5, -3), 1, 0)
+    assert decode._book_columns([{"price": "5", "quantity": big}], [], True) == ((5, 2**64), 1, 0)
+    for buys, signed in (([{"price": big, "quantity": "1"}], False),
+                         ([{"price": "5", "quantity": big}], False),
+                         ([{"price": big, "quantity": "-1"}], True),
+                         ([{"price": "5", "quantity": huge}], True),
+                         ([{"price": "5", "quantity": "-" + huge + "1"}], True)):
+        with pytest.raises(DecodeError, match="out of range"):
+            decode._book_columns(buys, [], signed)

@@ -56,26 +56,35 @@ class SortedLevels:
         Returns True when the sum went below zero: more was removed than the level
         held, which a consistent stream never does.
         """
-        if not change:
-            return False
-        qty = self._qty
-        old = qty.get(price)
-        if old is None:
-            if change > 0:
-                key = self._key(price)
-                keys = self._keys
-                keys.insert(bisect_left(keys, key), key)
-                qty[price] = change
-                return False
-            return True  # removing from nothing
-        total = old + change
-        if total > 0:
-            qty[price] = total
-            return False
-        del qty[price]
-        key = self._key(price)
-        del self._keys[bisect_left(self._keys, key)]
-        return bool(total < 0)
+        return bool(self.add_all(((price, change),)))
+
+    def add_all(self, changes: Iterable[tuple[Any, Any]]) -> int:
+        """:meth:`add` each ``(price, change)`` in order; returns how many went below
+        zero. (One loop, not a call per level: this runs for every delta.)"""
+        qty, keys, descending = self._qty, self._keys, self.descending
+        below = 0
+        for price, change in changes:
+            if not change:
+                continue
+            old = qty.get(price)
+            if old is None:
+                if change > 0:
+                    key = -price if descending else price
+                    keys.insert(bisect_left(keys, key), key)
+                    qty[price] = change
+                else:
+                    below += 1  # removing from nothing
+                continue
+            total = old + change
+            if total > 0:
+                qty[price] = total
+                continue
+            del qty[price]
+            key = -price if descending else price
+            del keys[bisect_left(keys, key)]
+            if total < 0:
+                below += 1
+        return below
 
     def best(self) -> Optional[tuple[Any, Any]]:
         """The best (price, quantity), or None when the side is empty."""

@@ -83,11 +83,7 @@ class LiveBook:
         with self._cond:
             if not self._ready:
                 return None
-            bad = 0
-            for price, change in bids:
-                bad += self._bids.add(price, change)
-            for price, change in asks:
-                bad += self._asks.add(price, change)
+            bad = self._bids.add_all(bids) + self._asks.add_all(asks)
             self._version += 1
             self._cond.notify_all()
         self._post()

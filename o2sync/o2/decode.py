@@ -14,6 +14,7 @@ import re
 from operator import itemgetter
 from typing import Any, Callable, Optional
 
+from .._json import BACKEND as _JSON_BACKEND
 from .._json import loads as _json_loads
 from ..errors import DecodeError
 from ..models import (
@@ -236,8 +237,11 @@ def _book_columns(buys: Any, sells: Any, signed: bool = False
             if text.isdigit() or (signed and text.replace(b"-", b"").isdigit()
                                   and _unsigned_prices(values, nbids, nasks)):
                 ints = _json_loads("[" + ",".join(values) + "]")
-                if sum(ints).__class__ is int and _in_range(ints, nbids, nasks, signed):
-                    return tuple(ints), nbids, nasks  # (sum: no float from a huge value)
+                # sum: no float from a huge value; orjson makes every integer past
+                # 64 bits (either sign) a float, so its ints are already in range
+                if sum(ints).__class__ is int and (
+                        _JSON_BACKEND == "orjson" or _in_range(ints, nbids, nasks, signed)):
+                    return tuple(ints), nbids, nasks
         except (KeyError, TypeError, ValueError):
             pass
     return columns_of(_level_ints_checked(buys, signed), _level_ints_checked(sells, signed))

@@ -41,11 +41,7 @@ class TopicBook:
         if not self.ready:
             return 0
         bids, asks = self.bids, self.asks
-        bad = 0
-        for price, change in changes.pairs("bids"):
-            bad += bids.add(price, change)
-        for price, change in changes.pairs("asks"):
-            bad += asks.add(price, change)
+        bad = bids.add_all(changes.pairs("bids")) + asks.add_all(changes.pairs("asks"))
         changes.set_book_best(bids.best(), asks.best())
         return bad
 
