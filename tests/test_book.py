@@ -87,7 +87,8 @@ def test_wait_update_and_on_change(sim: Simulator, client: O2Client) -> None:
     assert changed.wait(5) and versions == sorted(versions)
 
 
-def test_signed_deltas_add_to_levels_and_never_resync(sim: Simulator, client: O2Client) -> None:
+def test_signed_deltas_add_to_levels_and_never_resync(sim: Simulator, client: O2Client,
+                                                       caplog: pytest.LogCaptureFixture) -> None:
     # A negative change is a fill or a cancel, added to its level (it used to be
     # refused as a decode error and cost a resubscribe): o2-websocket.md 6.3.
     errors = client.stream_errors()
@@ -117,6 +118,8 @@ def test_signed_deltas_add_to_levels_and_never_resync(sim: Simulator, client: O2
     assert book.best_ask is None or book.best_ask.price > ask.price
     stats = client.stats()
     assert stats["depth_inconsistencies"] == 2 and book.inconsistencies == 2
+    warned = [r for r in caplog.records if "below zero" in r.getMessage()]
+    assert len(warned) == 2 and all(r.levelname == "WARNING" for r in warned)  # never silent
     assert stats["decode_errors"] == 0
     with pytest.raises(queue.Empty):
         errors.get(timeout=0)

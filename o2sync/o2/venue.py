@@ -13,6 +13,7 @@ never dies. A depth frame dropped that way also resynchronises its stream.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from typing import Any, cast
 
@@ -29,6 +30,10 @@ from .models import BalanceUpdate, OrderUpdate
 from .protocol import PONG, normalize_id
 
 _DECODE_FAILURES = (DecodeError, KeyError, TypeError, AttributeError, ValueError)
+_LOG_FIRST = 10  # book inconsistencies logged one by one, then one line in _LOG_EVERY
+_LOG_EVERY = 1000
+
+log = logging.getLogger(__name__)
 
 
 def _owner_id(identity: Any) -> Any:
@@ -171,12 +176,23 @@ class O2Venue(Venue):
             else:
                 bad = book.apply(event.changes)
                 if bad:
-                    # more removed than the book held: a message lost or doubled upstream
-                    # (o2-sdk drops such levels silently; o2sync counts them, and the next
-                    # snapshot heals the book; no resubscribe: the stream itself is fine)
-                    self._counters["depth_inconsistencies"] += bad
+                    self._inconsistent(topic, bad)
             self._engine.deliver(topic, event)
         return None
+
+    def _inconsistent(self, topic: Topic, count: int) -> None:
+        """Changes took book levels below zero: more was removed than the book held, so
+        a message was lost or doubled upstream. o2-sdk drops such levels silently;
+        o2sync drops them too (the rule is the same), counts them and logs the first
+        ones. No resubscribe: the stream itself is fine, and the next snapshot heals
+        the book."""
+        counters = self._counters
+        before = counters["depth_inconsistencies"]
+        counters["depth_inconsistencies"] = total = before + count
+        if before < _LOG_FIRST or total // _LOG_EVERY != before // _LOG_EVERY:
+            log.warning("%s: %d depth change(s) took a level of %s below zero "
+                        "(%d so far; stats()['depth_inconsistencies'])",
+                        self._engine.name, count, cast(tuple[str, str], topic.key)[1], total)
 
     def _deliver_to(self, key: Any, event: Any) -> None:
         topic = self._topics.get(key)
