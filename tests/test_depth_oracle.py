@@ -223,8 +223,10 @@ def same_update(ours: DepthUpdate, theirs: o2_sdk.DepthUpdate) -> None:
 
 @pytest.mark.parametrize("case", SDK_FRAMES["frames"], ids=lambda c: c["test"])
 def test_sdk_test_frames_decode_alike(case: dict[str, Any]) -> None:
-    ours = decode.decode(json.loads(json.dumps(case["frame"])))
-    same_update(ours, o2_sdk.DepthUpdate.from_dict(case["frame"]))
+    theirs = o2_sdk.DepthUpdate.from_dict(case["frame"])
+    same_update(decode.decode(json.loads(json.dumps(case["frame"]))), theirs)
+    # an SDK user's own DepthUpdate.from_dict(frame) call reads it the same way
+    same_update(DepthUpdate.from_dict(json.loads(json.dumps(case["frame"]))), theirs)
 
 
 def test_sdk_negative_change_frame_keeps_its_sign() -> None:
@@ -283,6 +285,7 @@ def test_sdk_test_rest_depth_bodies_read_alike(sim: Simulator, client: O2Client,
     ours = client.get_depth(PAIR)
     theirs = o2_sdk.DepthSnapshot.from_dict(case["body"])
     assert isinstance(ours, DepthSnapshot)
+    assert DepthSnapshot.from_dict(json.loads(json.dumps(case["body"]))) == ours  # as o2-sdk's
     assert ours.market_id == theirs.market_id
     same_sides(ours, theirs)
     for best in ("best_bid", "best_ask"):

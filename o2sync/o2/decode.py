@@ -315,6 +315,20 @@ def decode_depth(msg: dict[str, Any]) -> DepthUpdate:
     )
 
 
+def decode_depth_snapshot(body: dict[str, Any]) -> PackedDepthSnapshot:
+    """A book in the wire's snapshot shape (``GET /v1/depth``, or a ``subscribe_depth``
+    frame): levels under ``orders``, ``view`` or the top level; ``market_id`` the
+    body's own (normalised), None when it has none, as o2-sdk reads it."""
+    _need_object(body, "depth")
+    sent_id = body.get("market_id")
+    market_id = None if sent_id is None else _market_id(sent_id)
+    container = body.get("orders") or body.get("view") or body
+    if container.__class__ is not dict:
+        raise DecodeError("depth book is not an object", container)
+    columns = _book_columns(container.get("buys", _EMPTY), container.get("sells", _EMPTY))
+    return PackedDepthSnapshot.from_columns(*columns, market_id)
+
+
 def decode_trade(raw: dict[str, Any]) -> Trade:
     _need_object(raw, "trade")
     return Trade(

@@ -192,6 +192,16 @@ class DepthSnapshot(_DepthSides, DataClassJsonMixin):
         """The first ask level, or None."""
         return self.asks[0] if self.asks else None
 
+    @classmethod
+    def from_dict(cls, kvs: Any, *, infer_missing: bool = False) -> DepthSnapshot:
+        """From :meth:`to_dict` output (``bids``/``asks``) or, as o2-sdk's, from the
+        wire's shape (levels under ``orders``, ``view`` or ``buys``/``sells``)."""
+        if isinstance(kvs, dict) and "bids" not in kvs and "asks" not in kvs:
+            from .decode import decode_depth_snapshot  # decode imports this module
+
+            return decode_depth_snapshot(kvs)
+        return super().from_dict(kvs, infer_missing=infer_missing)
+
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, DepthSnapshot):
             return NotImplemented
@@ -395,8 +405,13 @@ class DepthUpdate(DataClassJsonMixin):
 
     @classmethod
     def from_dict(cls, kvs: Any, *, infer_missing: bool = False) -> DepthUpdate:
-        """From :meth:`to_dict` output: ``is_snapshot`` says which ``changes`` class
-        (the Union alone would leave dataclasses-json guessing)."""
+        """From :meth:`to_dict` output (``is_snapshot`` says which ``changes`` class;
+        the Union alone would leave dataclasses-json guessing) or, as o2-sdk's, from a
+        wire frame (it has an ``action``), decoded as the client decodes frames."""
+        if "action" in kvs:
+            from .decode import decode_depth  # decode imports this module
+
+            return decode_depth(kvs)
         kind: Any = DepthSnapshot if kvs.get("is_snapshot") else DepthChanges
         changes = kvs.get("changes")
         return cls(

@@ -175,17 +175,12 @@ class RestClient:
 
     def depth(self, market: Market, precision: int = 1, limit: Optional[int] = None
               ) -> DepthSnapshot:
-        """The book now (absolute levels, ``market_id`` set), as o2-sdk's ``get_depth``."""
+        """The book now (absolute levels; ``market_id`` as the body has it), as o2-sdk's
+        ``get_depth``."""
         body = self.get("depth", market_id=market.market_id,
                         precision=wire_precision(precision), limit=limit)
-        body = _object(body, "depth")
-        sent_id = body.get("market_id")  # o2-sdk: the body's market_id, None when absent
-        with _shape("depth"):
-            update = decode.decode_depth(dict(body, action="subscribe_depth",
-                                              market_id=market.market_id
-                                              if sent_id is None else sent_id))
-        snapshot: DepthSnapshot = update.changes  # type: ignore[assignment]
-        snapshot.market_id = None if sent_id is None else update.market_id
+        with _shape("depth"):  # market_id: the body's, None when absent (as o2-sdk)
+            snapshot: DepthSnapshot = decode.decode_depth_snapshot(_object(body, "depth"))
         if limit is not None:
             snapshot.bids = snapshot.bids[:limit]
             snapshot.asks = snapshot.asks[:limit]
