@@ -6,11 +6,13 @@ which starts it in a separate process. It serves:
 * ``GET /v1/markets``: the markets fixture (through the ``process_request`` hook);
 * ``/v1/ws?mode=...``: a WebSocket that answers ``subscribe_depth`` with a snapshot
   (book under ``orders``), then sends ``count`` pre-built ``subscribe_depth_update``
-  frames with ``levels`` levels a side, either as fast as the socket takes them
-  (``mode=flood``) or paced at ``rate`` messages/s in 1 ms batches (``mode=rate``).
+  frames of signed changes, ``levels`` a side (see ``messages.py``), either as fast
+  as the socket takes them (``mode=flood``) or paced at ``rate`` messages/s in 1 ms
+  batches (``mode=rate``).
   ``seen_timestamp`` carries the send time (``time.time_ns()``). Text ``PING`` gets
   ``PONG``. After an ``unsubscribe_depth`` the deltas pause until the next
-  ``subscribe_depth`` (which is answered by a fresh snapshot), like the real server.
+  ``subscribe_depth`` (which is answered by a fresh snapshot of the book where the
+  pool of deltas stands), like the real server.
 
 Frames are written to the transport in batches (header and JSON built once per
 template, only the timestamp differs), so the feed runs several times faster than
@@ -22,7 +24,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import itertools
 import json
 import os
 import selectors
@@ -35,6 +36,7 @@ from typing import Any, Optional
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from messages import (
+    book_after,
     depth_snapshot,
     dumps,
     market_id,
@@ -76,8 +78,8 @@ class FeedSession:
         self.scenario = scenario
         self.mid = mid
         self.transport = ws.transport
-        self.pool = itertools.cycle(template_pool(mid, scenario.levels))
-        self.snapshot = text_frame(dumps(depth_snapshot(mid)).encode())
+        self.pool = template_pool(mid, scenario.levels)
+        self.position = 0  # index of the next delta in the pool
         self.subscribed = asyncio.Event()
         self.sent = 0
 
@@ -93,7 +95,9 @@ class FeedSession:
         if not isinstance(msg, dict) or str(msg.get("market_id", "")).lower() != self.mid:
             return
         if msg.get("action") == "subscribe_depth":
-            self.transport.write(self.snapshot)
+            # the deltas are signed: the snapshot is the book where the pool stands now
+            book = book_after(self.scenario.levels, self.position, len(self.pool))
+            self.transport.write(text_frame(dumps(depth_snapshot(self.mid, book)).encode()))
             self.subscribed.set()
         elif msg.get("action") == "unsubscribe_depth":
             self.subscribed.clear()
@@ -124,8 +128,9 @@ class FeedSession:
             await asyncio.sleep(PACE_TICK)
 
     async def _send(self, n: int) -> None:
-        pool, now = self.pool, time.time_ns
-        frames = [next(pool).frame(str(now()).encode()) for _ in range(n)]
+        pool, now, start, size = self.pool, time.time_ns, self.position, len(self.pool)
+        frames = [pool[(start + i) % size].frame(str(now()).encode()) for i in range(n)]
+        self.position = (start + n) % size
         self.transport.write(b"".join(frames))
         self.sent += n
         await self.ws.drain()

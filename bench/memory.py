@@ -3,7 +3,7 @@
 For each venue (``--venue o2|tplus|both``), against its bench feed (its own process:
 ``feed.py`` for ``O2Client`` on one pair, ``tplus_feed.py`` for
 ``o2sync.tplus.MarketDataClient`` on a fresh asset a run) in flood mode with
-``--levels``-level deltas (absolute quantities cycling over a fixed set of prices, so
+``--levels``-level deltas (signed changes cycling over a fixed set of prices, so
 the book itself stays the same size). Two runs on fresh clients:
 
 * ``iteration``: ``for update in client.stream_depth(topic)``, reading the best bid;

@@ -1,10 +1,16 @@
 """Wire messages of the benchmark feed: pre-built O2 depth frames with a send-time slot.
 
-Every delta is a ``subscribe_depth_update`` with absolute level quantities (the
-protocol shape, ``"0"`` removes a level). The send time goes into
-``seen_timestamp`` as ``str(time.time_ns())``: always 19 digits, so a template's
-frame length is constant and its WebSocket header can be built once. A frame is
-then ``head + timestamp + tail``, two bytes concatenations per message.
+Every delta is a ``subscribe_depth_update`` of SIGNED RELATIVE changes, as the
+exchange sends them (o2-websocket.md section 6.2): each level of a delta is added
+to, partly removed (a negative change smaller than the level), fully removed (the
+negative of its whole size) or, where a previous delta removed it, created again.
+The pool of deltas walks away from the snapshot's book and then undoes that walk
+step by step, so cycling over it keeps the book consistent for ever; a subscribe
+in the middle of the cycle is answered by the snapshot of the book at that point
+(:func:`book_after`). The send time goes into ``seen_timestamp`` as
+``str(time.time_ns())``: always 19 digits, so a template's frame length is constant
+and its WebSocket header can be built once. A frame is then ``head + timestamp +
+tail``, two bytes concatenations per message.
 """
 
 from __future__ import annotations
@@ -47,39 +53,99 @@ def text_frame(payload: bytes) -> bytes:
     return Frame(Opcode.TEXT, payload).serialize(mask=False)
 
 
+_LOT = 1_000_000_000
+_SNAPSHOT_LEVELS = 50
+Changes = list[tuple[int, int]]  # (price, signed change) of one side
+
+
 def _level(price: int, quantity: int) -> dict[str, str]:
     return {"price": str(price), "quantity": str(quantity)}
 
 
-def _side(rng: random.Random, levels: int, sign: int) -> list[dict[str, str]]:
-    """``levels`` price levels walking away from the mid; about 1 in 8 is a removal."""
-    out = []
-    for i in range(levels):
-        price = _MID_PRICE + sign * (i + 1) * _TICK
-        qty = 0 if rng.random() < 0.125 else rng.randrange(1, 5_000) * 1_000_000_000
-        out.append(_level(price, qty))
+def _prices(levels: int, sign: int) -> list[int]:
+    """``levels`` price levels walking away from the mid (bids: sign -1)."""
+    return [_MID_PRICE + sign * (i + 1) * _TICK for i in range(levels)]
+
+
+def _base_book() -> tuple[dict[int, int], dict[int, int]]:
+    """(bids, asks) of the snapshot a subscribe gets first: 50 levels a side."""
+    rng = random.Random(_POOL_SEED)
+    return tuple(  # type: ignore[return-value]
+        {price: rng.randrange(1, 5_000) * _LOT for price in _prices(_SNAPSHOT_LEVELS, sign)}
+        for sign in (-1, +1))
+
+
+def _walk_side(rng: random.Random, book: dict[int, int], prices: list[int]) -> Changes:
+    """One side of a delta: a signed change per price, applied to ``book`` as made.
+    About 1 in 8 changes empties its level, 3 in 8 take part of it, the rest add."""
+    out: Changes = []
+    for price in prices:
+        held = book.get(price, 0)
+        roll = rng.random()
+        if not held:
+            change = rng.randrange(1, 5_000) * _LOT  # the level comes back
+        elif roll < 0.125:
+            change = -held
+        elif roll < 0.5 and held > _LOT:
+            change = -rng.randrange(1, held // _LOT) * _LOT
+        else:
+            change = rng.randrange(1, 5_000) * _LOT
+        total = held + change
+        if total:
+            book[price] = total
+        else:
+            del book[price]
+        out.append((price, change))
     return out
 
 
-def depth_delta(mid: str, levels: int, rng: random.Random, seen: str = _TS_SLOT) -> dict[str, Any]:
-    """One ``subscribe_depth_update`` with ``levels`` levels a side."""
+def signed_deltas(levels: int, size: int = 256) -> list[tuple[Changes, Changes]]:
+    """``size`` deltas (buys, sells) of ``levels`` changes a side, fixed seed: a walk
+    away from the snapshot's book for the first half, and the same steps undone, in
+    reverse, for the second (so after the whole pool the book is the snapshot again)."""
+    rng = random.Random(_POOL_SEED + levels)
+    bids, asks = _base_book()
+    forward = [(_walk_side(rng, bids, _prices(levels, -1)),
+                _walk_side(rng, asks, _prices(levels, +1))) for _ in range(size // 2)]
+    back = [([(p, -c) for p, c in reversed(buys)], [(p, -c) for p, c in reversed(sells)])
+            for buys, sells in reversed(forward)]
+    return forward + back
+
+
+def book_after(levels: int, position: int, size: int = 256
+               ) -> tuple[dict[int, int], dict[int, int]]:
+    """(bids, asks) after the first ``position % size`` deltas of the pool."""
+    bids, asks = _base_book()
+    for buys, sells in signed_deltas(levels, size)[:position % size]:
+        for book, changes in ((bids, buys), (asks, sells)):
+            for price, change in changes:
+                total = book.get(price, 0) + change
+                if total > 0:
+                    book[price] = total
+                else:
+                    book.pop(price, None)
+    return bids, asks
+
+
+def depth_delta(mid: str, buys: Changes, sells: Changes, seen: str = _TS_SLOT) -> dict[str, Any]:
+    """One ``subscribe_depth_update`` of signed changes."""
     return {
         "action": "subscribe_depth_update",
-        "changes": {"buys": _side(rng, levels, -1), "sells": _side(rng, levels, +1)},
+        "changes": {"buys": [_level(p, c) for p, c in buys],
+                    "sells": [_level(p, c) for p, c in sells]},
         "market_id": mid,
         "onchain_timestamp": "1767225601",
         "seen_timestamp": seen,
     }
 
 
-def depth_snapshot(mid: str, levels: int = 50) -> dict[str, Any]:
-    """The ``subscribe_depth`` snapshot answering a subscribe (book under ``orders``)."""
-    rng = random.Random(_POOL_SEED)
-    book = {"buys": _side(rng, levels, -1), "sells": _side(rng, levels, +1)}
-    for side in book.values():
-        for lv in side:
-            lv["quantity"] = lv["quantity"] if lv["quantity"] != "0" else "1000000000"
-    return {"action": "subscribe_depth", "market_id": mid, "orders": book,
+def depth_snapshot(mid: str, book: Any = None) -> dict[str, Any]:
+    """The ``subscribe_depth`` snapshot answering a subscribe (book under ``orders``):
+    ``book`` (bids, asks) or the pool's starting book, best first."""
+    bids, asks = _base_book() if book is None else book
+    orders = {"buys": [_level(p, q) for p, q in sorted(bids.items(), reverse=True)],
+              "sells": [_level(p, q) for p, q in sorted(asks.items())]}
+    return {"action": "subscribe_depth", "market_id": mid, "orders": orders,
             "onchain_timestamp": "1767225601", "seen_timestamp": "1767225601"}
 
 
@@ -100,11 +166,10 @@ class Template:
 
 
 def template_pool(mid: str, levels: int, size: int = 256) -> list[Template]:
-    """``size`` different deltas (fixed seed), ready to be stamped and sent."""
-    rng = random.Random(_POOL_SEED + levels)
+    """``size`` different deltas (:func:`signed_deltas`), ready to be stamped and sent."""
     pool = []
-    for _ in range(size):
-        payload = dumps(depth_delta(mid, levels, rng)).encode()
+    for buys, sells in signed_deltas(levels, size):
+        payload = dumps(depth_delta(mid, buys, sells)).encode()
         frame = text_frame(payload)
         cut = frame.rindex(_TS_SLOT.encode())
         pool.append(Template(frame[:cut], frame[cut + TS_DIGITS:]))
@@ -113,6 +178,5 @@ def template_pool(mid: str, levels: int, size: int = 256) -> list[Template]:
 
 def sample_texts(mid: str, levels: int, size: int = 256) -> list[str]:
     """The same deltas as JSON text (stamped with a fixed time), for micro-benchmarks."""
-    rng = random.Random(_POOL_SEED + levels)
-    return [dumps(depth_delta(mid, levels, rng, seen="1767225601000000000"))
-            for _ in range(size)]
+    return [dumps(depth_delta(mid, buys, sells, seen="1767225601000000000"))
+            for buys, sells in signed_deltas(levels, size)]

@@ -70,8 +70,11 @@ from .o2.models import (
     BalanceEntry,
     BalanceUpdate,
     ContractIdentity,
+    DepthBook,
+    DepthChange,
     DepthChanges,
     DepthLevel,
+    DepthSnapshot,
     DepthUpdate,
     Identity,
     Market,
@@ -180,3 +183,5 @@ __all__ = [
     "get_config",
     "merge",
 ]
+# the depth models of o2-sdk 0.5.0
+__all__ += ["DepthBook", "DepthChange", "DepthSnapshot"]

@@ -13,8 +13,11 @@ from .o2.models import (
     BalanceEntry,
     BalanceUpdate,
     ContractIdentity,
+    DepthBook,
+    DepthChange,
     DepthChanges,
     DepthLevel,
+    DepthSnapshot,
     DepthUpdate,
     Event,
     Identity,
@@ -26,6 +29,7 @@ from .o2.models import (
     OrderBookBalance,
     OrderUpdate,
     PackedDepthChanges,
+    PackedDepthSnapshot,
     Side,
     Trade,
     TradeUpdate,
@@ -46,3 +50,5 @@ __all__ = [
     "MarketsResponse", "NonceUpdate", "Number", "Order", "OrderBookBalance", "OrderUpdate",
     "OrdersResponse", "PackedDepthChanges", "Side", "Trade", "TradeAccount", "TradeUpdate",
 ]
+# the depth models of o2-sdk 0.5.0
+__all__ += ["DepthBook", "DepthChange", "DepthSnapshot", "PackedDepthSnapshot"]

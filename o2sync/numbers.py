@@ -26,7 +26,14 @@ from typing import Any, Union
 
 from .errors import DecodeError
 
-__all__ = ["strict_bool", "strict_decimal", "strict_int", "strict_str"]
+__all__ = ["I128_MAX", "I128_MIN", "U64_MAX", "strict_bool", "strict_decimal", "strict_int",
+           "strict_str"]
+
+#: The protocol ranges (o2-websocket.md section 3.3): O2 prices, quantities and amounts
+#: are unsigned 64-bit; signed depth-delta changes are 128-bit. Outside: malformed.
+U64_MAX = 2**64 - 1
+I128_MIN = -(2**127)
+I128_MAX = 2**127 - 1
 
 # [0-9], not \d: \d matches every Unicode decimal digit in a str pattern.
 _DECIMAL_TEXT = re.compile(r"-?[0-9]+(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?", re.ASCII)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import queue
 import threading
 from typing import Any
 
@@ -86,17 +87,61 @@ def test_wait_update_and_on_change(sim: Simulator, client: O2Client) -> None:
     assert changed.wait(5) and versions == sorted(versions)
 
 
-def test_negative_delta_is_flagged_and_resynced(sim: Simulator, client: O2Client) -> None:
+def test_signed_deltas_add_to_levels_and_never_resync(sim: Simulator, client: O2Client,
+                                                       caplog: pytest.LogCaptureFixture) -> None:
+    # A negative change is a fill or a cancel, added to its level (it used to be
+    # refused as a decode error and cost a resubscribe): o2-websocket.md 6.3.
+    errors = client.stream_errors()
+    book = client.order_book(PAIR)
+    assert book.wait_ready(5)
+    bid = book.best_bid
+    ask = book.best_ask
+    unknown = bid.price - 7  # no level there (prices step by far more than 7)
+    assert all(lv.price != unknown for lv in book.bids())
+
+    def inject(**sides: Any) -> None:
+        version = book.version
+        assert sim.inject_depth_changes(PAIR, **sides) == 1
+        assert wait_until(lambda: book.version != version, 5)
+
+    inject(buys=[(bid.price, -1)])  # a partial fill: the level survives, one less
+    assert book.best_bid.quantity == bid.quantity - 1
+    inject(buys=[(bid.price, 1), (bid.price, 0)], sells=[(ask.price, 0)])  # back; 0 is a no-op
+    assert book.snapshot() == truth(sim, 1)
+    inject(buys=[(unknown, 0)])  # a 0 change on an unknown level creates nothing
+    assert book.snapshot() == truth(sim, 1)
+    assert client.stats()["depth_inconsistencies"] == 0 and book.inconsistencies == 0
+    inject(buys=[(unknown, -5)])  # removing from nothing: ignored, but counted
+    assert book.snapshot() == truth(sim, 1)
+    assert client.stats()["depth_inconsistencies"] == 1 and book.inconsistencies == 1
+    inject(sells=[(ask.price, -(ask.quantity + 1))])  # more than the level holds: removed
+    assert book.best_ask is None or book.best_ask.price > ask.price
+    stats = client.stats()
+    assert stats["depth_inconsistencies"] == 2 and book.inconsistencies == 2
+    warned = [r for r in caplog.records if "below zero" in r.getMessage()]
+    assert len(warned) == 2 and all(r.levelname == "WARNING" for r in warned)  # never silent
+    assert stats["decode_errors"] == 0
+    with pytest.raises(queue.Empty):
+        errors.get(timeout=0)
+    assert len(sim.client_frames("subscribe_depth")) == 1  # never a resubscribe
+    # the next snapshot (a reconnect) heals the book
+    resets = book.resets
+    sim.drop_connections()
+    assert wait_until(lambda: book.resets == resets + 1 and book.is_ready, 10)
+    assert book.snapshot() == truth(sim, 1)
+
+
+def test_a_malformed_change_is_flagged_and_resynced(sim: Simulator, client: O2Client) -> None:
     errors = client.stream_errors()
     book = client.order_book(PAIR)
     assert book.wait_ready(5)
     best = book.best_bid
     market_id = book.market.market_id
     bad = {"action": "subscribe_depth_update", "market_id": market_id,
-           "changes": {"buys": [{"price": str(best.price), "quantity": "-1"}], "sells": []}}
+           "changes": {"buys": [{"price": str(best.price), "quantity": "-1.5"}], "sells": []}}
     sim.inject(json.dumps(bad))
     report = errors.get(timeout=5)
-    assert isinstance(report, O2SyncError) and "negative" in str(report)
+    assert isinstance(report, O2SyncError) and "quantity" in str(report)
     assert sim.wait_for(lambda s: len(s.client_frames("subscribe_depth")) == 2, 5)
     assert wait_until(lambda: book.is_ready and book.resets == 2, 5)
     assert book.snapshot() == truth(sim, 1)

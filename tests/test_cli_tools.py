@@ -9,10 +9,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import o2_sdk
 from clientutil import client_for, wait_until
 from cliutil import o2sync
 
-from o2sync import DepthUpdate, TradeUpdate
+from o2sync import DepthBook, DepthUpdate, TradeUpdate
 from o2sync.cli.recording import load
 from o2sync.testing import Simulator
 
@@ -98,6 +99,15 @@ def test_record_then_replay_delivers_the_same_frames(tmp_path: Path) -> None:
                               and trades.pending == len(recorded_trades), 15)
             got = [depth.get(timeout=1) for _ in range(want_depth)]
             assert got[0].is_snapshot
+            # the replayed signed deltas build the book o2-sdk builds from the recording
+            ours, theirs = DepthBook(), o2_sdk.DepthBook()
+            for update, frame in zip(got, recorded_depth):
+                ours.apply(update)
+                theirs.apply(o2_sdk.DepthUpdate.from_dict(json.loads(frame)))
+                assert (ours.bids, ours.asks) == (theirs.bids, theirs.asks)
+                if not update.is_snapshot:  # the delta's best levels are the book's
+                    assert getattr(update.changes.best_bid, "price", None) == theirs.best_bid
+                    assert getattr(update.changes.best_ask, "price", None) == theirs.best_ask
             assert all(isinstance(t, TradeUpdate) for t in
                        [trades.get(timeout=1) for _ in range(len(recorded_trades))])
         finally:

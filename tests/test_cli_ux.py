@@ -435,6 +435,17 @@ def test_watch_depth_and_trades_lines_carry_time_and_market() -> None:
     assert proc.returncode == 0, proc.stderr
     for line in proc.stdout.splitlines():
         assert re.match(CLOCK + r" trades fFUEL/fUSDC (Buy|Sell) \d+\.\d+ @ 0\.01\d+", line)
+    proc = o2sync("watch", "depth", "fFUEL/fUSDC", "--events", "8", "--sim-rate", "300")
+    assert proc.returncode == 0, proc.stderr
+    level = r"\d+\.\d+@0\.01\d+"
+    lines = proc.stdout.splitlines()
+    assert re.fullmatch(CLOCK + rf" depth fFUEL/fUSDC snapshot bids=\d+ +asks=\d+ +"
+                        rf"best bid={level} best ask={level}", lines[0]), lines[0]
+    for line in lines[1:]:
+        # a delta: its signed changes, and the best levels of the book after it
+        assert re.fullmatch(CLOCK + rf" depth fFUEL/fUSDC delta +bids=\d+ +asks=\d+ +"
+                            rf"best bid={level} best ask={level} "
+                            rf"changes=[-+]{level}( [-+]{level})*( \+\d+)?", line), line
 
 
 def test_watch_json_stays_exact() -> None:

@@ -7,7 +7,7 @@ import threading
 import pytest
 from clientutil import o2sync_threads, wait_until
 
-from o2sync import O2Client
+from o2sync import DepthBook, O2Client
 from o2sync.testing import Simulator
 
 PAIR = "fFUEL/fUSDC"
@@ -58,12 +58,25 @@ def test_unreferenced_queue_subscription_is_closed_and_unsubscribed(
 
 def test_late_depth_subscriber_gets_its_own_snapshot(sim: Simulator, client: O2Client) -> None:
     early = client.stream_depth(PAIR)
-    assert early.get(timeout=5).is_snapshot
+    book = DepthBook()
+    book.apply(early.get(timeout=5))
+    assert book.bids
     sim.step(30)
+    truth = sim.book(PAIR)
+    as_truth = {"buys": lambda: sorted(book.bids.items(), reverse=True),
+                "sells": lambda: sorted(book.asks.items())}
+    while any(as_truth[side]() != truth[side] for side in as_truth):  # the early one caught up
+        book.apply(early.get(timeout=5))
     late = client.stream_depth(PAIR)
     first = late.get(timeout=5)
     assert first.is_snapshot  # never a delta it has no book for
-    assert len(sim.client_frames("subscribe_depth")) == 2
+    # made from the engine's own copy of the book, which follows every depth topic
+    # (the signed deltas need it for best_bid/best_ask): no wire resync, and the
+    # early consumer sees no second snapshot
+    assert [(lv.price, lv.quantity) for lv in first.changes.bids] == truth["buys"]
+    assert [(lv.price, lv.quantity) for lv in first.changes.asks] == truth["sells"]
+    assert len(sim.client_frames("subscribe_depth")) == 1
+    assert early.pending == 0
     assert early.closed is False
 
 

@@ -12,6 +12,7 @@ from clientutil import client_for, wait_until
 from o2sync import (
     BalanceUpdate,
     ConnectionState,
+    DepthSnapshot,
     DepthUpdate,
     MarketNotFoundError,
     NonceUpdate,
@@ -173,7 +174,9 @@ def test_rest_helpers(sim: Simulator, client: O2Client) -> None:
     assert client.get_market("FUEL/USDC") == fuel
     assert client.get_market("ffuel/fusdc") == fuel
     depth = client.get_depth(PAIR, precision=1)
-    assert depth.is_snapshot and depth.changes.best_bid.price < depth.changes.best_ask.price
+    # a DepthSnapshot, as o2-sdk's get_depth returns (depth.best_bid works)
+    assert isinstance(depth, DepthSnapshot) and depth.market_id == fuel.market_id
+    assert depth.best_bid.price < depth.best_ask.price
     with pytest.raises(MarketNotFoundError, match="fETH/fUSDC"):
         client.get_market("DOGE/USDC")
     assert client.get_nonce(sim.account) > 0
@@ -192,7 +195,7 @@ def test_markets_are_cached(sim: Simulator, client: O2Client) -> None:
 def test_rate_limited_rest_calls_are_retried(sim: Simulator, client: O2Client) -> None:
     client.get_markets()
     sim.rate_limit(2)
-    assert client.get_depth(PAIR).is_snapshot
+    assert client.get_depth(PAIR).best_bid is not None
 
 
 def test_rate_limit_that_persists_raises(sim: Simulator) -> None:

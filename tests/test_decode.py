@@ -48,12 +48,85 @@ def test_depth_snapshot_at_top_level() -> None:
     assert decode.decode(msg).changes.best_ask.quantity == 640000000000
 
 
-def test_depth_delta() -> None:
+def test_depth_delta_carries_signed_relative_changes() -> None:
+    # the fixture's story: a taker fills the 640 ask (-640), 200 is added to the bid,
+    # a new 300 ask appears; changes are signed, not new totals (o2-websocket.md 6.2)
     update = decode.decode(fixture("o2_depth_update"))
     assert not update.is_snapshot
     assert [(lv.price, lv.quantity) for lv in update.changes.asks] == [
-        (12510000, 0), (12505000, 300000000000)]
+        (12510000, -640000000000), (12505000, 300000000000)]
+    assert [(lv.price, lv.quantity) for lv in update.changes.bids] == [(12490000, 200000000000)]
     assert update.seen_timestamp == "1767225602"
+
+
+def test_a_sign_is_allowed_on_delta_changes_only() -> None:
+    snapshot = fixture("o2_depth_snapshot")
+    snapshot["orders"]["buys"][0]["quantity"] = "-5"
+    with pytest.raises(DecodeError, match="negative"):
+        decode.decode(snapshot)
+    delta = fixture("o2_depth_update")
+    delta["changes"]["buys"][0]["price"] = "-12490000"
+    with pytest.raises(DecodeError, match="negative"):
+        decode.decode(delta)
+    for bad in ("+5", "--5", "5-", "-", " -5", "-5.0", "-0x5", "\u0665"):
+        delta = fixture("o2_depth_update")
+        delta["changes"]["buys"][0]["quantity"] = bad
+        with pytest.raises(DecodeError):
+            decode.decode(delta)
+    delta = fixture("o2_depth_update")
+    delta["changes"]["buys"][0]["quantity"] = -7  # a JSON number is fine too
+    assert decode.decode(delta).changes.bids[0].quantity == -7
+
+
+@pytest.mark.parametrize("field, value, ok", [
+    ("price", str(2**64 - 1), True),
+    ("price", str(2**64), False),
+    ("price", "1" * 80, False),
+    ("price", 2**64, False),
+    ("quantity", str(2**127 - 1), True),
+    ("quantity", str(-(2**127)), True),
+    ("quantity", str(2**127), False),
+    ("quantity", str(-(2**127) - 1), False),
+    ("quantity", "-" + "9" * 80, False),
+])
+def test_depth_numbers_keep_to_the_protocol_range(field: str, value: object, ok: bool) -> None:
+    # prices fit u64, delta changes i128 (o2-websocket.md 3.3); outside is malformed
+    delta = fixture("o2_depth_update")
+    delta["changes"]["sells"][0][field] = value
+    if ok:
+        assert getattr(decode.decode(delta).changes.asks[0], field) == int(value)  # type: ignore[call-overload]
+    else:
+        with pytest.raises(DecodeError, match="out of range"):
+            decode.decode(delta)
+
+
+def test_snapshot_quantities_and_other_o2_numbers_fit_64_bits() -> None:
+    snapshot = fixture("o2_depth_snapshot")
+    snapshot["orders"]["sells"][0]["quantity"] = str(2**64)
+    with pytest.raises(DecodeError, match="out of range"):
+        decode.decode(snapshot)
+    trades = fixture("o2_trades")
+    trades["trades"][0]["price"] = "1" * 80
+    with pytest.raises(DecodeError, match="out of range"):
+        decode.decode(trades)
+    balances = fixture("o2_balance_update")
+    balances["balance"][0]["total_locked"] = str(2**64)
+    with pytest.raises(DecodeError, match="out of range"):
+        decode.decode(balances)
+    nonce = fixture("o2_nonce_update")
+    nonce["nonce"] = "0x1" + "0" * 16  # 2**64 in hex
+    with pytest.raises(DecodeError, match="out of range"):
+        decode.decode(nonce)
+    nonce["nonce"] = str(2**64 - 1)
+    assert decode.decode(nonce).nonce == 2**64 - 1
+
+
+def test_delta_sides_under_bids_and_asks_are_read_too() -> None:
+    delta = fixture("o2_depth_update")
+    changes = delta.pop("changes")
+    delta["changes"] = {"bids": changes["buys"], "asks": changes["sells"]}
+    update = decode.decode(delta)
+    assert [lv.quantity for lv in update.changes.asks] == [-640000000000, 300000000000]
 
 
 def test_trades() -> None:
@@ -150,15 +223,30 @@ def test_market_scaling_is_exact() -> None:
 
 
 def test_decoded_levels_behave_like_plain_depth_changes() -> None:
-    from o2sync import DepthChanges, DepthLevel
+    from o2sync import DepthChange, DepthChanges, DepthLevel, DepthSnapshot
 
     update = decode.decode(fixture("o2_depth_update"))
-    plain = DepthChanges(bids=[DepthLevel(12490000, 1020000000000)],
-                         asks=[DepthLevel(12510000, 0), DepthLevel(12505000, 300000000000)])
-    assert update.changes.best_ask == DepthLevel(12510000, 0)  # before the lists exist
-    assert list(update.changes.pairs("asks")) == [(12510000, 0), (12505000, 300000000000)]
+    plain = DepthChanges(bids=[DepthChange(12490000, 200000000000)],
+                         asks=[DepthChange(12510000, -640000000000),
+                               DepthChange(12505000, 300000000000)])
+    assert isinstance(update.changes, DepthChanges)
+    assert list(update.changes.pairs("asks")) == [(12510000, -640000000000),
+                                                  (12505000, 300000000000)]
     assert update.changes == plain and plain == update.changes
     assert update.changes.to_dict() == plain.to_dict()
     update.changes.asks = update.changes.asks[:1]  # assignable, like a plain field
-    assert update.changes.asks == [DepthLevel(12510000, 0)]
-    assert list(update.changes.pairs("asks")) == [(12510000, 0)]
+    assert update.changes.asks == [DepthChange(12510000, -640000000000)]
+    assert list(update.changes.pairs("asks")) == [(12510000, -640000000000)]
+
+    snapshot = decode.decode(fixture("o2_depth_snapshot"))
+    assert isinstance(snapshot.changes, DepthSnapshot)
+    assert snapshot.changes.best_ask == DepthLevel(12510000, 640000000000)  # before the lists
+    assert snapshot.changes.market_id == MARKET
+    assert snapshot.changes.bids[0] == DepthLevel(12490000, 820000000000)
+
+
+def test_a_decoded_delta_alone_knows_no_book() -> None:
+    # best_bid/best_ask of a delta are the BOOK's (PARITY exception 3); the engine sets
+    # them as it applies the delta. Decoded without an engine there is no book: None.
+    update = decode.decode(fixture("o2_depth_update"))
+    assert update.changes.best_bid is None and update.changes.best_ask is None

@@ -81,12 +81,53 @@ def test_bad_ascii_and_wrong_types_are_refused(value: Any) -> None:
         decode._book_columns([{"price": "10", "quantity": value}], [])
 
 
-@pytest.mark.parametrize("text", ["0", "7", "007", "12500000", "18446744073709551615",
-                                  "18446744073709551616", "9" * 60])
+@pytest.mark.parametrize("text", ["0", "7", "007", "12500000", "18446744073709551615"])
 def test_plain_decimals_are_exact(text: str) -> None:
     assert decode._uint(text, "x") == int(text)
     assert decode._book_columns([{"price": text, "quantity": text}], []) == ((int(text),) * 2, 1, 0)
     assert decode._uint(int(text), "x") == int(text)  # JSON numbers too
+
+
+@pytest.mark.parametrize("text", ["18446744073709551616", "9" * 60, "1" * 80])
+def test_past_64_bits_is_a_decode_error(text: str) -> None:
+    # o2-websocket.md 3.3: prices, quantities and amounts fit an unsigned 64-bit int
+    with pytest.raises(DecodeError, match="out of range"):
+        decode._uint(text, "x")
+    with pytest.raises(DecodeError, match="out of range"):
+        decode._uint(int(text), "x")
+    with pytest.raises(DecodeError, match="out of range"):
+        decode._book_columns([{"price": text, "quantity": "1"}], [])
+    with pytest.raises(DecodeError, match="out of range"):
+        decode._book_columns([{"price": text, "quantity": "1"}], [], True)  # a price, always
+    if int(text) < 2**127:  # a delta's change is signed 128-bit
+        assert decode._book_columns([], [{"price": "1", "quantity": text}], True)[0][1] == int(text)
+
+
+#: What a signed delta change takes that an unsigned field refuses.
+SIGNED_OK = {"-7": -7, "-0": 0, -1: -1, -7: -7}
+
+
+@pytest.mark.parametrize("value", BAD_VALUES, ids=repr)
+def test_a_delta_change_takes_a_minus_and_nothing_else(value: Any) -> None:
+    level = [{"price": "10", "quantity": value}]
+    if type(value) in (str, int) and value in SIGNED_OK:
+        assert decode._book_columns(level, [], True) == ((10, SIGNED_OK[value]), 1, 0)
+    else:
+        with pytest.raises(DecodeError):
+            decode._book_columns(level, [], True)
+    with pytest.raises(DecodeError):  # a price never has a sign, in a delta neither
+        decode._book_columns([{"price": value, "quantity": "-1"}], [], True)
+
+
+def test_signed_changes_keep_to_128_bits() -> None:
+    for good in (str(2**127 - 1), str(-(2**127)), 2**127 - 1, -(2**127)):
+        assert decode._book_columns([{"price": "1", "quantity": good}], [], True)[0][1] == int(good)
+    for bad in (str(2**127), str(-(2**127) - 1), 2**127, "-" + "9" * 80, "9" * 100_000):
+        with pytest.raises(DecodeError, match="out of range"):
+            decode._book_columns([{"price": "1", "quantity": bad}], [], True)
+    for ch in UNICODE_DIGITS[::37]:
+        with pytest.raises(DecodeError):
+            decode._book_columns([{"price": "1", "quantity": "-1" + ch}], [], True)
 
 
 def test_hex_only_where_the_protocol_has_hex() -> None:
@@ -244,6 +285,8 @@ def test_depth_levels_keep_the_book_right(sim: Simulator, clients: Clients) -> N
     frames = []
     for value in ALL_BAD:
         for field in ("price", "quantity"):
+            if field == "quantity" and type(value) in (str, int) and value in SIGNED_OK:
+                continue  # a valid signed change (applied, see test_book.py)
             level = {"price": str(best.price), "quantity": "1", field: value}
             frames.append(json.dumps({"action": "subscribe_depth_update", "market_id": market_id,
                                       "changes": {"buys": [level], "sells": []}}))
@@ -261,3 +304,20 @@ def test_depth_levels_keep_the_book_right(sim: Simulator, clients: Clients) -> N
 
     assert wait_until(right, 10), (book.snapshot(), truth)
     assert client.stats()["decode_errors"] + client.stats()["resync_skipped"] >= len(frames)
+
+
+def test_the_range_holds_with_the_stdlib_json_parser_too(monkeypatch: pytest.MonkeyPatch) -> None:
+    # without orjson (o2sync[fast] not installed) big integers parse as ints: the
+    # fast path then checks the range itself
+    monkeypatch.setattr(decode, "_json_loads", json.loads)
+    monkeypatch.setattr(decode, "_JSON_BACKEND", "json")
+    big, huge = str(2**64), str(2**127)
+    assert decode._book_columns([{"price": "5", "quantity": "-3"}], [], True) == ((5, -3), 1, 0)
+    assert decode._book_columns([{"price": "5", "quantity": big}], [], True) == ((5, 2**64), 1, 0)
+    for buys, signed in (([{"price": big, "quantity": "1"}], False),
+                         ([{"price": "5", "quantity": big}], False),
+                         ([{"price": big, "quantity": "-1"}], True),
+                         ([{"price": "5", "quantity": huge}], True),
+                         ([{"price": "5", "quantity": "-" + huge + "1"}], True)):
+        with pytest.raises(DecodeError, match="out of range"):
+            decode._book_columns(buys, [], signed)

@@ -5,9 +5,23 @@ from __future__ import annotations
 import json
 from decimal import Decimal
 
-from o2sync import DepthChanges, DepthLevel, Market, MarketAsset, Trade
+from o2sync import (
+    DepthChange,
+    DepthChanges,
+    DepthLevel,
+    DepthSnapshot,
+    Market,
+    MarketAsset,
+    Trade,
+)
 from o2sync.o2.decode import decode_depth, decode_trades
-from o2sync.o2.models import AddressIdentity, ContractIdentity, Identity, PackedDepthChanges
+from o2sync.o2.models import (
+    AddressIdentity,
+    ContractIdentity,
+    Identity,
+    PackedDepthChanges,
+    PackedDepthSnapshot,
+)
 
 MARKET = Market(contract_id="0x" + "2" * 64, market_id="0x" + "1" * 64, maker_fee="0",
                 taker_fee="0", min_order="0", dust="0", price_window=0,
@@ -27,17 +41,24 @@ def test_format_is_the_exact_decimal_and_display_the_rounded_string() -> None:
 
 
 def test_a_depth_update_repr_shows_depth_changes_not_the_packing() -> None:
-    packed = PackedDepthChanges.from_ints((10, 1, 9, 2), (11, 3))
+    packed = PackedDepthChanges.from_ints((10, 1, 9, -2), (11, 3))
     text = repr(packed)
     assert "Packed" not in text
-    assert text == repr(DepthChanges([DepthLevel(10, 1), DepthLevel(9, 2)], [DepthLevel(11, 3)]))
-    assert packed == DepthChanges([DepthLevel(10, 1), DepthLevel(9, 2)], [DepthLevel(11, 3)])
+    plain = DepthChanges([DepthChange(10, 1), DepthChange(9, -2)], [DepthChange(11, 3)])
+    assert text == repr(plain)
+    assert packed == plain
+    snap = PackedDepthSnapshot.from_ints((10, 1), (11, 3), "0xab")
+    assert "Packed" not in repr(snap)
+    assert repr(snap) == repr(DepthSnapshot([DepthLevel(10, 1)], [DepthLevel(11, 3)], "0xab"))
+    assert snap == DepthSnapshot([DepthLevel(10, 1)], [DepthLevel(11, 3)], "0xab")
 
 
 def test_decoded_depth_update_repr(o2_fixture) -> None:  # type: ignore[no-untyped-def]
     update = decode_depth(o2_fixture("o2_depth_update"))
     assert "Packed" not in repr(update)
-    assert "changes=DepthChanges(bids=[DepthLevel(price=" in repr(update)
+    assert "changes=DepthChanges(bids=[DepthChange(price=" in repr(update)
+    snapshot = decode_depth(o2_fixture("o2_depth_snapshot"))
+    assert "changes=DepthSnapshot(bids=[DepthLevel(price=" in repr(snapshot)
 
 
 def test_trade_maker_and_taker_are_identities() -> None:

@@ -4,9 +4,10 @@
 the simulator: it resolves markets, reads depth, balances, orders, trades and the
 nonce over REST, and decodes at least one update of every stream.
 
-Depth deltas are applied with the ABSOLUTE semantics of o2-websocket.md §6.3 (what
-the simulator emits); o2-sdk 0.5.0's docstrings and its ``DepthBook`` assume signed
-relative changes instead, so ``DepthBook`` is deliberately not used here.
+Depth deltas are signed relative changes (o2-websocket.md 6.2-6.3), as the exchange
+sends them since o2-sdk 0.4.0: the SDK's own ``DepthBook`` applies them and must end
+with the simulator's true book. (Until issue 16 the simulator sent absolute totals
+and this test applied them by hand, so it could not see the difference.)
 """
 
 from __future__ import annotations
@@ -116,11 +117,9 @@ async def stream_everything(sim: Simulator) -> None:
 
             snapshot = await asyncio.wait_for(first["depth"], TIMEOUT)
             assert snapshot.is_snapshot and snapshot.market_id == market.market_id
-            book = {
-                "buys": dict(as_pairs(snapshot.changes.bids)),
-                "sells": dict(as_pairs(snapshot.changes.asks)),
-            }
-            assert book["buys"] and book["sells"]
+            book = o2_sdk.DepthBook()
+            book.apply(snapshot)
+            assert book.bids and book.asks
 
             await in_thread(sim.step, 400)
             # a JSON marker the SDK decodes as an empty depth update: all before it is ours
@@ -148,30 +147,21 @@ async def stream_everything(sim: Simulator) -> None:
             nonce = await asyncio.wait_for(first["nonce"], TIMEOUT)
             assert nonce.contract_id == sim.account and int(nonce.nonce) > 0
 
-            deltas = 0
+            deltas = negative = 0
             while True:
                 update = await asyncio.wait_for(streams["depth"].__anext__(), TIMEOUT)
                 if update.seen_timestamp == MARK:
                     break
                 assert not update.is_snapshot
-                apply_absolute(book, update)
+                negative += any(int(c.quantity) < 0 for c in update.changes.bids)
+                book.apply(update)
                 deltas += 1
-            assert deltas > 50
+            assert deltas > 50 and negative > 0  # fills and cancels are negative changes
             truth = sim.book(PAIR, 1)
-            assert sorted(book["buys"].items(), reverse=True) == truth["buys"]
-            assert sorted(book["sells"].items()) == truth["sells"]
+            assert sorted(book.bids.items(), reverse=True) == truth["buys"]
+            assert sorted(book.asks.items()) == truth["sells"]
         finally:
             for task in first.values():
                 task.cancel()
             for gen in streams.values():
                 await gen.aclose()
-
-
-def apply_absolute(book: dict[str, dict[int, int]], update: Any) -> None:
-    """o2-websocket.md §6.3: each level carries its new total; 0 removes it."""
-    for side, levels in (("buys", update.changes.bids), ("sells", update.changes.asks)):
-        for price, quantity in as_pairs(levels):
-            if quantity:
-                book[side][price] = quantity
-            else:
-                del book[side][price]

@@ -1,14 +1,15 @@
 """Depth: precision aggregation and snapshot/delta consistency.
 
-Applying every ``subscribe_depth_update`` (absolute quantities, "0" removes) to
-the first snapshot must give exactly what a fresh snapshot, REST depth and
-``sim.book`` show, at the finest precision and at coarse ones.
+Applying every ``subscribe_depth_update`` (signed relative changes, added to each
+level; a level whose sum reaches 0 is gone) to the first snapshot must give exactly
+what a fresh snapshot, REST depth and ``sim.book`` show, at the finest precision and
+at coarse ones. The stream must hold every kind of change the exchange sends.
 """
 
 from __future__ import annotations
 
 import json
-from typing import Any, Callable
+from typing import Any, Callable, Optional
 
 import pytest
 import requests
@@ -44,17 +45,28 @@ def sorted_levels(book: Book) -> Levels:
     }
 
 
-def apply_delta(book: Book, changes: dict[str, Any]) -> None:
-    """Absolute semantics (o2-websocket.md §6.3): new total per level, 0 removes."""
+KINDS = ("new level", "added", "partly removed", "removed")
+
+
+def apply_delta(book: Book, changes: dict[str, Any], kinds: dict[str, int]) -> None:
+    """Signed semantics (o2-websocket.md 6.3), checked as a healthy market keeps them:
+    never a 0, never more removed than a level holds, never a removal from nothing.
+    ``kinds`` counts each kind of change seen."""
     for side in ("buys", "sells"):
         for level in changes.get(side, []):
-            price, quantity = int(level["price"]), int(level["quantity"])
-            assert quantity >= 0
-            if quantity == 0:
-                assert price in book[side], "removal of a level the client never had"
-                del book[side][price]
+            price, change = int(level["price"]), int(level["quantity"])
+            assert change != 0, "a 0 change carries nothing"
+            old = book[side].get(price, 0)
+            total = old + change
+            assert total >= 0, "more removed than the level held"
+            assert old or change > 0, "removal from a level the client never had"
+            if total:
+                book[side][price] = total
             else:
-                book[side][price] = quantity
+                del book[side][price]
+            kind = ("new level" if not old else "added" if change > 0
+                    else "partly removed" if total else "removed")
+            kinds[kind] = kinds.get(kind, 0) + 1
 
 
 def snapshot(client: WsClient, mid: str, precision: int) -> Levels:
@@ -71,14 +83,14 @@ def rest_depth(sim: Simulator, mid: str, precision: int) -> Levels:
     return levels_of(response.json()["orders"])
 
 
-def follow(client: WsClient, book: Book) -> int:
+def follow(client: WsClient, book: Book, kinds: Optional[dict[str, int]] = None) -> int:
     """Apply every delta up to the next MARK frame; return how many there were."""
     count = 0
     for text in client.recv_until(MARK):
         frame = json.loads(text)
         assert frame["action"] == "subscribe_depth_update"
         assert frame["changes"]["buys"] or frame["changes"]["sells"]
-        apply_delta(book, frame["changes"])
+        apply_delta(book, frame["changes"], {} if kinds is None else kinds)
         count += 1
     return count
 
@@ -126,16 +138,18 @@ def test_deltas_rebuild_the_snapshot_over_thousands_of_events(
     first = snapshot(client, mid, precision)
     book: Book = {side: dict(levels) for side, levels in first.items()}
     deltas = 0
+    kinds: dict[str, int] = {}
     for _ in range(6):  # 6 x 1000 events, about half of them on this market
         sim.step(1000)
         sim.inject(MARK)
-        deltas += follow(client, book)
+        deltas += follow(client, book, kinds)
         truth = sim.book(pair, precision)
         assert sorted_levels(book) == truth
         assert snapshot(checker, mid, precision) == truth
         assert rest_depth(sim, mid, precision) == truth
         assert_uncrossed(truth)
     assert deltas > 1000
+    assert set(kinds) == set(KINDS), kinds  # signed changes of every kind, not new totals
 
 
 @pytest.mark.sim_options(seed=5, rate=20_000, start_flow=True)
@@ -177,3 +191,24 @@ def test_book_rejects_bad_arguments(sim: Simulator) -> None:
     for bad in (0, 19, "1", True):
         with pytest.raises(ValueError):
             sim.book(FUEL, bad)  # type: ignore[arg-type]
+
+
+def test_hand_made_changes_reach_every_depth_subscriber_of_the_market(
+    sim: Simulator, ws_connect: Callable[..., WsClient]
+) -> None:
+    mid = market_id(sim, FUEL)
+    fine, coarse, other = ws_connect(), ws_connect(), ws_connect()
+    snapshot(fine, mid, 1)
+    snapshot(coarse, mid, 5)
+    snapshot(other, market_id(sim, ETH), 1)
+    before = sim.book(FUEL, 1)
+    assert sim.inject_depth_changes(FUEL, buys=[(7, -5), (8, 0)], sells=[(9, 3)]) == 2
+    for client in (fine, coarse):
+        frame = client.recv_action("subscribe_depth_update")
+        assert frame["market_id"] == mid
+        assert levels_of(frame["changes"]) == {"buys": [(7, -5), (8, 0)], "sells": [(9, 3)]}
+    assert sim.book(FUEL, 1) == before  # the market itself did not move
+    with pytest.raises(KeyError):
+        sim.inject_depth_changes("NOPE/USDC", buys=[(1, 1)])
+    with pytest.raises(ValueError):
+        sim.inject_depth_changes(FUEL, buys=[(-1, 1)])

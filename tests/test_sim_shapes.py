@@ -21,6 +21,8 @@ from o2sync.testing import Simulator
 HEX_ID = re.compile(r"^0x[0-9a-f]{64}$")
 FUEL = "fFUEL/fUSDC"
 MARK = "--mark--"
+SIGNED_CHANGE = re.compile(r"^\$\.changes\.(buys|sells)\[\d+\]\.quantity$")
+SIGNED_INT = re.compile(r"^-?[1-9][0-9]*$")  # never "0" or "-0": a change carries something
 
 
 def assert_shape(actual: Any, expected: Any, path: str = "$") -> None:
@@ -55,7 +57,10 @@ def assert_shape(actual: Any, expected: Any, path: str = "$") -> None:
             f"{path}: {type(actual).__name__} {actual!r} where the fixture has "
             f"{type(expected).__name__} {expected!r}"
         )
-        if isinstance(expected, str) and expected.isdigit():
+        if isinstance(expected, str) and SIGNED_CHANGE.match(path):
+            # a delta's change is a signed integer string (o2-websocket.md 6.2)
+            assert SIGNED_INT.match(actual), f"{path}: {actual!r} is not a signed integer string"
+        elif isinstance(expected, str) and expected.isdigit():
             assert actual.isdigit(), f"{path}: {actual!r} is not an integer string"
         if isinstance(expected, str) and HEX_ID.match(expected):
             assert HEX_ID.match(actual), f"{path}: {actual!r} is not a lowercase 0x id"
@@ -118,7 +123,9 @@ def test_every_ws_message_kind_has_the_fixture_shape(
     assert any(u["changes"]["buys"] for u in updates) and any(
         u["changes"]["sells"] for u in updates
     )
-    assert any(q["quantity"] == "0" for u in updates for q in u["changes"]["sells"])
+    changes = [int(q["quantity"]) for u in updates for side in ("buys", "sells")
+               for q in u["changes"][side]]
+    assert any(c > 0 for c in changes) and any(c < 0 for c in changes)  # added and removed
 
 
 def test_ws_values_follow_the_protocol(sim: Simulator, subscribed: WsClient) -> None:

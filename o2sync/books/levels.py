@@ -11,8 +11,9 @@ class SortedLevels:
     """Price levels of one side, best first (highest for bids, lowest for asks).
 
     Prices may be any ordered numbers (exact ``int`` chain units on O2, ``Decimal``
-    on tplus). A quantity of 0 removes its level; any other quantity replaces it
-    (absolute levels). Finding the best level is O(1), the best ``n`` O(n), a change
+    on tplus). Two ways to change a level: :meth:`set` takes the new absolute
+    quantity (0 removes the level; tplus diffs), :meth:`add` a signed relative
+    change (O2 deltas). Finding the best level is O(1), the best ``n`` O(n), a change
     O(log n) plus a short list move. Not thread-safe: the owning book locks.
 
     Both sides keep their prices in ascending order and the bid side reads them from
@@ -46,6 +47,44 @@ class SortedLevels:
             self._qty[price] = qty
         elif self._qty.pop(price, None) is not None:
             del keys[bisect_left(keys, price)]
+
+    def add(self, price: Any, change: Any) -> bool:
+        """Add a signed ``change`` to the level at ``price`` (o2-sdk's DepthBook rule).
+
+        A positive sum keeps (or creates) the level; a sum of zero or less removes it;
+        a change of 0, or a non-positive change to an unknown level, does nothing.
+        Returns True when the sum went below zero: more was removed than the level
+        held, which a consistent stream never does.
+        """
+        return bool(self.add_all(((price, change),)))
+
+    def add_all(self, changes: Iterable[tuple[Any, Any]]) -> int:
+        """:meth:`add` each ``(price, change)`` in order; returns how many went below
+        zero. (One loop, not a call per level: this runs for every delta.)"""
+        qty, keys, descending = self._qty, self._keys, self.descending
+        below = 0
+        for price, change in changes:
+            if not change:
+                continue
+            old = qty.get(price)
+            if old is None:
+                if change > 0:
+                    key = -price if descending else price
+                    keys.insert(bisect_left(keys, key), key)
+                    qty[price] = change
+                else:
+                    below += 1  # removing from nothing
+                continue
+            total = old + change
+            if total > 0:
+                qty[price] = total
+                continue
+            del qty[price]
+            key = -price if descending else price
+            del keys[bisect_left(keys, key)]
+            if total < 0:
+                below += 1
+        return below
 
     def best(self) -> Optional[tuple[Any, Any]]:
         """The best (price, quantity), or None when the side is empty."""

@@ -81,6 +81,18 @@ class LiveBook(Generic[L]):
         self._post()
         return True
 
+    def _add(self, bids: Levels, asks: Levels) -> Optional[int]:
+        """Apply signed relative changes (see :meth:`SortedLevels.add`); None (nothing
+        applied) when not ready, else how many changes took a level below zero."""
+        with self._cond:
+            if not self._ready:
+                return None
+            bad = self._bids.add_all(bids) + self._asks.add_all(asks)
+            self._version += 1
+            self._cond.notify_all()
+        self._post()
+        return bad
+
     def _invalidate(self) -> None:
         """The book cannot be trusted until the next snapshot."""
         with self._cond:

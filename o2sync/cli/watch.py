@@ -42,12 +42,28 @@ def open_stream(client: O2Client, kind: str, target: str, precision: int = 1) ->
 
 
 def _depth(ev: DepthUpdate, units: Units) -> str:
+    # a snapshot's best levels are its first; a delta's are the book's after it (the
+    # engine keeps the book), while its entries are signed changes, shown with a sign
     m = units.market_of(ev.market_id)
     kind = "snapshot" if ev.is_snapshot else "delta"
     bid, ask = ev.changes.best_bid, ev.changes.best_ask
     pair = f"{m.pair} " if m else ""
-    return (f"depth {pair}{kind:8} bids={len(ev.changes.bids):<3} asks={len(ev.changes.asks):<3} "
-            f"first bid={_level(bid, m)} first ask={_level(ask, m)}")
+    line = (f"depth {pair}{kind:8} bids={len(ev.changes.bids):<3} asks={len(ev.changes.asks):<3} "
+            f"best bid={_level(bid, m)} best ask={_level(ask, m)}")
+    if not ev.is_snapshot:
+        changes = [*ev.changes.bids, *ev.changes.asks]
+        line += " changes=" + " ".join(_change(c, m) for c in changes[:3])
+        if len(changes) > 3:
+            line += f" +{len(changes) - 3}"
+    return line
+
+
+def _change(change: Any, m: Optional[Market]) -> str:
+    sign = "+" if change.quantity >= 0 else "-"
+    size = abs(change.quantity)
+    if m is None:
+        return f"{sign}{size}@{change.price}"
+    return f"{sign}{m.display_quantity(size)}@{m.display_price(change.price)}"
 
 
 def _level(level: Any, m: Optional[Market]) -> str:

@@ -6,9 +6,14 @@ while user callbacks are slow. Reads take the book's lock and are safe from any
 thread. The sorted levels and the reading API are shared with every venue's book
 (:mod:`o2sync.books`).
 
-Delta rule (protocol doc section 6.3): each level carries the new absolute
-quantity; 0 removes the level. A negative quantity is a decode error and never
-reaches the book.
+Rules (protocol doc section 6.3, o2-sdk 0.5.0's ``DepthBook``): a snapshot (the
+subscribe answer, again after every reconnect) replaces the book with absolute
+quantities; a delta's changes are signed and relative: each is added to its
+level, a sum of zero or less removes the level, and a change of 0 or a
+non-positive change to an unknown level does nothing. A message is applied whole
+(the decoder has validated every number before the book sees it). A change that
+takes a level below zero is counted (:attr:`LiveOrderBook.inconsistencies`, and
+``stats()["depth_inconsistencies"]`` of the client); it never triggers a resync.
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ from typing import TYPE_CHECKING, Any, Callable, Optional
 from ..books.live import LiveBook
 from ..engine.lifecycle import ConnectionEvent, ConnectionState
 from ..engine.stream import LIFECYCLE
-from .models import DepthLevel, DepthUpdate, Market
+from .models import DepthLevel, DepthSnapshot, DepthUpdate, Market
 
 if TYPE_CHECKING:
     from ..engine.stream import StreamEngine
@@ -38,11 +43,12 @@ class LiveOrderBook(LiveBook[DepthLevel]):
     def __init__(self, engine: StreamEngine, market: Market, precision: int,
                  subscribe: Callable[[Callable[[DepthUpdate], None], Callable[[], None]],
                                      Subscription[Any]],
-                 fetch_depth: Callable[[], DepthUpdate]) -> None:
+                 fetch_depth: Callable[[], DepthSnapshot]) -> None:
         super().__init__(engine, f"book:{market.pair}")
         self.market = market
         self.precision = precision
         self._fetch_depth = fetch_depth
+        self._inconsistencies = 0
         self._lifecycle = engine.local(LIFECYCLE, f"book:{market.pair}:lifecycle", None,
                                        sink=self._on_lifecycle)
         self._sub = subscribe(self._apply, self._invalidate)
@@ -57,7 +63,9 @@ class LiveOrderBook(LiveBook[DepthLevel]):
         if update.is_snapshot:
             self._load(changes.pairs("bids"), changes.pairs("asks"))
         else:
-            self._update(changes.pairs("bids"), changes.pairs("asks"))
+            bad = self._add(changes.pairs("bids"), changes.pairs("asks"))
+            if bad:
+                self._inconsistencies += bad
 
     def _on_lifecycle(self, event: ConnectionEvent) -> None:
         if event.state in (ConnectionState.DISCONNECTED, ConnectionState.CLOSED,
@@ -72,6 +80,12 @@ class LiveOrderBook(LiveBook[DepthLevel]):
         self._lifecycle.close()
 
     # ------------------------------------------------------------ readers
+
+    @property
+    def inconsistencies(self) -> int:
+        """Delta changes that took a level below zero (more removed than the book
+        held: a message lost or doubled upstream). The next snapshot heals the book."""
+        return self._inconsistencies
 
     @property
     def spread(self) -> Optional[int]:
@@ -93,7 +107,7 @@ class LiveOrderBook(LiveBook[DepthLevel]):
         """
         for _ in range(attempts):
             version = self.version
-            rest = self._fetch_depth().changes
+            rest = self._fetch_depth()
             expected = {"buys": [(lv.price, lv.quantity) for lv in rest.bids],
                         "sells": [(lv.price, lv.quantity) for lv in rest.asks]}
             if self.is_ready and self.snapshot() == expected:

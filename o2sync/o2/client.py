@@ -37,6 +37,7 @@ from .depth import DepthTopic
 from .models import (
     Balance,
     BalanceUpdate,
+    DepthSnapshot,
     DepthUpdate,
     Market,
     NonceUpdate,
@@ -209,8 +210,9 @@ class O2Client(StreamingClient):
         return self.rest.resolve(symbol_pair)
 
     def get_depth(self, market: MarketLike, precision: int = 1,
-                  limit: Optional[int] = None) -> DepthUpdate:
-        """The order book now (a snapshot DepthUpdate) from ``GET /v1/depth``."""
+                  limit: Optional[int] = None) -> DepthSnapshot:
+        """The order book now from ``GET /v1/depth``: a :class:`DepthSnapshot` (absolute
+        levels, best first; ``depth.best_bid``, ``depth.bids``), as in o2-sdk."""
         protocol.wire_precision(precision)
         return self.rest.depth(self.get_market(market), precision, limit)
 

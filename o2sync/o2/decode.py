@@ -16,6 +16,7 @@ import re
 from operator import itemgetter
 from typing import Any, Callable, Optional
 
+from .._json import BACKEND as _JSON_BACKEND
 from .._json import loads as _json_loads
 from ..errors import DecodeError
 from ..models import (
@@ -27,12 +28,12 @@ from ..models import (
     Order,
     OrderBookBalance,
     OrderUpdate,
-    PackedDepthChanges,
     Trade,
     TradeUpdate,
 )
+from ..numbers import I128_MAX, I128_MIN, U64_MAX
 from .ids import Id
-from .models import Identity, columns_of
+from .models import Identity, PackedDepthChanges, PackedDepthSnapshot, columns_of
 from .protocol import is_hex_id, normalize_id
 
 _HEX_DIGITS = re.compile(r"[0-9a-fA-F]+")
@@ -47,28 +48,55 @@ def _why(value: Any, name: str, what: str) -> str:
         if value[:1] == "-" and body.isascii() and body.isdigit():
             return f"{name} is negative"
         return f"{name} is not {what} (ASCII digits only)"
-    if value.__class__ is int and value < 0:
-        return f"{name} is negative"
+    if value.__class__ is int:
+        return f"{name} is negative" if value < 0 else f"{name} is out of range (past 64 bits)"
     return f"{name} is not {what} (got {type(value).__name__})"
 
 
-def _uint(value: Any, name: str) -> int:
-    """An unsigned decimal integer: ASCII digits in a string, or a JSON integer >= 0.
+# More digits than the widest value in range (2**127 has 39): refused before int(),
+# so an 80-digit (or 4000-digit) number costs nothing to reject.
+_MAX_DIGITS = 40
 
-    Refused (DecodeError): other Unicode digits, ``"+7"``, ``"-7"``, ``" 7 "``,
-    ``"1_000"``, ``"0x10"``, ``""``, floats, booleans, None. ``str.isdigit()`` alone
-    accepts every Unicode digit, hence ``isascii()`` too.
+
+def _uint(value: Any, name: str) -> int:
+    """An unsigned 64-bit decimal integer: ASCII digits in a string, or a JSON integer.
+
+    The protocol range (o2-websocket.md section 3.3) holds for every O2 price,
+    quantity, amount and count: past 2**64 - 1 is malformed. Refused (DecodeError):
+    other Unicode digits, ``"+7"``, ``"-7"``, ``" 7 "``, ``"1_000"``, ``"0x10"``,
+    ``""``, floats, booleans, None. ``str.isdigit()`` alone accepts every Unicode
+    digit, hence ``isascii()`` too.
     """
     cls = value.__class__
     if cls is str:
         if value.isascii() and value.isdigit():
-            try:
-                return int(value)
-            except ValueError:  # past the interpreter's int-string digit limit
-                raise DecodeError(f"{name} has too many digits", value[:50]) from None
-    elif cls is int and value >= 0:  # a bool's class is bool, never int
+            if len(value) <= _MAX_DIGITS:
+                result = int(value)
+                if result <= U64_MAX:
+                    return result
+            raise DecodeError(f"{name} is out of range (past 64 bits)", value[:50])
+    elif cls is int and 0 <= value <= U64_MAX:  # a bool's class is bool, never int
         return int(value)
     raise DecodeError(_why(value, name, "an unsigned decimal integer"), value)
+
+
+def _int128(value: Any, name: str) -> int:
+    """A signed 128-bit decimal integer (a depth delta's change): an optional ``-``
+    then ASCII digits, or a JSON integer. Nothing else (``+``, spaces, fractions)."""
+    cls = value.__class__
+    if cls is str:
+        digits = value[1:] if value[:1] == "-" else value
+        if digits.isascii() and digits.isdigit():
+            if len(digits) <= _MAX_DIGITS:
+                result = int(value)
+                if I128_MIN <= result <= I128_MAX:
+                    return result
+            raise DecodeError(f"{name} is out of range (past 128 bits)", value[:50])
+    elif cls is int:
+        if I128_MIN <= value <= I128_MAX:
+            return int(value)
+        raise DecodeError(f"{name} is out of range (past 128 bits)", value)
+    raise DecodeError(f"{name} is not a signed decimal integer", value)
 
 
 def _uint_or_hex(value: Any, name: str) -> int:
@@ -76,7 +104,9 @@ def _uint_or_hex(value: Any, name: str) -> int:
     if value.__class__ is str and value[:2] in ("0x", "0X"):
         digits = value[2:]
         if digits and digits.isascii() and _HEX_DIGITS.fullmatch(digits):
-            return int(digits, 16)
+            if len(digits) <= _MAX_DIGITS and int(digits, 16) <= U64_MAX:  # as every O2 number
+                return int(digits, 16)
+            raise DecodeError(f"{name} is out of range (past 64 bits)", value[:50])
         raise DecodeError(f"{name} is not a hex integer", value)
     return _uint(value, name)
 
@@ -129,13 +159,22 @@ _MARKET_IDS: dict[str, str] = {}  # wire spelling -> normalised; a few entries i
 _MARKET_IDS_MAX = 1024
 
 
+_ANY_HEX = re.compile(r"(?:0[xX])?[0-9a-fA-F]+")
+
+
 def _market_id(value: Any) -> str:
-    """:func:`_id` for the market id of every depth/trades frame, memoised (bounded)."""
+    """The market id of every depth/trades frame, normalised, memoised (bounded).
+
+    Any non-empty hex (``0x`` optional, any case), as o2-sdk's ``Id`` takes it (its
+    own depth test frames use ``"0xabc"``); a frame for a market nobody streams is
+    ignored by the router anyway."""
     try:
         return _MARKET_IDS[value]
     except (KeyError, TypeError):  # TypeError: unhashable, e.g. a list
         pass
-    norm = _id(value, "market_id")
+    if value.__class__ is not str or not value.isascii() or _ANY_HEX.fullmatch(value) is None:
+        raise DecodeError("market_id is not a hex id", value)
+    norm = normalize_id(value)
     if len(_MARKET_IDS) < _MARKET_IDS_MAX:
         _MARKET_IDS[value] = norm
     return norm
@@ -163,21 +202,24 @@ _PRICE = itemgetter("price")
 _QUANTITY = itemgetter("quantity")
 
 
-def _book_columns(buys: Any, sells: Any) -> tuple[tuple[int, ...], int, int]:
+def _book_columns(buys: Any, sells: Any, signed: bool = False
+                  ) -> tuple[tuple[int, ...], int, int]:
     """Both sides' ``[{"price", "quantity"}, ...]`` -> ``(ints, bids, asks)``: the
     bid prices, bid quantities, ask prices and ask quantities as one tuple of ints
-    (see :meth:`PackedDepthChanges.from_columns`), and the level count of each side.
+    (see ``PackedDepthSnapshot.from_columns``), and the level count of each side.
+    ``signed``: a delta, whose quantities are signed changes (prices never are).
 
     The hot path: ten-odd levels a side per message. Each column is read with one
     C-level ``map``. What the server sends (decimal strings) is checked once for
-    the whole message: every value joined, as UTF-8 bytes, must be digits
-    (``bytes.isdigit`` knows ASCII digits only; ``str.isdigit`` passes every
-    Unicode digit and is several times slower). The checked values are then parsed
-    in one call of the JSON parser as an array of integers, which is faster than
-    one ``int()`` each and refuses an empty value or a leading zero. A value past
-    64 bits, which orjson would read as a float, and anything else (JSON numbers, a
-    bad value, a missing key) takes the per-value path, which accepts ints and
-    names the bad field.
+    the whole message: every value joined, as UTF-8 bytes, must be digits (and, in
+    a delta, minus signs) (``bytes.isdigit`` knows ASCII digits only;
+    ``str.isdigit`` passes every Unicode digit and is several times slower). The
+    checked values are then parsed in one call of the JSON parser as an array of
+    integers, which is faster than one ``int()`` each and refuses an empty value, a
+    leading zero or a misplaced minus. A value past 64 bits, which orjson would
+    read as a float, a value out of range, and anything else (JSON numbers, a bad
+    value, a missing key) takes the per-value path, which accepts ints and names
+    the bad field.
     """
     if buys.__class__ is list and sells.__class__ is list:
         try:
@@ -185,20 +227,44 @@ def _book_columns(buys: Any, sells: Any) -> tuple[tuple[int, ...], int, int]:
                       *map(_PRICE, sells), *map(_QUANTITY, sells)]
             if not values:
                 return (), 0, 0
-            if "".join(values).encode().isdigit():
+            text = "".join(values).encode()
+            nbids, nasks = len(buys), len(sells)
+            if text.isdigit() or (signed and text.replace(b"-", b"").isdigit()
+                                  and _unsigned_prices(values, nbids, nasks)):
                 ints = _json_loads("[" + ",".join(values) + "]")
-                if sum(ints).__class__ is int:  # no float from a huge value
-                    return tuple(ints), len(buys), len(sells)
+                # sum: no float from a huge value; orjson makes every integer past
+                # 64 bits (either sign) a float, so its ints are already in range
+                if sum(ints).__class__ is int and (
+                        _JSON_BACKEND == "orjson" or _in_range(ints, nbids, nasks, signed)):
+                    return tuple(ints), nbids, nasks
         except (KeyError, TypeError, ValueError):
             pass
-    return columns_of(_level_ints_checked(buys), _level_ints_checked(sells))
+    return columns_of(_level_ints_checked(buys, signed), _level_ints_checked(sells, signed))
 
 
-def _level_ints_checked(raw: Any) -> tuple[int, ...]:
+def _unsigned_prices(values: list[str], nbids: int, nasks: int) -> bool:
+    """No minus in a delta's price texts (a ``"-0"`` price parses as 0)."""
+    prices = values[:nbids] + values[2 * nbids:2 * nbids + nasks]
+    return "-" not in "".join(prices)
+
+
+def _in_range(ints: list[int], nbids: int, nasks: int, signed: bool) -> bool:
+    """The fast path's range check (o2-websocket.md section 3.3): prices, and a
+    snapshot's quantities, in 0..2**64-1; a delta's changes signed 128-bit."""
+    if not signed:
+        return max(ints) <= U64_MAX  # the digits check already ruled out signs
+    prices = ints[:nbids] + ints[2 * nbids:2 * nbids + nasks]
+    changes = ints[nbids:2 * nbids] + ints[2 * nbids + nasks:]
+    return ((not prices or (min(prices) >= 0 and max(prices) <= U64_MAX))
+            and (not changes or (min(changes) >= I128_MIN and max(changes) <= I128_MAX)))
+
+
+def _level_ints_checked(raw: Any, signed: bool = False) -> tuple[int, ...]:
     if raw is None:
         return ()
     if raw.__class__ is not list:
         raise DecodeError("depth levels are not a list", raw)
+    quantity = _int128 if signed else _uint
     out: list[int] = []
     for level in raw:
         if level.__class__ is not dict:
@@ -206,12 +272,13 @@ def _level_ints_checked(raw: Any) -> tuple[int, ...]:
         if "price" not in level or "quantity" not in level:
             raise DecodeError("depth level without price or quantity", level)
         out.append(_uint(level["price"], "price"))
-        out.append(_uint(level["quantity"], "quantity"))
+        out.append(quantity(level["quantity"], "quantity"))
     return tuple(out)
 
 
 def decode_depth(msg: dict[str, Any]) -> DepthUpdate:
-    """``subscribe_depth`` (snapshot) or ``subscribe_depth_update`` (delta)."""
+    """``subscribe_depth`` (snapshot: absolute levels) or ``subscribe_depth_update``
+    (delta: signed relative changes)."""
     # the per-message path: calls inlined, the common spellings tested first
     is_snapshot = msg["action"] == "subscribe_depth"
     if is_snapshot:
@@ -220,15 +287,26 @@ def decode_depth(msg: dict[str, Any]) -> DepthUpdate:
         container = msg.get("changes") or msg
     if container.__class__ is not dict:
         raise DecodeError("depth book is not an object", container)
+    market_id = _market_id(msg["market_id"])
+    if is_snapshot:
+        columns = _book_columns(container.get("buys", _EMPTY), container.get("sells", _EMPTY))
+        changes: Any = PackedDepthSnapshot.from_columns(*columns, market_id)
+    else:
+        buys = container.get("buys", _MISSING)
+        sells = container.get("sells", _MISSING)
+        if buys is _MISSING and sells is _MISSING:  # the newest TS SDK's spelling
+            buys, sells = container.get("bids", _EMPTY), container.get("asks", _EMPTY)
+        columns = _book_columns(_EMPTY if buys is _MISSING else buys,
+                                _EMPTY if sells is _MISSING else sells, True)
+        changes = PackedDepthChanges.from_columns(*columns)
     onchain = msg.get("onchain_timestamp")
     seen = msg.get("seen_timestamp")
     return DepthUpdate(
-        _market_id(msg["market_id"]),
-        PackedDepthChanges.from_columns(*_book_columns(container.get("buys", _EMPTY),
-                                                       container.get("sells", _EMPTY))),
-        is_snapshot,
+        changes,
+        market_id,
         onchain if onchain is None or onchain.__class__ is str else str(onchain),
         seen if seen is None or seen.__class__ is str else str(seen),
+        is_snapshot,
     )
 
 
@@ -269,6 +347,20 @@ def _hex_id(value: Any, name: str) -> Id:
 def _opt_id(raw: dict[str, Any], key: str) -> Optional[Id]:
     value = raw.get(key)
     return None if value is None else _hex_id(value, key)
+
+
+def decode_depth_snapshot(body: dict[str, Any]) -> PackedDepthSnapshot:
+    """A book in the wire's snapshot shape (``GET /v1/depth``, or a ``subscribe_depth``
+    frame): levels under ``orders``, ``view`` or the top level; ``market_id`` the
+    body's own (normalised), None when it has none, as o2-sdk reads it."""
+    _need_object(body, "depth")
+    sent_id = body.get("market_id")
+    market_id = None if sent_id is None else _market_id(sent_id)
+    container = body.get("orders") or body.get("view") or body
+    if container.__class__ is not dict:
+        raise DecodeError("depth book is not an object", container)
+    columns = _book_columns(container.get("buys", _EMPTY), container.get("sells", _EMPTY))
+    return PackedDepthSnapshot.from_columns(*columns, market_id)
 
 
 def decode_trade(raw: dict[str, Any]) -> Trade:

@@ -144,25 +144,57 @@ def _scale_down(human: Number, asset: MarketAsset, places: int) -> int:
 
 
 # ----------------------------------------------------------------------- depth
+#
+# The shapes of o2-sdk 0.5.0 (a snapshot's ``changes`` is a DepthSnapshot of absolute
+# DepthLevels, a delta's a DepthChanges of signed DepthChanges), with exact ints
+# (PARITY exception 1) and, on a delta, the book's best levels (PARITY exception 3).
+
+#: One level as ``(price, quantity)`` ints, the form books keep.
+LevelPair = tuple[int, int]
 
 
 @dataclass
 class DepthLevel(DataClassJsonMixin):
-    """A price level: raw chain ``price`` and ``quantity`` (0 in a delta = removed)."""
+    """An absolute price level: raw chain ``price`` and the resting ``quantity`` there."""
 
     price: int
     quantity: int
 
 
+@dataclass
+class DepthChange(DataClassJsonMixin):
+    """One signed, relative change of a delta: add ``quantity`` to the level at ``price``.
+
+    Positive: liquidity added; negative: removed by a fill or a cancel. The level is
+    gone once its sum reaches zero (or less); a change of 0 changes nothing.
+    """
+
+    price: int
+    quantity: int
+
+
+class _DepthSides:
+    """What both sides of a depth message share: ``(price, quantity)`` pairs per side."""
+
+    bids: list[Any]
+    asks: list[Any]
+
+    def pairs(self, side: str) -> Iterator[LevelPair]:
+        """``(price, quantity)`` of each entry of ``"bids"`` or ``"asks"``, in order."""
+        return ((lv.price, lv.quantity) for lv in getattr(self, side))
+
+
 @dataclass(eq=False)
-class DepthChanges(DataClassJsonMixin):
-    """Levels of one depth message: the whole book (snapshot) or what changed (delta).
+class DepthSnapshot(_DepthSides, DataClassJsonMixin):
+    """The whole book at one precision: the ``changes`` of a snapshot DepthUpdate and
+    what ``O2Client.get_depth`` returns. Quantities are absolute.
 
     ``bids`` best (highest) first and ``asks`` best (lowest) first, as the server sends them.
     """
 
     bids: list[DepthLevel] = field(default_factory=list)
     asks: list[DepthLevel] = field(default_factory=list)
+    market_id: Optional[str] = None
 
     @property
     def best_bid(self) -> Optional[DepthLevel]:
@@ -174,9 +206,63 @@ class DepthChanges(DataClassJsonMixin):
         """The first ask level, or None."""
         return self.asks[0] if self.asks else None
 
-    def pairs(self, side: str) -> Iterator[tuple[int, int]]:
-        """``(price, quantity)`` of each level of ``"bids"`` or ``"asks"``, in order."""
-        return ((lv.price, lv.quantity) for lv in getattr(self, side))
+    @classmethod
+    def from_dict(cls, kvs: Any, *, infer_missing: bool = False) -> DepthSnapshot:
+        """From :meth:`to_dict` output (``bids``/``asks``) or, as o2-sdk's, from the
+        wire's shape (levels under ``orders``, ``view`` or ``buys``/``sells``)."""
+        if isinstance(kvs, dict) and "bids" not in kvs and "asks" not in kvs:
+            from .decode import decode_depth_snapshot  # decode imports this module
+
+            return decode_depth_snapshot(kvs)
+        return super().from_dict(kvs, infer_missing=infer_missing)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, DepthSnapshot):
+            return NotImplemented
+        return ((self.bids, self.asks, self.market_id)
+                == (other.bids, other.asks, other.market_id))
+
+
+class _BookBest:
+    """The book's best levels after a delta. Not a dataclass, so these are not fields
+    (``asdict()`` and ``to_dict()`` show what o2-sdk shows); the class defaults hold
+    until the engine sets them."""
+
+    _book_bid: Optional[LevelPair] = None
+    _book_ask: Optional[LevelPair] = None
+
+
+@dataclass(eq=False)
+class DepthChanges(_DepthSides, _BookBest, DataClassJsonMixin):
+    """What one delta changed: signed relative :class:`DepthChange` entries per side.
+
+    ``best_bid`` / ``best_ask`` (not in o2-sdk, where they raise AttributeError on a
+    delta) are the best levels of the BOOK after this update, which o2sync's engine
+    keeps for every depth stream: the seed guide's loop reading
+    ``update.changes.best_bid.price`` prints the truth (PARITY exception 3). They are
+    None on a side the book has empty, and on a DepthChanges built by hand.
+    """
+
+    bids: list[DepthChange] = field(default_factory=list)
+    asks: list[DepthChange] = field(default_factory=list)
+
+    def set_book_best(self, bid: Optional[LevelPair], ask: Optional[LevelPair]) -> None:
+        """Record the book's best ``(price, quantity)`` per side after this update
+        (the engine calls it on the reader thread, before any consumer sees the update)."""
+        self._book_bid = bid
+        self._book_ask = ask
+
+    @property
+    def best_bid(self) -> Optional[DepthLevel]:
+        """The book's highest bid after this update, or None."""
+        best = self._book_bid
+        return None if best is None else DepthLevel(*best)
+
+    @property
+    def best_ask(self) -> Optional[DepthLevel]:
+        """The book's lowest ask after this update, or None."""
+        best = self._book_ask
+        return None if best is None else DepthLevel(*best)
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, DepthChanges):
@@ -187,41 +273,32 @@ class DepthChanges(DataClassJsonMixin):
 def columns_of(bid_ints: tuple[int, ...], ask_ints: tuple[int, ...]
                ) -> tuple[tuple[int, ...], int, int]:
     """Flat ``(price, quantity, ...)`` tuples, one a side -> the arguments of
-    :meth:`PackedDepthChanges.from_columns`."""
+    ``from_columns`` of the packed depth classes."""
     return (bid_ints[::2] + bid_ints[1::2] + ask_ints[::2] + ask_ints[1::2],
             len(bid_ints) // 2, len(ask_ints) // 2)
 
 
-class PackedDepthChanges(DepthChanges):
-    """The DepthChanges the decoder builds: exact ints, DepthLevel objects on demand.
+class _Packed:
+    """The decoder's form of a depth message's sides: exact ints, level objects on demand.
 
     Levels arrive as one tuple of ints, already validated, in columns: the bid
-    prices, the bid quantities, the ask prices, the ask quantities. The DepthLevel
-    lists are built the first time ``bids`` or ``asks`` is read. That keeps a score
-    of small objects per message off the reader thread, and out of the garbage
+    prices, the bid quantities, the ask prices, the ask quantities. The level lists
+    are built the first time ``bids`` or ``asks`` is read. That keeps a score of
+    small objects per message off the reader thread, and out of the garbage
     collector's way while events wait in a queue (a tuple of ints is not tracked by
-    it). To everything else it is a DepthChanges.
+    it). To everything else it is the class it packs.
     """
 
-    _bids: Optional[list[DepthLevel]]
-    _asks: Optional[list[DepthLevel]]
+    _level: Any  # DepthLevel or DepthChange
+    _bids: Optional[list[Any]]
+    _asks: Optional[list[Any]]
     _ints: tuple[int, ...]
     _nbids: int
     _nasks: int
 
-    @classmethod
-    def from_columns(cls, ints: tuple[int, ...], nbids: int, nasks: int) -> PackedDepthChanges:
-        """``ints`` = ``nbids`` bid prices, their quantities, ``nasks`` ask prices, theirs."""
-        obj = cls.__new__(cls)
-        obj._ints, obj._nbids, obj._nasks = ints, nbids, nasks
-        obj._bids = obj._asks = None
-        return obj
-
-    @classmethod
-    def from_ints(cls, bid_ints: tuple[int, ...], ask_ints: tuple[int, ...]
-                  ) -> PackedDepthChanges:
-        """From flat ``(price, quantity, price, quantity, ...)`` tuples, one a side."""
-        return cls.from_columns(*columns_of(bid_ints, ask_ints))
+    def _pack(self, ints: tuple[int, ...], nbids: int, nasks: int) -> None:
+        self._ints, self._nbids, self._nasks = ints, nbids, nasks
+        self._bids = self._asks = None
 
     def _columns(self, side: str) -> tuple[tuple[int, ...], tuple[int, ...]]:
         """(prices, quantities) of one side."""
@@ -231,66 +308,200 @@ class PackedDepthChanges(DepthChanges):
         start = 2 * nb + self._nasks
         return ints[2 * nb:start], ints[start:]
 
-    def _get_bids(self) -> list[DepthLevel]:
+    def _first(self, side: str) -> Optional[LevelPair]:
+        """The first (price, quantity) of a side as sent, without building the list."""
+        levels = self._bids if side == "bids" else self._asks
+        if levels is not None:
+            return (levels[0].price, levels[0].quantity) if levels else None
+        prices, quantities = self._columns(side)
+        return (prices[0], quantities[0]) if prices else None
+
+    def _get_bids(self) -> list[Any]:
         if self._bids is None:
-            self._bids = list(map(DepthLevel, *self._columns("bids")))
+            self._bids = list(map(self._level, *self._columns("bids")))
         return self._bids
 
-    def _set_bids(self, levels: list[DepthLevel]) -> None:
+    def _set_bids(self, levels: list[Any]) -> None:
         self._bids = levels
 
-    def _get_asks(self) -> list[DepthLevel]:
+    def _get_asks(self) -> list[Any]:
         if self._asks is None:
-            self._asks = list(map(DepthLevel, *self._columns("asks")))
+            self._asks = list(map(self._level, *self._columns("asks")))
         return self._asks
 
-    def _set_asks(self, levels: list[DepthLevel]) -> None:
+    def _set_asks(self, levels: list[Any]) -> None:
         self._asks = levels
 
     bids = property(_get_bids, _set_bids)
     asks = property(_get_asks, _set_asks)
 
+    def pairs(self, side: str) -> Iterator[LevelPair]:
+        """``(price, quantity)`` of each entry of ``"bids"`` or ``"asks"``, in order."""
+        levels = self._bids if side == "bids" else self._asks
+        if levels is not None:
+            return ((lv.price, lv.quantity) for lv in levels)
+        return zip(*self._columns(side))
+
+
+class PackedDepthSnapshot(_Packed, DepthSnapshot):
+    """The DepthSnapshot the decoder builds (see :class:`_Packed`)."""
+
+    _level = DepthLevel
+
+    @classmethod
+    def from_columns(cls, ints: tuple[int, ...], nbids: int, nasks: int,
+                     market_id: Optional[str] = None) -> PackedDepthSnapshot:
+        """``ints`` = ``nbids`` bid prices, their quantities, ``nasks`` ask prices, theirs."""
+        obj = cls.__new__(cls)
+        obj._pack(ints, nbids, nasks)
+        obj.market_id = market_id
+        return obj
+
+    @classmethod
+    def from_ints(cls, bid_ints: tuple[int, ...], ask_ints: tuple[int, ...],
+                  market_id: Optional[str] = None) -> PackedDepthSnapshot:
+        """From flat ``(price, quantity, price, quantity, ...)`` tuples, one a side."""
+        return cls.from_columns(*columns_of(bid_ints, ask_ints), market_id)
+
     @property
     def best_bid(self) -> Optional[DepthLevel]:
-        if self._bids is not None:
-            return self._bids[0] if self._bids else None
-        nb = self._nbids
-        return DepthLevel(self._ints[0], self._ints[nb]) if nb else None
+        first = self._first("bids")
+        return None if first is None else DepthLevel(*first)
 
     @property
     def best_ask(self) -> Optional[DepthLevel]:
-        if self._asks is not None:
-            return self._asks[0] if self._asks else None
-        if not self._nasks:
-            return None
-        first = 2 * self._nbids
-        return DepthLevel(self._ints[first], self._ints[first + self._nasks])
+        first = self._first("asks")
+        return None if first is None else DepthLevel(*first)
 
     def __repr__(self) -> str:
-        # what it is to its users: a DepthChanges (the packing is an implementation detail)
-        return f"DepthChanges(bids={self.bids!r}, asks={self.asks!r})"
+        # what it is to its users: a DepthSnapshot (the packing is an implementation detail)
+        return (f"DepthSnapshot(bids={self.bids!r}, asks={self.asks!r}, "
+                f"market_id={self.market_id!r})")
 
-    def pairs(self, side: str) -> Iterator[tuple[int, int]]:
-        levels = self._bids if side == "bids" else self._asks
-        if levels is not None:
-            return super().pairs(side)
-        return zip(*self._columns(side))
+
+class PackedDepthChanges(_Packed, DepthChanges):
+    """The DepthChanges the decoder builds (see :class:`_Packed`)."""
+
+    _level = DepthChange
+
+    @classmethod
+    def from_columns(cls, ints: tuple[int, ...], nbids: int, nasks: int) -> PackedDepthChanges:
+        """``ints`` = ``nbids`` bid prices, their changes, ``nasks`` ask prices, theirs."""
+        obj = cls.__new__(cls)
+        obj._pack(ints, nbids, nasks)
+        return obj
+
+    @classmethod
+    def from_ints(cls, bid_ints: tuple[int, ...], ask_ints: tuple[int, ...]
+                  ) -> PackedDepthChanges:
+        """From flat ``(price, change, price, change, ...)`` tuples, one a side."""
+        return cls.from_columns(*columns_of(bid_ints, ask_ints))
+
+    def __repr__(self) -> str:
+        return f"DepthChanges(bids={self.bids!r}, asks={self.asks!r})"
 
 
 @dataclass
 class DepthUpdate(DataClassJsonMixin):
-    """One message of a depth stream.
+    """One message of a depth stream (fields and order as in o2-sdk).
 
-    ``is_snapshot`` True: ``changes`` is the full book at the subscribed precision;
-    replace your book. False: ``changes`` holds levels whose new absolute quantity
-    is given (0 removes the level).
+    ``is_snapshot`` True (the subscribe answer, and again after every reconnect):
+    ``changes`` is a :class:`DepthSnapshot`, the whole book with absolute
+    quantities; replace your book. False: ``changes`` is a :class:`DepthChanges` of
+    signed relative changes; add each to its level (:class:`DepthBook` does it).
     """
 
+    changes: Union[DepthSnapshot, DepthChanges]
     market_id: str
-    changes: DepthChanges
-    is_snapshot: bool = False
     onchain_timestamp: Optional[str] = None
     seen_timestamp: Optional[str] = None
+    is_snapshot: bool = False
+
+    @classmethod
+    def from_dict(cls, kvs: Any, *, infer_missing: bool = False) -> DepthUpdate:
+        """From :meth:`to_dict` output (``is_snapshot`` says which ``changes`` class;
+        the Union alone would leave dataclasses-json guessing) or, as o2-sdk's, from a
+        wire frame (it has an ``action``), decoded as the client decodes frames."""
+        if "action" in kvs:
+            from .decode import decode_depth  # decode imports this module
+
+            return decode_depth(kvs)
+        kind: Any = DepthSnapshot if kvs.get("is_snapshot") else DepthChanges
+        changes = kvs.get("changes")
+        return cls(
+            changes=kind.from_dict(changes, infer_missing=infer_missing)
+            if isinstance(changes, dict) else changes,
+            market_id=kvs["market_id"],
+            onchain_timestamp=kvs.get("onchain_timestamp"),
+            seen_timestamp=kvs.get("seen_timestamp"),
+            is_snapshot=bool(kvs.get("is_snapshot", False)),
+        )
+
+
+class DepthBook:
+    """A local book kept from a depth stream, as o2-sdk's ``DepthBook``.
+
+    ``bids`` / ``asks`` map each non-empty level's integer price to its integer
+    quantity. :meth:`apply` takes every :class:`DepthUpdate` in stream order: a
+    snapshot replaces the book (levels of quantity 0 left out); a delta adds each
+    signed change to its level, creating it when the sum is positive and removing it
+    when the sum reaches zero or less. A change of 0, or a non-positive change to a
+    level the book does not have, changes nothing. Each update is applied whole or,
+    when an entry is not an integer, not at all (ValueError, book untouched).
+
+    Superset: ``inconsistencies`` counts the changes whose sum went below zero
+    (more removed than the book held: a lost or duplicated message upstream).
+    """
+
+    def __init__(self) -> None:
+        self.bids: dict[int, int] = {}
+        self.asks: dict[int, int] = {}
+        self.inconsistencies = 0
+
+    def apply(self, update: DepthUpdate) -> None:
+        """Apply one snapshot or delta (atomically: entries are parsed first)."""
+        changes = update.changes
+        entries = [(self.bids, _as_int(lv.price), _as_int(lv.quantity)) for lv in changes.bids]
+        entries += [(self.asks, _as_int(lv.price), _as_int(lv.quantity)) for lv in changes.asks]
+        if update.is_snapshot:
+            self.bids.clear()
+            self.asks.clear()
+            for side, price, quantity in entries:
+                if quantity > 0:
+                    side[price] = quantity
+            return
+        for side, price, change in entries:
+            total = side.get(price, 0) + change
+            if total > 0:
+                side[price] = total
+            else:
+                side.pop(price, None)
+                if total < 0:
+                    self.inconsistencies += 1
+
+    @property
+    def best_bid(self) -> Optional[int]:
+        """The highest bid price, or None when there are no bids."""
+        return max(self.bids) if self.bids else None
+
+    @property
+    def best_ask(self) -> Optional[int]:
+        """The lowest ask price, or None when there are no asks."""
+        return min(self.asks) if self.asks else None
+
+    def __repr__(self) -> str:
+        return (f"<DepthBook bids={len(self.bids)} asks={len(self.asks)} "
+                f"best_bid={self.best_bid} best_ask={self.best_ask}>")
+
+
+def _as_int(value: Any) -> int:
+    """An entry's number as an int: o2sync's ints pass, an SDK-style digit string is
+    parsed; anything else (a fraction, a bool, text) raises ValueError."""
+    if value.__class__ is int:
+        return int(value)
+    if isinstance(value, str):
+        return int(value, 10)
+    raise ValueError(f"depth entry is not an integer: {value!r}")
 
 
 # ---------------------------------------------------------------------- orders

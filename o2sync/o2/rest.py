@@ -28,7 +28,7 @@ from ..errors import (
     O2Error,
     O2SyncError,
 )
-from ..models import Balance, DepthUpdate, Market, MarketAsset, Order, Trade
+from ..models import Balance, DepthSnapshot, Market, MarketAsset, Order, Trade
 from ..redact import redact_url
 from . import decode
 from .ids import Id
@@ -235,17 +235,17 @@ class RestClient:
     # ------------------------------------------------------------------ reads
 
     def depth(self, market: Market, precision: int = 1, limit: Optional[int] = None
-              ) -> DepthUpdate:
-        """The book now, as a snapshot DepthUpdate (``is_snapshot`` True)."""
+              ) -> DepthSnapshot:
+        """The book now (absolute levels; ``market_id`` as the body has it), as o2-sdk's
+        ``get_depth``."""
         body = self.get("depth", market_id=market.market_id,
                         precision=wire_precision(precision), limit=limit)
-        body = dict(_object(body, "depth"), action="subscribe_depth", market_id=market.market_id)
-        with _shape("depth"):
-            update = decode.decode_depth(body)
+        with _shape("depth"):  # market_id: the body's, None when absent (as o2-sdk)
+            snapshot: DepthSnapshot = decode.decode_depth_snapshot(_object(body, "depth"))
         if limit is not None:
-            update.changes.bids = update.changes.bids[:limit]
-            update.changes.asks = update.changes.asks[:limit]
-        return update
+            snapshot.bids = snapshot.bids[:limit]
+            snapshot.asks = snapshot.asks[:limit]
+        return snapshot
 
     def trades(self, market: Union[Market, str], count: int = 50, *, account: Optional[str] = None,
                start_timestamp: Optional[int] = None, start_trade_id: Optional[str] = None,

@@ -13,6 +13,7 @@ never dies. A depth frame dropped that way also resynchronises its stream.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from typing import Any, cast
 
@@ -29,6 +30,10 @@ from .models import BalanceUpdate, Identity, OrderUpdate
 from .protocol import PONG, is_hex_id, normalize_id
 
 _DECODE_FAILURES = (DecodeError, KeyError, TypeError, AttributeError, ValueError)
+_LOG_FIRST = 10  # book inconsistencies logged one by one, then one line in _LOG_EVERY
+_LOG_EVERY = 1000
+
+log = logging.getLogger(__name__)
 
 
 def _owner_id(identity: Any) -> Any:
@@ -52,15 +57,17 @@ class O2Venue(Venue):
         self._engine = engine
         self._topics = engine.topics
         self._counters = engine.counters
+        # changes that took a book level below zero (see _market_scoped)
+        self._counters.setdefault("depth_inconsistencies", 0)
 
     def heartbeat_text(self, url: str) -> str:
         return protocol.PING
 
     def joined(self, topic: Topic, sub: Subscription[Any]) -> None:
         """A depth consumer joining a running stream needs a snapshot to start from
-        (the engine made it skip deltas until one). The first joiner costs one wire
-        resync, whose snapshot seeds the engine's copy of the book; later joiners get
-        a snapshot made from that copy, and nobody else notices."""
+        (the engine made it skip deltas until one). It gets one made from the
+        engine's copy of the book, which follows every depth topic, and nobody else
+        notices; only while that copy is not ready does it cost a wire resync."""
         if sub.is_depth:
             self._snapshot_for(topic)
 
@@ -71,8 +78,6 @@ class O2Venue(Venue):
 
     def _snapshot_for(self, topic: Topic) -> None:
         info: DepthTopic = topic.info
-        if info.book is None:
-            info.book = TopicBook()
         book = info.book
         with book.lock:
             if book.ready and not topic.awaiting_snapshot:
@@ -159,25 +164,37 @@ class O2Venue(Venue):
         except _DECODE_FAILURES as exc:
             self._bad(f"malformed {msg['action']} message ({exc!r})", data)
             if kind == "depth":
-                book = getattr(topic.info, "book", None)
-                if book is not None:
-                    book.ready = False  # the engine's copy missed it too
+                topic.info.book.ready = False  # the engine's copy missed it too
                 self._engine.lost_event(topic)  # a hole in the book: heal from a snapshot
             return None
-        book = getattr(topic.info, "book", None) if kind == "depth" else None
-        if book is None:
-            if is_snapshot:
-                topic.awaiting_snapshot = False
+        if kind != "depth":
             self._engine.deliver(topic, event)
             return None
+        book: TopicBook = topic.info.book
         with book.lock:  # joiners take their snapshot between two deltas, never inside one
             if is_snapshot:
                 topic.awaiting_snapshot = False
                 book.load(event.changes)
             else:
-                book.apply(event.changes)
+                bad = book.apply(event.changes)
+                if bad:
+                    self._inconsistent(topic, bad)
             self._engine.deliver(topic, event)
         return None
+
+    def _inconsistent(self, topic: Topic, count: int) -> None:
+        """Changes took book levels below zero: more was removed than the book held, so
+        a message was lost or doubled upstream. o2-sdk drops such levels silently;
+        o2sync drops them too (the rule is the same), counts them and logs the first
+        ones. No resubscribe: the stream itself is fine, and the next snapshot heals
+        the book."""
+        counters = self._counters
+        before = counters["depth_inconsistencies"]
+        counters["depth_inconsistencies"] = total = before + count
+        if before < _LOG_FIRST or total // _LOG_EVERY != before // _LOG_EVERY:
+            log.warning("%s: %d depth change(s) took a level of %s below zero "
+                        "(%d so far; stats()['depth_inconsistencies'])",
+                        self._engine.name, count, cast(tuple[str, str], topic.key)[1], total)
 
     def _deliver_to(self, key: Any, event: Any) -> None:
         topic = self._topics.get(key)

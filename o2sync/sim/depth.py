@@ -72,7 +72,10 @@ class DepthView:
     def apply(self, changes: list[LevelChange]) -> tuple[list[Level], list[Level]]:
         """Apply raw level changes; return the buckets whose total changed.
 
-        Quantities returned are ABSOLUTE new totals, 0 for a bucket that emptied.
+        Quantities returned are SIGNED RELATIVE changes, as the exchange sends them
+        (o2-websocket.md section 6.2): ``after - before`` of each bucket, so a new
+        level is a positive change, a partial fill or cancel a negative one smaller
+        than the level, and a level that emptied the negative of its whole size.
         """
         touched: dict[tuple[bool, int], int] = {}
         for is_buy, price, old, new in changes:
@@ -88,9 +91,9 @@ class DepthView:
         buys: list[Level] = []
         sells: list[Level] = []
         for (is_buy, key), before in touched.items():
-            after = self._sides[is_buy].get(key, 0)
-            if after != before:
-                (buys if is_buy else sells).append((key, after))
+            change = self._sides[is_buy].get(key, 0) - before
+            if change:
+                (buys if is_buy else sells).append((key, change))
         return buys, sells
 
     def levels(self) -> tuple[list[Level], list[Level]]:

@@ -111,6 +111,19 @@ class Hub:
             text = messages.nonce_message(account.account_id, account.nonce, ev.time)
             _fan_out(self.nonce[account.account_id], text)
 
+    def publish_depth_changes(self, market_id: str, buys: list[tuple[int, int]],
+                              sells: list[tuple[int, int]], now: float) -> int:
+        """Send one hand-made signed delta to every depth subscriber of a market (any
+        precision), without touching the market: for changes the engine never makes
+        (a change on an unknown level, a 0, more removed than a level holds).
+        Returns how many peers it was queued to."""
+        text = messages.depth_update(market_id, buys, sells, now)
+        peers = 0
+        for _view, subscribers in self.views.get(market_id, {}).values():
+            _fan_out(subscribers, text)
+            peers += len(subscribers)
+        return peers
+
     def _publish_orders(self, ev: Event) -> None:
         by_owner: dict[str, list[Any]] = {}
         for order in ev.orders:

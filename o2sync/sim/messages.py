@@ -41,7 +41,7 @@ def depth_snapshot(market_id: str, bids: Sequence[Level], asks: Sequence[Level],
 
 
 def depth_update(market_id: str, bids: Sequence[Level], asks: Sequence[Level], now: float) -> str:
-    """``action: subscribe_depth_update``: changed levels, absolute totals, 0 = removed."""
+    """``action: subscribe_depth_update``: the changed levels as signed relative changes."""
     return (
         f'{{"action":"subscribe_depth_update","market_id":"{market_id}",'
         f'"changes":{{"buys":[{_levels(bids)}],"sells":[{_levels(asks)}]}},{_stamps(now)}}}'

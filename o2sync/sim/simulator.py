@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import ssl
+import time
 from collections.abc import Mapping, Sequence
 from typing import Any, Callable, Optional, TypeVar, Union
 
@@ -223,6 +224,27 @@ class Simulator(LoopHost):
         connection, after whatever is already queued to it."""
         if self._server is not None:
             self._call(self._server.inject, text)
+
+    def inject_depth_changes(self, market_id_or_pair: str,
+                             buys: Sequence[tuple[int, int]] = (),
+                             sells: Sequence[tuple[int, int]] = ()) -> int:
+        """Send one signed depth delta (``(price, change)`` pairs) to every connection
+        subscribed to that market's depth, after what is queued to it; returns how
+        many it reached. The market itself does not change: use it for what a
+        healthy market never sends (a change to an unknown level, a ``0``, more
+        removed than a level holds); the last one leaves a client's book apart from
+        :meth:`book` until its next snapshot."""
+        spec = find_market(self._exchange.specs, market_id_or_pair)
+        if spec is None:
+            raise KeyError(f"unknown market {market_id_or_pair!r}")
+        levels = [(int(p), int(q)) for p, q in buys], [(int(p), int(q)) for p, q in sells]
+        if any(p < 0 for side in levels for p, _ in side):
+            raise ValueError("prices must be >= 0")
+        if self._server is None:
+            return 0
+        server = self._server
+        return int(self._call(lambda: server.hub.publish_depth_changes(
+            spec.market_id, levels[0], levels[1], time.time())))
 
     def inject_fragments(self, chunk: str, count: Optional[int] = None,
                          interval: float = 0.0) -> None:

@@ -284,7 +284,8 @@ class OrderBookClient(OrderBookRest, _TplusClient):
     """
 
     def __init__(self, base_url: Optional[str] = OMS_DEFAULT,
-                 default_user: Optional[User] = None, *, market_data_url: Optional[str] = None, **options: Any) -> None:
+                 default_user: Optional[User] = None, *,
+                 market_data_url: Optional[str] = None, **options: Any) -> None:
         super().__init__(_from_env(base_url, tplus_oms_from_env, ENV_TPLUS_OMS_URL,
                                    OMS_DEFAULT), default_user, options)
         self._init_markets()
