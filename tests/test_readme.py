@@ -43,6 +43,7 @@ EXPECTED: dict[str, list[Any]] = {
         rf"Nonce changed: \d+ \(account={HEX}\)",
     ],
     "depth = client.get_depth(market, precision=1)": [rf"{NUM} fUSDC per fFUEL"],
+    "local = DepthBook()": [r"after 6 updates: best bid \d+ best ask \d+"],
     "page = client.get_orders(market, account, is_open=True, count=20)": [
         r"\d+ \d+", r"\d+ bars; last price \S+"],
     "for n, (sub, event) in enumerate(merge(depth, orders, trades)):": [

@@ -61,7 +61,7 @@ class SortedLevels:
     def add_all(self, changes: Iterable[tuple[Any, Any]]) -> int:
         """:meth:`add` each ``(price, change)`` in order; returns how many went below
         zero. (One loop, not a call per level: this runs for every delta.)"""
-        qty, keys, descending = self._qty, self._keys, self.descending
+        qty, keys = self._qty, self._keys
         below = 0
         for price, change in changes:
             if not change:
@@ -69,8 +69,7 @@ class SortedLevels:
             old = qty.get(price)
             if old is None:
                 if change > 0:
-                    key = -price if descending else price
-                    keys.insert(bisect_left(keys, key), key)
+                    keys.insert(bisect_left(keys, price), price)
                     qty[price] = change
                 else:
                     below += 1  # removing from nothing
@@ -80,8 +79,7 @@ class SortedLevels:
                 qty[price] = total
                 continue
             del qty[price]
-            key = -price if descending else price
-            del keys[bisect_left(keys, key)]
+            del keys[bisect_left(keys, price)]
             if total < 0:
                 below += 1
         return below
