@@ -377,7 +377,9 @@ class Connection(threads.ThreadOwner):
         except websocket.WebSocketConnectionClosedException as exc:
             return f"connection closed by server ({exc})"
         except MessageTooLarge as exc:
-            log.warning("%s: %s; dropping the link", self._shown, exc)
+            # the text, not the exception: a record kept by a handler would keep its
+            # traceback, and with it this socket and its buffers, alive
+            log.warning("%s: %s; dropping the link", self._shown, str(exc))
             return f"{exc}; link dropped"
         except Exception as exc:  # socket errors, protocol errors, an abort()
             return f"connection lost ({exc!r})"
