@@ -82,7 +82,7 @@ class Hostile:
         await ws.wait_closed()
 
     async def _garbage(self, ws: ServerConnection) -> None:
-        ws.transport.write(b"\x8f\xff not a websocket frame \x00\x01\x02")  # opcode 0xF
+        ws.transport.write(b"\x8b\x05hello")  # a frame of reserved opcode 0xB: a protocol error
         await ws.wait_closed()
 
     async def _tcp_close(self, ws: ServerConnection) -> None:
