@@ -198,6 +198,30 @@ class _ReadAheadWebSocket(websocket.WebSocket):
         data: bytes = super()._recv(max(bufsize, READ_AHEAD))  # type: ignore[no-untyped-call,unused-ignore]
         return data
 
+    # websocket-client sets ``self.sock`` once TCP (and TLS) are up, then makes the
+    # upgrade on it. A property sees that moment: a socket the client gave up on
+    # (close() during the handshake) is shut down as it arrives, so the handshake
+    # fails at once instead of waiting out connect_timeout.
+    _abandoned = False
+    _socket: Optional[socket.socket] = None
+
+    @property  # type: ignore[override,unused-ignore]
+    def sock(self) -> Optional[socket.socket]:
+        return self._socket
+
+    @sock.setter
+    def sock(self, value: Optional[socket.socket]) -> None:
+        self._socket = value
+        if value is not None and self._abandoned:
+            _shut(value)
+
+    def abandon(self) -> None:
+        """Fail the connect or the link at once, from any thread."""
+        self._abandoned = True
+        sock = self._socket
+        if sock is not None:
+            _shut(sock)
+
 
 def _weak_recv(ws: _ReadAheadWebSocket) -> Callable[[int], bytes]:
     """``ws._recv`` without a strong reference to ``ws``."""
@@ -227,7 +251,7 @@ class Connection(threads.ThreadOwner):
         self._max_message_size = max_message_size
         self._lock = threading.Condition(threading.Lock())
         self._ws: Optional[websocket.WebSocket] = None
-        self._connecting: Optional[websocket.WebSocket] = None  # mid-handshake
+        self._connecting: Optional[_ReadAheadWebSocket] = None  # mid-handshake
         self._generation = 0
         self._closing = False
         self.last_rx = 0.0  # monotonic time of the last frame of any kind
@@ -327,10 +351,9 @@ class Connection(threads.ThreadOwner):
             connecting = self._connecting
             self._lock.notify_all()
         if connecting is not None:
-            # wakes a handshake blocked on a server that never answers; the TCP and
-            # TLS setup before it run without a socket we can reach, each bounded by
-            # connect_timeout (instant on a refused or loopback port)
-            _abort(connecting)
+            # wakes a handshake blocked on a server that never answers (a TLS setup
+            # that stalls runs inside websocket-client, bounded by connect_timeout)
+            connecting.abandon()
         if ws is not None:
             try:
                 if ws.sock is not None:
@@ -417,6 +440,11 @@ class Connection(threads.ThreadOwner):
                 ws.send_close()
             return True
         return False
+
+
+def _shut(sock: socket.socket) -> None:
+    with contextlib.suppress(OSError):  # already closed or never connected
+        sock.shutdown(socket.SHUT_RDWR)
 
 
 def _abort(ws: websocket.WebSocket) -> None:
