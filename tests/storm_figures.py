@@ -30,10 +30,10 @@ from storms_util import (
     MARKET,
     MIB,
     PeakRss,
-    free_port,
     hostile,
     live_websockets,
     o2_client,
+    refused_port,
     tplus_client,
 )
 
@@ -89,8 +89,8 @@ def memory(venue: str, bound: int, fragment: int, window: float) -> dict[str, An
 
 def connect(venue: str, cause: str, patience: float) -> dict[str, Any]:
     timeout = 1.0
-    with hostile("silent", "bad_delta") as server:
-        port = free_port() if cause == "refused" else server.ports["silent"]
+    with hostile("silent", "bad_delta") as server, refused_port() as refusing:
+        port = refusing if cause == "refused" else server.ports["silent"]
         if venue == "o2":
             client: Any = o2_client(f"ws://127.0.0.1:{port}/v1/ws", server.http("bad_delta"),
                                     connect_timeout=timeout)

@@ -82,12 +82,13 @@ def hostile(*modes: str, **options: Any) -> Iterator[HostileServer]:
         server.close()
 
 
-def free_port() -> int:
-    """A loopback port nothing listens on (bound, then released)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-    return port
+@contextmanager
+def refused_port() -> Iterator[int]:
+    """A loopback port that refuses connections while the block runs: bound, never
+    listening (released, a port could be taken by another process meanwhile)."""
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        yield holder.getsockname()[1]
 
 
 def o2_client(ws_url: str, api_url: str, **options: Any) -> O2Client:

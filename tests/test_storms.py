@@ -35,10 +35,10 @@ from storms_util import (
     HostileServer,
     PeakRss,
     client_threads,
-    free_port,
     hostile,
     live_websockets,
     o2_client,
+    refused_port,
     tplus_client,
 )
 from tlsutil import make_ca
@@ -162,13 +162,18 @@ def tls_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HostileServ
         yield server
 
 
-def _unreachable(cause: str, storm_server: HostileServer, tls_server: HostileServer
-                 ) -> tuple[str, str]:
+@pytest.fixture(scope="module")
+def refusing() -> Iterator[int]:
+    with refused_port() as port:
+        yield port
+
+
+def _unreachable(cause: str, refusing: int, storm_server: HostileServer,
+                 tls_server: HostileServer) -> tuple[str, str]:
     """(ws base, REST base) of a server that never connects for ``cause``; O2 gets
     its markets from a REST port that works."""
     if cause == "connection refused":
-        port = free_port()
-        return f"ws://127.0.0.1:{port}", f"http://127.0.0.1:{port}"
+        return f"ws://127.0.0.1:{refusing}", f"http://127.0.0.1:{refusing}"
     if cause == "timed out":
         port = storm_server.ports["silent"]
         return f"ws://127.0.0.1:{port}", f"http://127.0.0.1:{port}"
@@ -180,10 +185,10 @@ def _unreachable(cause: str, storm_server: HostileServer, tls_server: HostileSer
                                    "certificate verify failed"])
 @pytest.mark.parametrize("venue", ["o2", "tplus"])
 def test_a_socket_that_never_connects_ends_with_a_connect_error(
-        venue: str, cause: str, storm_server: HostileServer, tls_server: HostileServer,
-        closing: list[Any]) -> None:
+        venue: str, cause: str, refusing: int, storm_server: HostileServer,
+        tls_server: HostileServer, closing: list[Any]) -> None:
     timeout = 1.0
-    ws_base, rest_base = _unreachable(cause, storm_server, tls_server)
+    ws_base, rest_base = _unreachable(cause, refusing, storm_server, tls_server)
     if venue == "o2":
         client: Any = o2_client(f"{ws_base}/v1/ws", storm_server.http("bad_delta"),
                                 connect_timeout=timeout)
