@@ -9,7 +9,7 @@ from typing import Any, Optional
 import pytest
 import websocket
 
-from o2sync.engine.backoff import Backoff
+from o2sync.engine.backoff import Backoff, ResyncLimiter
 from o2sync.engine.heartbeat import Beat, Heartbeat
 from o2sync.engine.lifecycle import ConnectionState
 from o2sync.engine.link import Link, LinkState
@@ -396,3 +396,31 @@ def test_a_link_removed_while_connecting_is_not_retried() -> None:
     conn.open = fail_after_removal  # type: ignore[method-assign]
     watchdog.service(link, clock.now)
     assert link.state is LinkState.CLOSED and owner.events == [] and owner.gave_up == []
+
+
+# ---------------------------------------------------------------------- resync limit
+
+
+def test_resyncs_in_a_run_are_spaced_exponentially_and_the_first_is_immediate() -> None:
+    limit = ResyncLimiter(initial=0.25, maximum=2.0)
+    now, runs = 100.0, []
+    for _ in range(7):  # a server that breaks every snapshot: asked again at once
+        delay = limit.next_delay(now, progress=1)
+        runs.append(delay)
+        now += delay
+    assert runs == [0.0, 0.25, 0.5, 1.0, 2.0, 2.0, 2.0]
+
+
+def test_a_resync_run_ends_once_the_stream_is_healthy_or_quiet() -> None:
+    limit = ResyncLimiter(initial=0.25, maximum=30.0, quiet=10.0, healthy_events=10)
+    assert limit.next_delay(0.0, progress=0) == 0.0
+    assert limit.next_delay(0.0, progress=5) == 0.25  # 5 events prove nothing yet
+    assert limit.next_delay(0.5, progress=15) == 0.0  # 10 good events since: at once
+    assert limit.next_delay(0.5, progress=15) == 0.25
+    assert limit.next_delay(20.0, progress=15) == 0.0  # quiet for 10 s: at once
+
+
+@pytest.mark.parametrize("args", [(0, 1, 1), (2, 1, 1), (1, 2, 0)])
+def test_resync_limiter_rejects_bad_parameters(args: tuple[float, float, float]) -> None:
+    with pytest.raises(ValueError):
+        ResyncLimiter(*args)

@@ -55,8 +55,9 @@ class Subscription(Generic[T]):
     callback on the dispatcher thread, in arrival order. Both forms bound the number
     of pending events (``queue_size``); overflow is counted in ``dropped`` and
     reported through ``on_error`` and logging, never silent. A stream whose socket
-    can never connect (HTTP 404 on the handshake, say) ends with that error: the
-    iterator and ``get()`` raise :class:`~o2sync.errors.StreamFailedError`.
+    can never connect (HTTP 404 on the handshake, say), or never did within
+    ``connect_timeout`` (refused, timed out, a certificate), ends with that error:
+    the iterator and ``get()`` raise :class:`~o2sync.errors.StreamFailedError`.
 
     Usable as a context manager; ``close()`` is idempotent and sends the unsubscribe
     frame when this was the last consumer of the wire stream.
