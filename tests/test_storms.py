@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import json
 import logging
 import queue
 import threading
@@ -43,7 +44,9 @@ from storms_util import (
 )
 from tlsutil import make_ca
 
+from o2sync import O2Client
 from o2sync.errors import ConnectError
+from o2sync.testing import Simulator
 
 #: Storm windows. Backoff from 0.25 s doubling, jitter down to half: attempts start at
 #: the earliest at 0, 0.125, 0.375, 0.875, 1.875, 3.875, 7.875 s, so at most 7 fall
@@ -285,3 +288,28 @@ def test_close_ends_every_wait_on_the_books(venue: str, storm_server: HostileSer
     for worker in workers:
         worker.join(1)
         assert not worker.is_alive()
+
+
+# ----------------------------------------------------------------- isolated faults
+
+
+def test_isolated_bad_deltas_still_heal_at_once(sim: Simulator, client: O2Client) -> None:
+    """The resync limit spaces out resyncs in a run only: a bad frame on a stream that
+    carried good events since its last resync is resynced at once, every time."""
+    book = client.order_book("fFUEL/fUSDC")
+    assert book.wait_ready(5)
+    market_id = book.market.market_id
+    for resyncs in (1, 2, 3):
+        bad = {"action": "subscribe_depth_update", "market_id": market_id,
+               "changes": {"buys": [{"price": "1", "quantity": "not a number"}], "sells": []}}
+        started = time.monotonic()
+        sim.inject(json.dumps(bad))
+        assert sim.wait_for(
+            lambda s, n=resyncs: len(s.client_frames("subscribe_depth")) == n + 1, 5)
+        assert wait_until(lambda n=resyncs: book.is_ready and book.resets == n + 1, 5)
+        assert time.monotonic() - started < 1.0  # at once: no limiter delay
+        version = book.version
+        while book.version < version + 10:  # good events: the stream is healthy again
+            sim.step(5)
+            assert wait_until(lambda v=book.version: book.version > v, 5)
+    assert client.stats()["resyncs"] == 3
