@@ -3,8 +3,10 @@
 One watchdog serves all the sockets of a client. For each it owns the life of the
 link: the first connect, the heartbeat (a text ping or a WebSocket ping, as the
 venue says; any frame proves liveness), the half-open check, reconnects with
-capped exponential backoff and jitter, the meaning of a failed handshake
-(permanent, auth, transient) and the lifecycle events. It also runs short
+capped exponential backoff and jitter (starting over only once a link proved
+healthy, never on a handshake alone), the meaning of a failed handshake
+(permanent, auth, transient; a first connect has ``connect_timeout`` to succeed)
+and the lifecycle events. It also runs short
 maintenance tasks (REST snapshot fetches) so they never run on a reader thread.
 What to do once a socket is up (replaying subscriptions) is the owner's business.
 """
@@ -209,7 +211,7 @@ class Watchdog(threads.ThreadOwner):
             link.attempt = 1
             link.auth_rejections = 0
             link.failures = 0
-            self._schedule(link, now, None, None, self._backoff.first_delay())
+            self._schedule(link, now, None, self._backoff.first_delay())
             return
         # Up a moment, then failed without ever carrying data: as good as a failed
         # attempt. Resetting here would reconnect a server that kills every link right
@@ -217,7 +219,7 @@ class Watchdog(threads.ThreadOwner):
         link.attempt += 1
         link.last_error = reason
         self._count_failure(link, f"link failed right after its handshake ({reason})")
-        self._schedule(link, now, reason, None)
+        self._schedule(link, now, reason)
 
     def _connect(self, link: Link, now: float) -> None:
         with self._wake:
@@ -292,7 +294,7 @@ class Watchdog(threads.ThreadOwner):
             link.state = LinkState.FAILED
             self._owner.link_failed(link, f"could not connect ({cause})", status)
             return
-        self._schedule(link, now, cause, None, delay)
+        self._schedule(link, now, cause, delay)
 
     def _first_connect_over(self, link: Link, next_at: float) -> bool:
         """True when a socket that never connected is out of time: reconnect=False,
@@ -303,7 +305,7 @@ class Watchdog(threads.ThreadOwner):
         return next_at - started > self._options.connect_timeout
 
     def _schedule(self, link: Link, now: float, cause: Optional[str],
-                  asked: Optional[float], delay: Optional[float] = None) -> None:
+                  delay: Optional[float] = None) -> None:
         """Plan attempt ``link.attempt`` (after ``delay``, by default the backoff's),
         or give up when out of attempts."""
         limit = self._options.max_reconnect_attempts
@@ -313,8 +315,6 @@ class Watchdog(threads.ThreadOwner):
             return
         if delay is None:
             delay = self._backoff.delay(link.attempt)
-        if asked is not None:  # Retry-After, honoured up to the backoff cap
-            delay = max(delay, min(asked, self._backoff.maximum))
         link.retry_at = now + delay
         message = f"attempt {link.attempt} in {delay:.2f}s" + (f" ({cause})" if cause else "")
         self._owner.link_event(link, ConnectionState.RECONNECTING, link.attempt, message)
