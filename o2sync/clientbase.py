@@ -128,8 +128,10 @@ class StreamingClient:
     def stats(self) -> dict[str, Any]:
         """Counters: messages, events, decode_errors, server_errors, ignored,
         control_frames, unknown_kinds, resync_skipped (deltas skipped until a fresh
-        snapshot), dropped, callback_errors, callback_backlog, reconnects,
-        pings_sent, pongs, subscriptions, sockets, state."""
+        snapshot), resyncs (fresh snapshots asked for), dropped, callback_errors,
+        callback_backlog, reconnects, connect_failures (failed connect attempts,
+        links that died right after their handshake included), pings_sent, pongs,
+        subscriptions, sockets, state."""
         return self._engine.stats()
 
     def __enter__(self: E) -> E:

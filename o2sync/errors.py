@@ -294,7 +294,9 @@ class AuthError(O2SyncError):
 
 class StreamFailedError(ConnectError):
     """A stream ended because its socket can never connect (a permanent handshake
-    failure such as HTTP 404, a bad URL, or a refused login).
+    failure such as HTTP 404, a bad URL, or a refused login), or never did: its first
+    connect kept failing for ``connect_timeout`` (``cause``: "connection refused",
+    "timed out", "certificate verify failed (...)").
 
     Raised by the iterator (and ``get()``) of every subscription on that socket once
     what it had queued is consumed; also reported through ``on_error``. ``url`` is
@@ -302,8 +304,9 @@ class StreamFailedError(ConnectError):
     status of the handshake when there was one.
     """
 
-    def __init__(self, url: str, reason: str, status: Optional[int] = None) -> None:
+    def __init__(self, url: str, reason: str, status: Optional[int] = None,
+                 cause: Optional[str] = None) -> None:
         self.url = url
         self.reason = reason
         self.status = status
-        super().__init__(f"{url}: {reason}", cause=reason)
+        super().__init__(f"{url}: {reason}", cause=cause or reason)

@@ -9,13 +9,13 @@ from typing import Any, Optional
 import pytest
 import websocket
 
-from o2sync.engine.backoff import Backoff
+from o2sync.engine.backoff import Backoff, ResyncLimiter
 from o2sync.engine.heartbeat import Beat, Heartbeat
 from o2sync.engine.lifecycle import ConnectionState
 from o2sync.engine.link import Link, LinkState
 from o2sync.engine.options import Options
 from o2sync.engine.venue import Failure, classify
-from o2sync.engine.watchdog import AUTH_REJECTIONS_MAX, Watchdog
+from o2sync.engine.watchdog import AUTH_REJECTIONS_MAX, HEALTHY_AFTER, Watchdog
 
 S = ConnectionState
 
@@ -198,6 +198,7 @@ def test_first_connect_is_immediate_and_says_connected() -> None:
 
 def test_transient_failures_back_off_with_growing_delays() -> None:
     watchdog, link, conn, owner, clock = rig()
+    link.ever_connected = True  # an outage of a link that was up (a first connect ends sooner)
     conn.failures = [ConnectionRefusedError(), status(503), status(429), TimeoutError(),
                      ConnectionRefusedError()]
     delays = []
@@ -219,8 +220,10 @@ def test_transient_failures_back_off_with_growing_delays() -> None:
     assert delays[3] > delays[0] and delays[4] >= 4.0
     watchdog.service(link, clock.now)  # the sixth attempt succeeds
     assert link.state is LinkState.OPEN
-    assert owner.events[-1][:2] == (S.CONNECTED, 0) and link.attempt == 0
+    # a handshake alone does not reset the backoff: the link has to prove healthy
+    assert owner.events[-1][:2] == (S.RECONNECTED, 5) and link.attempt == 5
     assert owner.failed == [] and owner.gave_up == []
+    assert watchdog.connect_failures == 5
 
 
 def test_retry_after_is_honoured_up_to_the_cap() -> None:
@@ -243,7 +246,11 @@ def test_401_refreshes_once_immediately_then_backs_off() -> None:
     assert link.retry_at > clock.now
     serve_due(watchdog, link, clock)
     assert owner.refreshes == [False, True, True] and link.state is LinkState.OPEN
-    assert link.auth_rejections == 0
+    assert link.auth_rejections == 2  # until the link proves healthy (data, or time up)
+    link.proven = True
+    conn.drop(link.generation, "gone")
+    watchdog.service(link, clock.now)
+    assert link.auth_rejections == 0 and link.attempt == 1
 
 
 def test_auth_rejected_every_time_fails_after_a_bounded_number_of_handshakes() -> None:
@@ -289,11 +296,68 @@ def test_max_reconnect_attempts_gives_up() -> None:
     assert link.state is LinkState.CLOSED
 
 
-def test_reconnect_false_gives_up_on_the_first_failure() -> None:
+def test_reconnect_false_fails_a_first_connect_at_its_first_failure() -> None:
     watchdog, link, conn, owner, clock = rig(reconnect=False)
     conn.failures = [ConnectionRefusedError()]
     watchdog.service(link, clock.now)
+    assert link.state is LinkState.FAILED
+    assert owner.failed == [("could not connect (connection refused)", None)]
+
+
+def test_reconnect_false_gives_up_when_a_connected_link_is_lost() -> None:
+    watchdog, link, conn, owner, clock = rig(reconnect=False)
+    watchdog.service(link, clock.now)
+    conn.drop(link.generation, "gone")
+    watchdog.service(link, clock.now)
     assert owner.gave_up and "reconnect=False" in owner.gave_up[0]
+
+
+def test_a_first_connect_that_keeps_failing_ends_after_connect_timeout() -> None:
+    watchdog, link, conn, owner, clock = rig(connect_timeout=4.0)
+    conn.failures = [ConnectionRefusedError() for _ in range(10)]
+    started = clock.now
+    for _ in range(10):
+        if link.state is not LinkState.WAITING:
+            break
+        serve_due(watchdog, link, clock)
+    assert link.state is LinkState.FAILED
+    assert clock.now - started <= 4.0  # never an attempt past the first one's deadline
+    assert 2 <= len(conn.opens) <= 4  # backoff 1, 2, 4 s (jittered) within 4 s
+    [(reason, code)] = owner.failed
+    assert reason == "could not connect (connection refused)" and code is None
+    assert watchdog.connect_failures == len(conn.opens)
+
+
+def test_a_link_failing_right_after_its_handshake_backs_off_like_a_refusal() -> None:
+    watchdog, link, conn, _owner, clock = rig()
+    watchdog.service(link, clock.now)
+    delays = []
+    for _ in range(5):  # up, then lost at once, no data: five times
+        conn.drop(link.generation, "connection closed by server (close code 1011)")
+        lost_at = clock.now
+        watchdog.service(link, clock.now)
+        assert link.state is LinkState.WAITING
+        delays.append(link.retry_at - lost_at)
+        serve_due(watchdog, link, clock)
+        assert link.state is LinkState.OPEN
+    for n, delay in enumerate(delays, start=1):
+        base = min(8.0, 2.0 ** (n - 1))  # backoff_initial 1 s, doubling: no reset
+        assert base / 2 <= delay <= base, delays
+    assert watchdog.connect_failures == 5 and link.attempt == 5
+
+
+@pytest.mark.parametrize("healthy", ["data", "time"])
+def test_a_healthy_link_resets_the_backoff(healthy: str) -> None:
+    watchdog, link, conn, _owner, clock = rig()
+    link.ever_connected, link.attempt = True, 6  # after a run of failures
+    watchdog.service(link, clock.now)
+    if healthy == "data":
+        link.proven = True  # the engine marks it when the socket delivers an event
+    else:
+        clock.now += HEALTHY_AFTER
+    conn.drop(link.generation, "gone")
+    watchdog.service(link, clock.now)
+    assert link.attempt == 1 and link.retry_at - clock.now <= Backoff.FIRST_RETRY
 
 
 @pytest.mark.parametrize("text", [None, "PING"])
@@ -332,3 +396,31 @@ def test_a_link_removed_while_connecting_is_not_retried() -> None:
     conn.open = fail_after_removal  # type: ignore[method-assign]
     watchdog.service(link, clock.now)
     assert link.state is LinkState.CLOSED and owner.events == [] and owner.gave_up == []
+
+
+# ---------------------------------------------------------------------- resync limit
+
+
+def test_resyncs_in_a_run_are_spaced_exponentially_and_the_first_is_immediate() -> None:
+    limit = ResyncLimiter(initial=0.25, maximum=2.0)
+    now, runs = 100.0, []
+    for _ in range(7):  # a server that breaks every snapshot: asked again at once
+        delay = limit.next_delay(now, progress=1)
+        runs.append(delay)
+        now += delay
+    assert runs == [0.0, 0.25, 0.5, 1.0, 2.0, 2.0, 2.0]
+
+
+def test_a_resync_run_ends_once_the_stream_is_healthy_or_quiet() -> None:
+    limit = ResyncLimiter(initial=0.25, maximum=30.0, quiet=10.0, healthy_events=10)
+    assert limit.next_delay(0.0, progress=0) == 0.0
+    assert limit.next_delay(0.0, progress=5) == 0.25  # 5 events prove nothing yet
+    assert limit.next_delay(0.5, progress=15) == 0.0  # 10 good events since: at once
+    assert limit.next_delay(0.5, progress=15) == 0.25
+    assert limit.next_delay(20.0, progress=15) == 0.0  # quiet for 10 s: at once
+
+
+@pytest.mark.parametrize("args", [(0, 1, 1), (2, 1, 1), (1, 2, 0)])
+def test_resync_limiter_rejects_bad_parameters(args: tuple[float, float, float]) -> None:
+    with pytest.raises(ValueError):
+        ResyncLimiter(*args)

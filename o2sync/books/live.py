@@ -49,6 +49,7 @@ class LiveBook(Generic[L]):
         self._resets = 0
         self._changes = TopicSpec(("book", id(self)))
         self._notices: tuple[_ChangeNotice, ...] = ()
+        self._feed: Optional[Subscription[Any]] = None  # see _follow
 
     # ------------------------------------------------------------ subclass side
 
@@ -131,11 +132,14 @@ class LiveBook(Generic[L]):
         return self._resets
 
     def wait_ready(self, timeout: Optional[float] = None) -> bool:
-        """Block until the book is ready; False on timeout or once closed."""
+        """Block until the book is ready; False on timeout or once the book or its
+        client closed. Raises the stream's error (a
+        :class:`~o2sync.errors.ConnectError`) when its socket could never connect."""
         return self._wait(lambda: self._ready, timeout)
 
     def wait_update(self, timeout: Optional[float] = None) -> bool:
-        """Block until the next change; False on timeout or once closed."""
+        """Block until the next change; False on timeout or once closed (raises like
+        :meth:`wait_ready` when the stream failed)."""
         seen = self._version
         return self._wait(lambda: self._version != seen, timeout)
 
@@ -144,6 +148,9 @@ class LiveBook(Generic[L]):
         with self._cond:
             while not predicate():
                 if self._closed or self._feed_closed():
+                    error = self._feed.error if self._feed is not None else None
+                    if error is not None:
+                        raise error
                     return False
                 wait = wait_slice(deadline, time.monotonic())
                 if wait is not None and wait <= 0:
@@ -151,9 +158,19 @@ class LiveBook(Generic[L]):
                 self._cond.wait(wait)
             return True
 
+    def _follow(self, feed: Subscription[Any]) -> None:
+        """Subclasses: ``feed`` is the stream the book is built from; when it ends
+        (client closed, stream failed) every wait on the book ends too."""
+        self._feed = feed
+        feed.on_end(self._wake)
+
+    def _wake(self) -> None:
+        with self._cond:
+            self._cond.notify_all()
+
     def _feed_closed(self) -> bool:
         """True when the stream feeding the book has ended (the client closed)."""
-        return False
+        return self._feed is not None and self._feed.closed
 
     def bids(self, n: Optional[int] = None) -> list[L]:
         """Best ``n`` bids (all if None), highest price first."""

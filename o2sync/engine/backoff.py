@@ -49,3 +49,48 @@ class Backoff:
 
     def __repr__(self) -> str:
         return f"Backoff(initial={self.initial}, maximum={self.maximum}, jitter={self.jitter})"
+
+
+class ResyncLimiter:
+    """When a topic's next resync (a resubscription, a REST snapshot) may run.
+
+    The first resync of a run runs at once, so an isolated bad frame or gap heals at
+    once. Resyncs in a run are spaced ``initial * 2**(n-1)`` apart, capped at
+    ``maximum``: a server that breaks every snapshot it sends costs a handful of
+    resyncs a minute instead of thousands a second. A run ends (the next resync is
+    immediate again) when the stream proved healthy since the last resync: at least
+    ``healthy_events`` events went through (``progress``, a count the caller keeps),
+    or it was quiet for ``quiet`` seconds (twice the current spacing, if longer).
+    """
+
+    def __init__(self, initial: float = 0.25, maximum: float = 30.0,
+                 quiet: float = 10.0, healthy_events: int = 10) -> None:
+        if initial <= 0 or maximum < initial or quiet <= 0:
+            raise ValueError(f"need 0 < initial <= maximum and quiet > 0, got "
+                             f"{initial}, {maximum}, {quiet}")
+        self.initial = initial
+        self.maximum = maximum
+        self.quiet = quiet
+        self.healthy_events = healthy_events
+        self._run = 0  # resyncs in the current run
+        self._last = 0.0  # when the last one ran (or is planned to)
+        self._progress = 0  # the caller's event count at the last resync
+
+    def _spacing(self) -> float:
+        exponent = min(max(self._run - 1, 0), _MAX_EXPONENT)
+        return min(self.maximum, self.initial * 2.0 ** exponent)
+
+    def next_delay(self, now: float, progress: int = 0) -> float:
+        """Seconds to wait before a resync asked for at ``now``, when the stream has
+        carried ``progress`` events in all; records it as planned."""
+        if self._run and (progress - self._progress >= self.healthy_events
+                          or now - self._last >= max(self.quiet, 2 * self._spacing())):
+            self._run = 0
+        delay = 0.0 if not self._run else max(0.0, self._last + self._spacing() - now)
+        self._run += 1
+        self._last = now + delay
+        self._progress = progress
+        return delay
+
+    def __repr__(self) -> str:
+        return f"ResyncLimiter(run={self._run}, initial={self.initial}, maximum={self.maximum})"

@@ -16,6 +16,7 @@ import logging
 import socket
 import threading
 import time
+import weakref
 from typing import Any, Callable, Optional, cast
 
 import websocket
@@ -83,12 +84,15 @@ class _BoundedFrameBuffer(frame_buffer):  # type: ignore[misc,unused-ignore]
         re-slices everything it holds on each call (three calls a frame), which with
         a large read-ahead copies the whole read-ahead for every two-byte header;
         here the held bytes are one buffer and an offset, and only what is handed out
-        is copied."""
+        is copied. A payload larger than the read-ahead is read into one buffer of
+        its size (each byte copied once), and nothing of it is held afterwards."""
         held, start = self._held, self._start
         end = start + bufsize
         if end <= len(held):
             self._start = end
             return held[start:end]
+        if bufsize > READ_AHEAD:
+            return self._recv_large(bufsize)  # type: ignore[return-value]
         parts = [held[start:]]
         have = len(held) - start
         while have < bufsize:
@@ -98,6 +102,26 @@ class _BoundedFrameBuffer(frame_buffer):  # type: ignore[misc,unused-ignore]
         held = b"".join(parts)
         self._held, self._start = held, bufsize
         return held[:bufsize]
+
+    def _recv_large(self, bufsize: int) -> bytearray:
+        """``bufsize`` bytes in a bytearray filled in place: joining read-ahead chunks
+        and slicing the result would hold the payload three times at once."""
+        out = bytearray(bufsize)
+        view = memoryview(out)
+        have = len(self._held) - self._start
+        view[:have] = memoryview(self._held)[self._start:]
+        self._held, self._start = b"", 0
+        while have < bufsize:
+            chunk = self.recv(min(READ_AHEAD, bufsize - have))
+            if not chunk:
+                raise websocket.WebSocketConnectionClosedException("Connection is already closed.")
+            take = min(len(chunk), bufsize - have)
+            view[have:have + take] = chunk[:take]
+            have += take
+            if take < len(chunk):  # read ahead past this payload: keep the rest
+                self._held = chunk[take:]
+        view.release()
+        return out
 
     def recv_length(self) -> None:
         super().recv_length()
@@ -120,14 +144,15 @@ class _Continuation(continuous_frame):  # type: ignore[misc,unused-ignore]
     def add(self, frame: websocket.ABNF) -> None:
         data = self.cont_data
         if data is not None:
-            if not isinstance(data[1], bytearray):
-                data[1] = bytearray(data[1])
-            data[1] += frame.data
-            # one frame is bounded by its header (_BoundedFrameBuffer); fragments add up
-            if len(data[1]) > self.max_size:
+            # one frame is bounded by its header (_BoundedFrameBuffer); fragments add
+            # up, and are refused before joining: the message never exceeds the bound
+            if len(data[1]) + len(frame.data) > self.max_size:
                 raise MessageTooLarge(
                     f"fragmented message of more than {self.max_size} bytes "
                     f"(max_message_size)")
+            if not isinstance(data[1], bytearray):
+                data[1] = bytearray(data[1])
+            data[1] += frame.data
         else:
             if frame.opcode in _DATA_OPCODES:
                 self.recving_frames = frame.opcode
@@ -157,7 +182,12 @@ class _ReadAheadWebSocket(websocket.WebSocket):
 
     def __init__(self, max_message_size: int, **options: Any) -> None:
         super().__init__(**options)
-        bounded = _BoundedFrameBuffer(self._recv, options.get("skip_utf8_validation", False))
+        # The frame buffer reads through a weak reference: websocket-client hands it
+        # the bound method self._recv, a reference cycle (socket <-> buffer) that
+        # kept every dead socket, and the last message it was reading, alive until a
+        # full garbage collection. Under a reconnect storm that was hundreds of MiB.
+        bounded = _BoundedFrameBuffer(_weak_recv(self),
+                                      options.get("skip_utf8_validation", False))
         bounded.max_size = max_message_size
         self.frame_buffer = bounded
         self.cont_frame = _Continuation(self.cont_frame.fire_cont_frame,
@@ -167,6 +197,43 @@ class _ReadAheadWebSocket(websocket.WebSocket):
     def _recv(self, bufsize: int) -> bytes:
         data: bytes = super()._recv(max(bufsize, READ_AHEAD))  # type: ignore[no-untyped-call,unused-ignore]
         return data
+
+    # websocket-client sets ``self.sock`` once TCP (and TLS) are up, then makes the
+    # upgrade on it. A property sees that moment: a socket the client gave up on
+    # (close() during the handshake) is shut down as it arrives, so the handshake
+    # fails at once instead of waiting out connect_timeout.
+    _abandoned = False
+    _socket: Optional[socket.socket] = None
+
+    @property  # type: ignore[override,unused-ignore]
+    def sock(self) -> Optional[socket.socket]:
+        return self._socket
+
+    @sock.setter
+    def sock(self, value: Optional[socket.socket]) -> None:
+        self._socket = value
+        if value is not None and self._abandoned:
+            _shut(value)
+
+    def abandon(self) -> None:
+        """Fail the connect or the link at once, from any thread."""
+        self._abandoned = True
+        sock = self._socket
+        if sock is not None:
+            _shut(sock)
+
+
+def _weak_recv(ws: _ReadAheadWebSocket) -> Callable[[int], bytes]:
+    """``ws._recv`` without a strong reference to ``ws``."""
+    ref = weakref.ref(ws)
+
+    def recv(bufsize: int) -> bytes:
+        target = ref()
+        if target is None:
+            raise websocket.WebSocketConnectionClosedException("socket is gone")
+        return target._recv(bufsize)
+
+    return recv
 
 
 class Connection(threads.ThreadOwner):
@@ -184,6 +251,7 @@ class Connection(threads.ThreadOwner):
         self._max_message_size = max_message_size
         self._lock = threading.Condition(threading.Lock())
         self._ws: Optional[websocket.WebSocket] = None
+        self._connecting: Optional[_ReadAheadWebSocket] = None  # mid-handshake
         self._generation = 0
         self._closing = False
         self.last_rx = 0.0  # monotonic time of the last frame of any kind
@@ -200,8 +268,20 @@ class Connection(threads.ThreadOwner):
         """
         ws = _ReadAheadWebSocket(self._max_message_size, skip_utf8_validation=True,
                                  enable_multithread=True, sslopt=self._sslopt)
-        ws.connect(self.url, timeout=timeout, header=header or None,  # type: ignore[no-untyped-call,unused-ignore]
-                   **self._connect_options)
+        with self._lock:
+            if self._closing:
+                raise websocket.WebSocketConnectionClosedException("client is closing")
+            self._connecting = ws  # close() aborts a handshake in progress
+        try:
+            ws.connect(self.url, timeout=timeout, header=header or None,  # type: ignore[no-untyped-call,unused-ignore]
+                       **self._connect_options)
+        except Exception:
+            if self._closing:
+                raise websocket.WebSocketConnectionClosedException("client is closing") from None
+            raise
+        finally:
+            with self._lock:
+                self._connecting = None
         # Reads block without a timeout: the watchdog aborts a dead socket instead,
         # which wakes recv() at once and costs no extra syscall per frame.
         ws.settimeout(None)
@@ -271,7 +351,12 @@ class Connection(threads.ThreadOwner):
         with self._lock:
             self._closing = True
             ws, self._ws = self._ws, None
+            connecting = self._connecting
             self._lock.notify_all()
+        if connecting is not None:
+            # wakes a handshake blocked on a server that never answers (a TLS setup
+            # that stalls runs inside websocket-client, bounded by connect_timeout)
+            connecting.abandon()
         if ws is not None:
             try:
                 if ws.sock is not None:
@@ -299,8 +384,11 @@ class Connection(threads.ThreadOwner):
             ws, generation = current
             reason = self._receive(ws)
             if isinstance(ws.cont_frame, _Continuation):
-                ws.cont_frame.reset()  # a half-received message is not kept alive by cycles
+                ws.cont_frame.reset()  # a half-received message dies with its link
             self.drop(generation, reason)
+            # nothing here keeps the dead socket (or its buffers) alive while the
+            # reader waits for the next one
+            del ws, current
 
     def _receive(self, ws: websocket.WebSocket) -> str:
         """Receive until the socket fails; return why it ended."""
@@ -315,7 +403,9 @@ class Connection(threads.ThreadOwner):
         except websocket.WebSocketConnectionClosedException as exc:
             return f"connection closed by server ({exc})"
         except MessageTooLarge as exc:
-            log.warning("%s: %s; dropping the link", self._shown, exc)
+            # the text, not the exception: a record kept by a handler would keep its
+            # traceback, and with it this socket and its buffers, alive
+            log.warning("%s: %s; dropping the link", self._shown, str(exc))
             return f"{exc}; link dropped"
         except Exception as exc:  # socket errors, protocol errors, an abort()
             return f"connection lost ({exc!r})"
@@ -331,9 +421,10 @@ class Connection(threads.ThreadOwner):
         opcode = frame.opcode
         cont = ws.cont_frame
         if opcode in _DATA_OPCODES and frame.fin and not cont.recving_frames:
-            data = cast(bytes, frame.data)  # never decoded to str on this path
-            if data:
-                self._on_frame(data)
+            payload = cast(bytes, frame.data)  # never decoded to str on this path
+            if payload:
+                # a large frame was read in place, into a bytearray
+                self._on_frame(payload if payload.__class__ is bytes else bytes(payload))
         elif opcode in _MESSAGE_OPCODES:
             cont.validate(frame)
             cont.add(frame)
@@ -352,6 +443,11 @@ class Connection(threads.ThreadOwner):
                 ws.send_close()
             return True
         return False
+
+
+def _shut(sock: socket.socket) -> None:
+    with contextlib.suppress(OSError):  # already closed or never connected
+        sock.shutdown(socket.SHUT_RDWR)
 
 
 def _abort(ws: websocket.WebSocket) -> None:

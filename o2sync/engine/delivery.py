@@ -38,6 +38,7 @@ class EngineDelivery:
     _error_counts: dict[str, int]
     _dropped_by_closed: int
     _retired_pongs: int
+    _unproven: set[str]
     _state: Any
 
     if TYPE_CHECKING:  # provided by StreamEngine
@@ -71,11 +72,23 @@ class EngineDelivery:
             tap(data)
         for socket_tap in self._socket_taps:
             socket_tap(url, data)
+        counters = self.counters
+        events = counters["events"]
         try:
             self.venue.route(url, data)
         except Exception as exc:  # a venue bug must not kill the reader thread
-            self.counters["decode_errors"] += 1
+            counters["decode_errors"] += 1
             self.report(O2SyncError(f"internal error routing a frame: {exc!r}"))
+        if url in self._unproven and counters["events"] != events:
+            self._proven(url)
+
+    def _proven(self, url: str) -> None:
+        """The socket of ``url`` delivered an event: it is healthy (reader thread)."""
+        with self._lock:
+            self._unproven.discard(url)
+            link = self.links.get(url)
+            if link is not None:
+                link.proven = True
 
     def deliver(self, topic: Topic, event: Any) -> None:
         """Hand one decoded event to every consumer of ``topic`` (reader thread)."""
@@ -161,6 +174,7 @@ class EngineDelivery:
         out.update(
             dropped=dropped,
             reconnects=self.watchdog.reconnects,
+            connect_failures=self.watchdog.connect_failures,
             pings_sent=self.watchdog.pings_sent,
             subscriptions=len(refs),
             wire_subscriptions=wire_topics,

@@ -32,10 +32,14 @@ class Link:
         "connection",
         "ever_connected",
         "failure",
+        "failures",
+        "first_attempt_at",
         "generation",
         "heartbeat",
         "last_error",
         "lost",
+        "opened_at",
+        "proven",
         "refresh_auth",
         "retry_at",
         "state",
@@ -47,7 +51,7 @@ class Link:
         self.url = connection.url
         self.state = LinkState.WAITING
         self.retry_at = 0.0  # the first connect is tried at once
-        self.attempt = 0  # reconnect attempts since the last success (0: first connect)
+        self.attempt = 0  # reconnect attempts since the link last proved healthy
         self.ever_connected = False
         self.generation = 0  # of the socket being supervised
         self.heartbeat: Optional[Heartbeat] = None
@@ -56,6 +60,12 @@ class Link:
         self.auth_rejections = 0  # 401/403 handshakes in a row
         self.failure: Optional[str] = None  # why it can never connect (state FAILED)
         self.last_error: Optional[str] = None  # why the last connect attempt failed
+        self.failures = 0  # failed connect attempts in a row (the first one is a warning)
+        self.first_attempt_at: Optional[float] = None  # start of the very first connect
+        self.opened_at = 0.0  # when the supervised socket's handshake completed
+        # the supervised socket delivered an event: a handshake alone proves nothing
+        # (a server may fail every link right after it), data does
+        self.proven = False
 
     @property
     def path(self) -> str:

@@ -62,7 +62,9 @@ class Options:
         max_reconnect_attempts: give up (CLOSED) after this many failed attempts in
             a row; None = never.
         backoff_initial, backoff_max: reconnect delay bounds; exponential with jitter.
-        connect_timeout: seconds for one WebSocket handshake.
+        connect_timeout: seconds for one WebSocket handshake; also how long a socket
+            that has never connected keeps trying before its streams end with a
+            ConnectError naming the cause.
         queue_size: events each subscription may hold before overflow (a stream can
             override it).
         overflow: ``"drop_newest"`` or ``"drop_oldest"`` (depth streams always resync).

@@ -7,6 +7,7 @@ import weakref
 from collections.abc import Hashable
 from typing import TYPE_CHECKING, Any, Optional
 
+from .backoff import ResyncLimiter
 from .venue import TopicSpec
 
 if TYPE_CHECKING:
@@ -38,7 +39,8 @@ class Topic:
     that precede the snapshot of a (re)subscription.
     """
 
-    __slots__ = ("awaiting_snapshot", "info", "key", "refs", "subscribe_frames", "url")
+    __slots__ = ("awaiting_snapshot", "info", "key", "refs", "resync_pending", "resyncs",
+                 "subscribe_frames", "url")
 
     def __init__(self, spec: TopicSpec) -> None:
         self.key = spec.key
@@ -47,6 +49,8 @@ class Topic:
         self.info: Any = spec.info
         self.refs: tuple[SubRef, ...] = ()
         self.awaiting_snapshot = False
+        self.resyncs = ResyncLimiter()  # spaces this topic's resyncs out in a run
+        self.resync_pending = False  # a rate-limited resubscription is planned
 
     @property
     def subscribers(self) -> list[Subscription[Any]]:

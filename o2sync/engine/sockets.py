@@ -44,6 +44,7 @@ class EngineSockets:
     _pinned: set[Subscription[Any]]
     _retired: list[Connection]
     _retired_pongs: int
+    _unproven: set[str]
     _socket_ids: itertools.count[int]
     _state: ConnectionState
 
@@ -121,6 +122,7 @@ class EngineSockets:
         with self._lock:
             if self.links.get(link.url) is not link:
                 return
+            self._unproven.add(link.url)  # until it delivers an event (see _on_frame)
             for topic in self._topics_on(link.url):
                 topic.awaiting_snapshot = any(s.is_depth for s in topic.subscribers)
                 self._send_all(link, topic.subscribe_frames)
@@ -146,9 +148,10 @@ class EngineSockets:
             self._publish(LIFECYCLE.key, ConnectionEvent(state, attempt, message, path))
 
     def link_failed(self, link: Link, reason: str, status: Optional[int]) -> None:
-        """A socket can never connect: end the streams it carries with the error."""
+        """A socket can never connect: end the streams it carries with the error
+        (a :class:`~o2sync.errors.ConnectError` naming the cause)."""
         shown = redact_url(link.url)
-        error = StreamFailedError(shown, reason, status)
+        error = StreamFailedError(shown, reason, status, cause=link.last_error)
         with self._lock:
             if self.links.get(link.url) is not link:
                 return

@@ -39,7 +39,8 @@ log = logging.getLogger(__name__)
 __all__ = ["ERRORS", "LIFECYCLE", "StreamEngine"]
 
 _COUNTERS = ("messages", "events", "decode_errors", "server_errors", "ignored",
-             "resync_skipped", "callback_errors", "pongs", "control_frames", "unknown_kinds")
+             "resync_skipped", "resyncs", "callback_errors", "pongs", "control_frames",
+             "unknown_kinds")
 
 
 class StreamEngine(EngineSockets, EngineDelivery):
@@ -73,6 +74,7 @@ class StreamEngine(EngineSockets, EngineDelivery):
         self._socket_taps: tuple[Callable[[str, bytes], None], ...] = ()
         self._retired: list[Connection] = []  # closed sockets whose reader may still be ending
         self._retired_pongs = 0  # WebSocket pongs of sockets closed for good
+        self._unproven: set[str] = set()  # urls whose socket has not delivered an event yet
         self._socket_ids = itertools.count(1)
         self._state = ConnectionState.DISCONNECTED
         self.watchdog = Watchdog(name, self, options)
@@ -105,7 +107,8 @@ class StreamEngine(EngineSockets, EngineDelivery):
             if self._closed.is_set():
                 raise ConnectError(f"{shown}: client closed before connecting")
             if link.state is LinkState.FAILED:
-                raise ConnectError(f"{shown}: {self._failure_reason(link)}")
+                raise ConnectError(f"{shown}: {self._failure_reason(link)}",
+                                   cause=link.last_error)
             # polls: a connect is brief, and another socket's state may set the event
             left = 0.2 if deadline is None else min(0.2, deadline - time.monotonic())
             if left <= 0:
@@ -285,16 +288,49 @@ class StreamEngine(EngineSockets, EngineDelivery):
             self._retire(link)
 
     def resubscribe(self, topic: Topic) -> None:
-        """Ask the server for a fresh snapshot of ``topic``: unsubscribe + subscribe."""
+        """Ask the server for a fresh snapshot of ``topic``: unsubscribe + subscribe,
+        at once the first time, rate-limited in a run (see :meth:`resync_delay`)."""
         with self._lock:
-            if self.topics.get(topic.key) is not topic or topic.url is None:
+            if (self.topics.get(topic.key) is not topic or topic.url is None
+                    or self._closing):
                 return
-            topic.awaiting_snapshot = True
-            link = self.links.get(topic.url)
-            if link is not None and self._is_live(topic.url):
-                remaining = self._topics_on(topic.url)
-                self._send_all(link, self.venue.unsubscribe_frames(topic, remaining))
-                self._send_all(link, topic.subscribe_frames)
+            topic.awaiting_snapshot = True  # deltas are skipped until the snapshot
+            if topic.resync_pending:
+                return  # one is planned; it will fetch the snapshot for everyone
+            delay = self.resync_delay(topic)
+            if delay > 0:
+                topic.resync_pending = True
+                self.watchdog.submit(lambda: self._resubscribe_now(topic), delay)
+                return
+            self._send_resubscription(topic)
+
+    def _resubscribe_now(self, topic: Topic) -> None:
+        """Watchdog: a rate-limited resubscription is due."""
+        with self._lock:
+            topic.resync_pending = False
+            if self.topics.get(topic.key) is topic and topic.awaiting_snapshot:
+                self._send_resubscription(topic)
+            # else: gone, or healed meanwhile (a reconnect replayed it)
+
+    def _send_resubscription(self, topic: Topic) -> None:
+        assert topic.url is not None
+        link = self.links.get(topic.url)
+        if link is not None and self._is_live(topic.url):
+            remaining = self._topics_on(topic.url)
+            self._send_all(link, self.venue.unsubscribe_frames(topic, remaining))
+            self._send_all(link, topic.subscribe_frames)
+
+    def resync_delay(self, topic: Topic, progress: Optional[int] = None) -> float:
+        """Seconds before a resync of ``topic`` asked for now may run, counted in
+        ``stats()["resyncs"]``: 0 for the first of a run, then exponentially spaced
+        per topic (:class:`~o2sync.engine.backoff.ResyncLimiter`), so a server that
+        breaks every snapshot cannot make the client hammer it. ``progress`` counts
+        the topic's good events so far (by default, the most any consumer received):
+        enough of them since the last resync end the run."""
+        self.counters["resyncs"] += 1
+        if progress is None:
+            progress = max((ref.counts[1] for ref in topic.refs), default=0)
+        return topic.resyncs.next_delay(time.monotonic(), progress)
 
     def lost_event(self, topic: Topic) -> None:
         """An event of ``topic`` could not be delivered (a malformed depth delta):

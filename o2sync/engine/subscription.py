@@ -55,8 +55,9 @@ class Subscription(Generic[T]):
     callback on the dispatcher thread, in arrival order. Both forms bound the number
     of pending events (``queue_size``); overflow is counted in ``dropped`` and
     reported through ``on_error`` and logging, never silent. A stream whose socket
-    can never connect (HTTP 404 on the handshake, say) ends with that error: the
-    iterator and ``get()`` raise :class:`~o2sync.errors.StreamFailedError`.
+    can never connect (HTTP 404 on the handshake, say), or never did within
+    ``connect_timeout`` (refused, timed out, a certificate), ends with that error:
+    the iterator and ``get()`` raise :class:`~o2sync.errors.StreamFailedError`.
 
     Usable as a context manager; ``close()`` is idempotent and sends the unsubscribe
     frame when this was the last consumer of the wire stream.
@@ -85,6 +86,7 @@ class Subscription(Generic[T]):
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._ended = False  # the end marker is in the queue (closed, finished)
         self._watchers: list[threading.Event] = []
+        self._end_hooks: tuple[Callable[[], None], ...] = ()  # told once it has ended
         self._pending = 0  # callback form: events handed to the dispatcher, not yet run
         self._closed = False  # accepts no more events
         self._cancelled = False  # closed by the user (not by the client shutting down)
@@ -221,6 +223,26 @@ class Subscription(Generic[T]):
             self._end_locked()
         for watcher in self._watchers:
             watcher.set()
+        self._ended_hooks()
+
+    def on_end(self, hook: Callable[[], None]) -> None:
+        """Call ``hook()`` once this subscription has ended (closed, finished or
+        failed; at once if it already has): a sink's owner wakes its waiters."""
+        with self._lock:
+            ended = self._closed
+            if not ended:
+                self._end_hooks = (*self._end_hooks, hook)
+        if ended:
+            hook()
+
+    def _ended_hooks(self) -> None:
+        with self._lock:
+            hooks, self._end_hooks = self._end_hooks, ()
+        for hook in hooks:
+            try:
+                hook()
+            except Exception:  # an owner's bug must not stop a close
+                log.exception("end hook of %r failed", self)
 
     # ---------------------------------------------------------------- consumer side
 
@@ -372,6 +394,7 @@ class Subscription(Generic[T]):
             self._end_locked()
         for watcher in self._watchers:
             watcher.set()
+        self._ended_hooks()
         if self._owner is not None:
             self._owner.unsubscribe(self)
 

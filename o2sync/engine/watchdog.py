@@ -3,8 +3,10 @@
 One watchdog serves all the sockets of a client. For each it owns the life of the
 link: the first connect, the heartbeat (a text ping or a WebSocket ping, as the
 venue says; any frame proves liveness), the half-open check, reconnects with
-capped exponential backoff and jitter, the meaning of a failed handshake
-(permanent, auth, transient) and the lifecycle events. It also runs short
+capped exponential backoff and jitter (starting over only once a link proved
+healthy, never on a handshake alone), the meaning of a failed handshake
+(permanent, auth, transient; a first connect has ``connect_timeout`` to succeed)
+and the lifecycle events. It also runs short
 maintenance tasks (REST snapshot fetches) so they never run on a reader thread.
 What to do once a socket is up (replaying subscriptions) is the owner's business.
 """
@@ -31,6 +33,10 @@ log = logging.getLogger(__name__)
 
 #: 401/403 handshakes in a row (each after fresh credentials) before a socket gives up.
 AUTH_REJECTIONS_MAX = 3
+
+#: Seconds a link must stay up to count as healthy without carrying data: only a
+#: healthy link resets the backoff (a handshake alone does not).
+HEALTHY_AFTER = 5.0
 
 Task = Callable[[], None]
 
@@ -69,6 +75,7 @@ class Watchdog(threads.ThreadOwner):
         self._task_ids = itertools.count()
         self._stopping = False
         self.reconnects = 0
+        self.connect_failures = 0  # failed attempts, links that died unproven included
         self.pings_sent = 0
         self._thread = threading.Thread(target=self._run, name=f"{name}-watchdog", daemon=True)
 
@@ -198,12 +205,27 @@ class Watchdog(threads.ThreadOwner):
         if not self._options.reconnect:
             self._owner.give_up("connection lost and reconnect=False")
             return
-        link.attempt = 1
-        self._schedule(link, now, None, None, self._backoff.first_delay())
+        if link.proven or now - link.opened_at >= HEALTHY_AFTER:
+            # a link that carried data (or stayed up) was healthy: the backoff starts
+            # over, and the first retry is quick (a dropped server is usually back)
+            link.attempt = 1
+            link.auth_rejections = 0
+            link.failures = 0
+            self._schedule(link, now, None, self._backoff.first_delay())
+            return
+        # Up a moment, then failed without ever carrying data: as good as a failed
+        # attempt. Resetting here would reconnect a server that kills every link right
+        # after its handshake at the first, fastest retry forever.
+        link.attempt += 1
+        link.last_error = reason
+        self._count_failure(link, f"link failed right after its handshake ({reason})")
+        self._schedule(link, now, reason)
 
     def _connect(self, link: Link, now: float) -> None:
         with self._wake:
             link.lost = None  # set again if the new socket dies before we supervise it
+        if link.first_attempt_at is None:
+            link.first_attempt_at = now
         try:
             headers = self._owner.handshake_headers(link, link.refresh_auth)
             link.refresh_auth = False
@@ -213,9 +235,10 @@ class Watchdog(threads.ThreadOwner):
             return
         link.generation = generation
         link.state = LinkState.OPEN
+        link.opened_at = self._clock()
+        link.proven = False  # until this socket delivers an event
         link.heartbeat = Heartbeat(self._options.ping_interval, self._options.pong_timeout,
-                                   self._clock())
-        link.auth_rejections = 0
+                                   link.opened_at)
         link.last_error = None
         self._owner.link_opened(link, generation)
         if link.ever_connected:
@@ -225,15 +248,25 @@ class Watchdog(threads.ThreadOwner):
         else:
             link.ever_connected = True
             self._owner.link_event(link, ConnectionState.CONNECTED, 0, "connected")
-        link.attempt = 0
+        # link.attempt (and auth_rejections) stay: they reset once the link proves
+        # healthy (see _lost), not on a handshake alone
+
+    def _count_failure(self, link: Link, cause: str) -> None:
+        """Count one failed attempt; the first of a run is a warning, later ones info."""
+        self.connect_failures += 1
+        link.failures += 1
+        level = logging.WARNING if link.failures == 1 else logging.INFO
+        log.log(level, "%s: connect failed: %s%s", link.path, cause,
+                " (retrying with backoff; later failures are logged at INFO)"
+                if link.failures == 1 else f" ({link.failures} in a row)")
 
     def _failed_attempt(self, link: Link, exc: BaseException, now: float) -> None:
-        if link.state is LinkState.CLOSED:
-            return  # retired while connecting: nothing to retry
+        if link.state is LinkState.CLOSED or self._stopping:
+            return  # retired (or the client closed) while connecting: nothing to retry
         kind = self._owner.classify_failure(link, exc)
         cause = redact_text(describe_failure(exc))
         link.last_error = cause
-        log.info("%s: connect failed: %s", link.path, cause)
+        self._count_failure(link, cause)
         status = getattr(exc, "status_code", None)
         if kind is Failure.PERMANENT:
             link.state = LinkState.FAILED
@@ -250,14 +283,29 @@ class Watchdog(threads.ThreadOwner):
             if link.auth_rejections == 1:
                 link.retry_at = now  # fresh credentials, one new handshake at once
                 return
-        if not self._options.reconnect and not link.ever_connected:
-            self._owner.give_up(f"could not connect ({cause}) and reconnect=False")
-            return
         link.attempt += 1
-        self._schedule(link, now, cause, retry_after(exc))
+        delay = self._backoff.delay(link.attempt)
+        asked = retry_after(exc)
+        if asked is not None:  # Retry-After, honoured up to the backoff cap
+            delay = max(delay, min(asked, self._backoff.maximum))
+        if not link.ever_connected and self._first_connect_over(link, now + delay):
+            # never connected: the stream ends with the cause, as a failed first
+            # connect of the official SDKs raises, instead of retrying in silence
+            link.state = LinkState.FAILED
+            self._owner.link_failed(link, f"could not connect ({cause})", status)
+            return
+        self._schedule(link, now, cause, delay)
+
+    def _first_connect_over(self, link: Link, next_at: float) -> bool:
+        """True when a socket that never connected is out of time: reconnect=False,
+        or its next attempt would start more than connect_timeout after its first."""
+        if not self._options.reconnect:
+            return True
+        started = link.first_attempt_at if link.first_attempt_at is not None else next_at
+        return next_at - started > self._options.connect_timeout
 
     def _schedule(self, link: Link, now: float, cause: Optional[str],
-                  asked: Optional[float], delay: Optional[float] = None) -> None:
+                  delay: Optional[float] = None) -> None:
         """Plan attempt ``link.attempt`` (after ``delay``, by default the backoff's),
         or give up when out of attempts."""
         limit = self._options.max_reconnect_attempts
@@ -267,8 +315,6 @@ class Watchdog(threads.ThreadOwner):
             return
         if delay is None:
             delay = self._backoff.delay(link.attempt)
-        if asked is not None:  # Retry-After, honoured up to the backoff cap
-            delay = max(delay, min(asked, self._backoff.maximum))
         link.retry_at = now + delay
         message = f"attempt {link.attempt} in {delay:.2f}s" + (f" ({cause})" if cause else "")
         self._owner.link_event(link, ConnectionState.RECONNECTING, link.attempt, message)

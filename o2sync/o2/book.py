@@ -52,6 +52,7 @@ class LiveOrderBook(LiveBook[DepthLevel]):
         self._lifecycle = engine.local(LIFECYCLE, f"book:{market.pair}:lifecycle", None,
                                        sink=self._on_lifecycle)
         self._sub = subscribe(self._apply, self._invalidate)
+        self._follow(self._sub)  # its end (client closed, stream failed) ends every wait
 
     # ------------------------------------------------------------ reader thread
 

@@ -59,6 +59,7 @@ class SequencedBook(LiveBook[Level]):
         self._lifecycle = engine.local(LIFECYCLE, f"book:{asset}:lifecycle", None,
                                        sink=self._on_lifecycle)
         self._sub = subscribe(self._apply, self._lost)
+        self._follow(self._sub)  # its end (client closed, stream failed) ends every wait
         self._sub.wants_snapshot()
         if engine.is_live(url):
             self._rebuild()

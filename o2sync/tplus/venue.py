@@ -57,6 +57,8 @@ class DepthSplice:
     stale: int = 0  # snapshots older than the buffer, in a row
     delay: float = SNAPSHOT_RETRY_INITIAL
     fetches: int = 0  # snapshots fetched for this topic
+    live: int = 0  # diffs passed on as they came (not from a splice): the resync limit's
+    # sign of health, since the diffs handed over with a snapshot prove nothing
 
 
 @dataclass
@@ -170,6 +172,7 @@ class TplusVenue(Venue):
         self._counters["events"] += 1
         with splice.lock:
             if not splice.waiting:
+                splice.live += 1
                 topic.push(diff)
                 return
             if len(splice.buffer) < BUFFER_MAX:
@@ -192,7 +195,9 @@ class TplusVenue(Venue):
             splice.buffer = []
             splice.stale = 0
             splice.delay = SNAPSHOT_RETRY_INITIAL
-        self.engine.run_task(lambda: self._splice(topic))
+        # at once the first time; spaced out when gaps keep coming (the engine's limit)
+        self.engine.run_task(lambda: self._splice(topic),
+                             self.engine.resync_delay(topic, splice.live))
 
     def _splice(self, topic: Topic) -> None:
         """Watchdog thread: fetch the snapshot and hand it over, or plan another try."""
