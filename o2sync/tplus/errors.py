@@ -5,13 +5,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Optional
 
 from ..errors import AuthError, DecodeError, O2SyncError
 
 __all__ = [
     "AuthError",
+    "BaseTplusException",
     "KeyFileError",
+    "MissingClientUserError",
     "UnknownEventKind",
     "UserNotFoundError",
     "WrongPasswordError",
@@ -41,3 +43,16 @@ class UserNotFoundError(KeyFileError):
 
 class WrongPasswordError(KeyFileError):
     """The key file's MAC did not verify: wrong password or a corrupted file."""
+
+
+class BaseTplusException(O2SyncError):
+    """tpluspy's base exception name, for code that catches it."""
+
+
+class MissingClientUserError(BaseTplusException):
+    """A per-user call got no ``user=`` and the client has no ``default_user``."""
+
+    def __init__(self, context: Optional[str] = None) -> None:
+        message = ("User required. Create the client with default_user=User(...) "
+                   "or pass user= to the call")
+        super().__init__(message if context is None else f"{message} ({context})")
