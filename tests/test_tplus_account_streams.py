@@ -160,7 +160,7 @@ def test_reconnect_names_the_stream_and_presents_a_fresh_token(
     ob = tplus.ob()
     make = {"positions": ob.stream_user_positions, "events": ob.stream_user_events,
             "finalized": ob.stream_user_finalized_trades}[stream]
-    sub = make()
+    sub: Any = make()
     path = _paths(tsim)[stream]
     life: list[Any] = []
     ob.on_lifecycle(life.append)
