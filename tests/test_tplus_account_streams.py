@@ -177,6 +177,32 @@ def test_reconnect_names_the_stream_and_presents_a_fresh_token(
     assert drain(sub) and not sub.closed
 
 
+@pytest.mark.parametrize("stream", ["ticker", "tickers", "intent"])
+def test_ticker_and_intent_streams_reconnect(
+        tsim: TplusSimulator, tplus: TplusClients, stream: str) -> None:
+    tsim.set_market_maker()
+    client: Any = tplus.ob() if stream == "intent" else tplus.md()
+    path = {"ticker": f"/ticker/ws/{ASSETS[0]}", "tickers": "/tickers/ws",
+            "intent": "/intent/ws"}[stream]
+    sub: Any = {"ticker": lambda: client.stream_ticker(ASSETS[0]),
+                "tickers": lambda: client.stream_tickers(),
+                "intent": lambda: client.stream_intent()}[stream]()
+    life: list[Any] = []
+    client.on_lifecycle(life.append)
+    connected(client)
+    if stream == "intent":
+        tsim.expire_tokens()  # the reconnect must log in again
+    tsim.drop_connections(path=path)
+    assert wait_until(lambda: any(e.state is ConnectionState.RECONNECTED for e in life))
+    assert [e.stream for e in life if e.state is ConnectionState.RECONNECTED] == [path]
+    connected(client)
+    if stream == "intent":
+        assert tsim.presented_fresh_token(path)
+    tsim.step(90)
+    settle(tsim, client, [path])
+    assert drain(sub) and not sub.closed
+
+
 def test_resync_after_reconnect_matches_the_service(
         tsim: TplusSimulator, tplus: TplusClients) -> None:
     ob = tplus.ob()

@@ -29,7 +29,7 @@ import math
 import weakref
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Optional
+from typing import TYPE_CHECKING, Any, Callable, Optional
 
 from aiohttp import web
 
@@ -108,8 +108,10 @@ class AccountState:
 
     # -- after each engine event -------------------------------------------------------
 
-    def after_step(self, emits: list[Emit]) -> list[Emit]:
-        """The frames this event adds to what the engine produced."""
+    def after_step(self, emits: list[Emit],
+                   listening: Callable[[str], bool] = lambda topic: True) -> list[Emit]:
+        """The frames this event adds to what the engine produced (tickers only when
+        ``listening`` says someone streams them: they cost the most to build)."""
         self.steps += 1
         out: list[Emit] = []
         moved: list[str] = []
@@ -125,10 +127,13 @@ class AccountState:
             asset = _asset_of(topic)
             if asset is not None and asset not in moved:
                 moved.append(asset)
-        if moved:
-            tickers = [self.engine.ticker(a) for a in moved]
-            out.extend(("/ticker/ws/" + a, t) for a, t in zip(moved, tickers))
-            out.append(("/tickers/ws", tickers))
+        every = listening("/tickers/ws")
+        shown = [a for a in moved if every or listening("/ticker/ws/" + a)]
+        if shown:
+            tickers = [self.engine.ticker(a) for a in shown]
+            out.extend(("/ticker/ws/" + a, t) for a, t in zip(shown, tickers))
+            if every:
+                out.append(("/tickers/ws", tickers))
         if self.steps % ACCOUNT_EVERY == 0:
             out.append(("/account/events/" + self.user_id, self._account_event(now)))
         if self.steps % INTENT_EVERY == 0 and moved:

@@ -193,7 +193,8 @@ class TplusServer:
         for _ in range(count):
             emits = engine.step()
             self.publish(emits)
-            self.publish(account.after_step(emits))  # positions, tickers, account events
+            # tickers (if streamed), positions, account events, intent
+            self.publish(account.after_step(emits, self.conns.__contains__))
 
     def publish(self, emits: Iterable[Emit]) -> None:
         conns = self.conns
