@@ -291,3 +291,24 @@ def test_position_pages_and_account_reads(tsim: TplusSimulator, tplus: TplusClie
     assert [b.side for b in md.get_user_position_basis_for_asset(ASSETS[1])] == ["short"]
     assert [n.name for n in md.get_sub_account_names().names] == ["Spot", "Default margin"]
     assert tplus.md(user=User()).get_user_position_basis() == []  # unknown user: 404 -> []
+
+
+@pytest.mark.tplus_options(floats=True)
+def test_json_float_decimals_stay_exact(tsim: TplusSimulator, tplus: TplusClients) -> None:
+    """A server sending decimals as JSON numbers: o2sync reads each from its text."""
+    ob, md = tplus.ob(), tplus.md()
+    positions = ob.stream_user_positions()
+    connected(ob)
+    rows = ob.get_user_positions()
+    assert rows and all(type(p.size) is Decimal for p in rows)
+    assert [p.entry_price for p in rows] == [Decimal(repr(r["entry_price"]))
+                                             for r in tsim.positions()]
+    inventory = ob.get_user_inventory()  # the raw dict: exact numbers too
+    spot = next(iter(inventory["accounts"]["0"]["spot"].values()))
+    assert type(spot) is Decimal or type(spot) is int
+    ticker = md.get_ticker(ASSETS[0])
+    assert type(ticker.last_price) is Decimal
+    tsim.step(400)
+    settle(tsim, ob, [f"/positions/ws/{tsim.user_id}"])
+    updates = drain(positions)
+    assert updates and all(type(p.size) is Decimal for u in updates for p in u.positions)

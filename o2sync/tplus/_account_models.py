@@ -56,6 +56,10 @@ __all__ = [
 
 _ASSET = config(encoder=str, decoder=AssetIdentifier)
 
+#: The base of every model here: the one place to give them the conveniences the
+#: other tplus models have (to_dict/to_json now; pydantic-style methods with them).
+_Model = DataClassJsonMixin
+
 
 def _larger_side(long: Optional[Decimal], short: Optional[Decimal]) -> Optional[Decimal]:
     # tpluspy takes the larger side, not the sum (the engine caps on the larger one)
@@ -67,7 +71,7 @@ def _larger_side(long: Optional[Decimal], short: Optional[Decimal]) -> Optional[
 
 
 @dataclass(frozen=True)
-class BookLevel(DataClassJsonMixin):
+class BookLevel(_Model):
     """One book level of a ticker: the price and the size resting there."""
 
     price: Decimal
@@ -75,7 +79,7 @@ class BookLevel(DataClassJsonMixin):
 
 
 @dataclass(frozen=True)
-class TickerOpenInterest(DataClassJsonMixin):
+class TickerOpenInterest(_Model):
     """Open interest inside a :class:`Ticker`, per side, in asset quantity."""
 
     timestamp_ns: int
@@ -89,7 +93,7 @@ class TickerOpenInterest(DataClassJsonMixin):
 
 
 @dataclass(frozen=True, repr=False)
-class Ticker(DataClassJsonMixin):
+class Ticker(_Model):
     """A market's 24 h summary (``/ticker/ws/{asset}``, ``/tickers/ws``, REST)."""
 
     asset_id: AssetIdentifier = field(metadata=_ASSET)
@@ -114,7 +118,7 @@ class Ticker(DataClassJsonMixin):
 
 
 @dataclass(frozen=True)
-class OpenInterest(DataClassJsonMixin):
+class OpenInterest(_Model):
     """A market's open interest per side (``GET /openinterest[/{asset}]``); the sides
     are ``None`` until the market first reports."""
 
@@ -133,7 +137,7 @@ class OpenInterest(DataClassJsonMixin):
 
 
 @dataclass(frozen=True, repr=False)
-class PositionResponse(DataClassJsonMixin):
+class PositionResponse(_Model):
     """One position (a row of :class:`PositionUpdate` and of the REST positions page).
 
     ``side`` is ``"long"``, ``"short"`` or ``"closed"`` as sent.
@@ -162,7 +166,7 @@ class PositionResponse(DataClassJsonMixin):
 
 
 @dataclass(frozen=True)
-class PositionUpdate(DataClassJsonMixin):
+class PositionUpdate(_Model):
     """A ``/positions/ws/{user}`` frame: the user's **complete** position list, which
     replaces the previous one (an empty list means no positions)."""
 
@@ -172,7 +176,7 @@ class PositionUpdate(DataClassJsonMixin):
 
 
 @dataclass(frozen=True)
-class UserPositionsPage(DataClassJsonMixin):
+class UserPositionsPage(_Model):
     """One page of ``GET /positions/{user}``: rows plus the page meta.
 
     A sequence of its rows too (``len(page)``, ``for p in page``, ``page[0]``).
@@ -201,7 +205,7 @@ class UserPositionsPage(DataClassJsonMixin):
 
 
 @dataclass(frozen=True)
-class DepositLanded(DataClassJsonMixin):
+class DepositLanded(_Model):
     """An on-chain deposit reached the user's inventory. ``amount`` is a base-10
     string in inventory units of 1e18, as sent."""
 
@@ -214,7 +218,7 @@ class DepositLanded(DataClassJsonMixin):
 
 
 @dataclass(frozen=True)
-class WithdrawalCompleted(DataClassJsonMixin):
+class WithdrawalCompleted(_Model):
     """An on-chain withdrawal left the user's inventory (``amount``: 1e18 units, text)."""
 
     user: str
@@ -226,7 +230,7 @@ class WithdrawalCompleted(DataClassJsonMixin):
 
 
 @dataclass(frozen=True)
-class PositionCleared(DataClassJsonMixin):
+class PositionCleared(_Model):
     """A margin position was cleared by the close-position flow."""
 
     user: str
@@ -236,7 +240,7 @@ class PositionCleared(DataClassJsonMixin):
 
 
 @dataclass(frozen=True)
-class SubAccountAssetTransferred(DataClassJsonMixin):
+class SubAccountAssetTransferred(_Model):
     """The user moved an asset between two of their sub-accounts (``amount``: 1e18 units)."""
 
     user: str
@@ -248,7 +252,7 @@ class SubAccountAssetTransferred(DataClassJsonMixin):
 
 
 @dataclass(frozen=True)
-class CalledVenue(DataClassJsonMixin):
+class CalledVenue(_Model):
     """One called venue of a margin call and the moment its offsets lapse."""
 
     venue: int
@@ -256,7 +260,7 @@ class CalledVenue(DataClassJsonMixin):
 
 
 @dataclass(frozen=True)
-class MarginCallUpdated(DataClassJsonMixin):
+class MarginCallUpdated(_Model):
     """A sub-account's margin call opened, moved or cleared (``called_venues`` empty)."""
 
     user: str
@@ -274,7 +278,7 @@ UserActivityEvent = Union[DepositLanded, WithdrawalCompleted, PositionCleared,
 
 
 @dataclass(frozen=True)
-class IntentAggregateUpdate(DataClassJsonMixin):
+class IntentAggregateUpdate(_Model):
     """One asset's anonymous intent aggregate over a 100 ms window (``/intent/ws``):
     the window's signed movement (``*_delta``) and the totals after it."""
 
@@ -312,7 +316,7 @@ class MarginPositionSide(str, enum.Enum):
 
 
 @dataclass(frozen=True)
-class PositionMarginInfo(DataClassJsonMixin):
+class PositionMarginInfo(_Model):
     """One position's margin: size, notional value and maintenance requirement."""
 
     asset_id: str
@@ -323,7 +327,7 @@ class PositionMarginInfo(DataClassJsonMixin):
 
 
 @dataclass(frozen=True)
-class MarginWarning(DataClassJsonMixin):
+class MarginWarning(_Model):
     """A partial-computation warning of the margin endpoint."""
 
     sub_account: int
@@ -333,7 +337,7 @@ class MarginWarning(DataClassJsonMixin):
 
 
 @dataclass(frozen=True)
-class AssetNettingInfo(DataClassJsonMixin):
+class AssetNettingInfo(_Model):
     """Per-asset netting from the engine's liquidation decomposition."""
 
     asset_id: str
@@ -349,7 +353,7 @@ class AssetNettingInfo(DataClassJsonMixin):
 
 
 @dataclass(frozen=True)
-class MarginCallInfo(DataClassJsonMixin):
+class MarginCallInfo(_Model):
     """An open margin call on one venue's offsets."""
 
     venue: int
@@ -358,7 +362,7 @@ class MarginCallInfo(DataClassJsonMixin):
 
 
 @dataclass(frozen=True)
-class AccountMarginInfo(DataClassJsonMixin):
+class AccountMarginInfo(_Model):
     """One sub-account's margin breakdown (``GET /margin/user/{user}``)."""
 
     account_equity: Decimal
@@ -378,7 +382,7 @@ class AccountMarginInfo(DataClassJsonMixin):
 
 
 @dataclass(frozen=True)
-class UserMarginInfo(DataClassJsonMixin):
+class UserMarginInfo(_Model):
     """Margin of every sub-account, keyed by sub-account index (``int``)."""
 
     accounts: dict[int, AccountMarginInfo]
@@ -389,7 +393,7 @@ class UserMarginInfo(DataClassJsonMixin):
 
 
 @dataclass(frozen=True)
-class AccountSolvency(DataClassJsonMixin):
+class AccountSolvency(_Model):
     """One sub-account's solvency."""
 
     is_solvent: bool
@@ -397,7 +401,7 @@ class AccountSolvency(DataClassJsonMixin):
 
 
 @dataclass(frozen=True)
-class UserSolvency(DataClassJsonMixin):
+class UserSolvency(_Model):
     """Solvency of every sub-account, keyed by sub-account index (``int``)."""
 
     accounts: dict[int, AccountSolvency]
@@ -407,7 +411,7 @@ class UserSolvency(DataClassJsonMixin):
 
 
 @dataclass(frozen=True)
-class PositionBasisResponse(DataClassJsonMixin):
+class PositionBasisResponse(_Model):
     """A trade-derived position-basis estimate (not authoritative inventory).
 
     ``domain`` is ``"spot"`` or ``"margin"``; ``side`` ``"long"``, ``"short"`` or None.
@@ -426,7 +430,7 @@ class PositionBasisResponse(DataClassJsonMixin):
 
 
 @dataclass(frozen=True)
-class SubAccountNameEntry(DataClassJsonMixin):
+class SubAccountNameEntry(_Model):
     """A sub-account's index and the name its owner gave it."""
 
     account_index: int
@@ -434,7 +438,7 @@ class SubAccountNameEntry(DataClassJsonMixin):
 
 
 @dataclass(frozen=True)
-class SubAccountNamesResponse(DataClassJsonMixin):
+class SubAccountNamesResponse(_Model):
     """The names a user gave their sub-accounts, lowest index first."""
 
     names: list[SubAccountNameEntry] = field(default_factory=list)
