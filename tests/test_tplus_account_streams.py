@@ -26,7 +26,7 @@ from o2sync.tplus import (
     UserTrade,
     WithdrawalCompleted,
 )
-from o2sync.tplus.errors import MissingClientUserError
+from o2sync.tplus.errors import AuthError, MissingClientUserError
 
 ASSETS = ("200", "82af49447d8a07e3bd95bd0d56f35241523fbab1000000000000000000000000"
                  "@00000000000000a4b1")
@@ -312,3 +312,19 @@ def test_json_float_decimals_stay_exact(tsim: TplusSimulator, tplus: TplusClient
     settle(tsim, ob, [f"/positions/ws/{tsim.user_id}"])
     updates = drain(positions)
     assert updates and all(type(p.size) is Decimal for u in updates for p in u.positions)
+
+
+def test_a_rejected_token_is_replaced_once(tsim: TplusSimulator, tplus: TplusClients) -> None:
+    ob = tplus.ob()
+    assert ob.get_user_solvency().accounts  # logs in
+    logins = len(tsim.tokens)
+    tsim.revoke_tokens()  # the server forgets it; the client still thinks it good
+    assert ob.get_user_positions()  # 401, one new login, one retry
+    assert len(tsim.tokens) == logins + 1
+    statuses = [r.status for r in tsim.requests(service="oms")
+                if r.path == f"/positions/{tsim.user_id}"]
+    assert statuses == [401, 200]
+    tsim.fail_auth(1)  # and when the new login fails too, the caller hears of it
+    tsim.revoke_tokens()
+    with pytest.raises(AuthError, match="login"):
+        ob.get_user_inventory()
