@@ -55,8 +55,8 @@ def test_user_streams_deliver_every_kind(tsim: TplusSimulator, tplus: TplusClien
     # each frame is the complete list: the last one holds what REST says now (marks move)
     rest = ob.get_user_positions_page()
     assert [(p.asset_id, p.side, p.size, p.entry_price) for p in updates[-1].positions] == [
-        (p.asset_id, p.side, p.size, p.entry_price) for p in rest]
-    assert [p.size for p in rest] == [Decimal(r["size"]) for r in tsim.positions()]
+        (p.asset_id, p.side, p.size, p.entry_price) for p in rest.positions]
+    assert [p.size for p in rest.positions] == [Decimal(r["size"]) for r in tsim.positions()]
     kinds = {type(e) for e in got}
     assert kinds == {DepositLanded, MarginCallUpdated, WithdrawalCompleted,
                      SubAccountAssetTransferred, PositionCleared}
@@ -217,7 +217,7 @@ def test_resync_after_reconnect_matches_the_service(
             break
     state = ob.get_user_positions_page()
     truth = tsim.positions()
-    assert [(str(p.asset_id), p.side, p.size) for p in state] == [
+    assert [(str(p.asset_id), p.side, p.size) for p in state.positions] == [
         (r["asset_id"], r["side"], Decimal(r["size"])) for r in truth]
     drain(positions)  # whatever arrives next replaces the re-read state whole
 
@@ -254,11 +254,11 @@ def test_malformed_and_unknown_frames_are_counted(
 def test_position_pages_and_account_reads(tsim: TplusSimulator, tplus: TplusClients) -> None:
     ob, md = tplus.ob(), tplus.md(user=User(tsim.user_seed))
     first = ob.get_user_positions_page(limit=1)
-    assert len(first) == 1 and first.has_next_page and first.next_page == 1
+    assert len(first.positions) == 1 and first.has_next_page and first.next_page == 1
     assert first.total_positions == 2 and first.total_pages == 2
     second = ob.get_user_positions_page(page=first.next_page, limit=1)
     assert not second.has_next_page and second.next_page is None
-    assert [str(p.asset_id) for p in (*first, *second)] == list(ASSETS)
+    assert [str(p.asset_id) for p in (*first.positions, *second.positions)] == list(ASSETS)
     assert ob.get_user_positions(sub_account=0) == []
     (only,) = ob.get_user_position_for_asset(ASSETS[1])
     assert only.side == "short" and only.sub_account_index == 1

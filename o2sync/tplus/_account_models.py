@@ -15,7 +15,6 @@ Attribute names, types and defaults follow tpluspy's ``tplus/model/ticker.py``,
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Optional, Union
@@ -179,7 +178,7 @@ class PositionUpdate(_Model):
 class UserPositionsPage(_Model):
     """One page of ``GET /positions/{user}``: rows plus the page meta.
 
-    A sequence of its rows too (``len(page)``, ``for p in page``, ``page[0]``).
+    Not a sequence of its rows (tpluspy's is not either): read ``page.positions``.
     """
 
     positions: list[PositionResponse]
@@ -190,15 +189,6 @@ class UserPositionsPage(_Model):
     cursor_size: int
     has_next_page: bool
     next_page: Optional[int] = None
-
-    def __iter__(self) -> Iterator[PositionResponse]:
-        return iter(self.positions)
-
-    def __len__(self) -> int:
-        return len(self.positions)
-
-    def __getitem__(self, index: int) -> PositionResponse:
-        return self.positions[index]
 
 
 # ---------------------------------------------------------------------- account events
