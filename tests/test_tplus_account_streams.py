@@ -328,3 +328,36 @@ def test_a_rejected_token_is_replaced_once(tsim: TplusSimulator, tplus: TplusCli
     tsim.revoke_tokens()
     with pytest.raises(AuthError, match="login"):
         ob.get_user_inventory()
+
+
+def test_callback_forms_and_per_call_user(tsim: TplusSimulator, tplus: TplusClients) -> None:
+    me = User(tsim.user_seed)
+    ob, md = tplus.ob(user=User()), tplus.md()
+    got: dict[str, list[Any]] = {"positions": [], "events": [], "fills": [], "orders": [],
+                                 "finalized": []}
+    ob.on_user_positions(got["positions"].append, user=me)
+    ob.on_user_trade_events(got["fills"].append, user=me)
+    ob.on_orders(got["orders"].append, user=me)
+    ob.on_user_trades(got["finalized"].append, user=me.public_key)  # a key: not signable ...
+
+    @ob.on_user_events(user=me)
+    def events(event: Any) -> None:
+        got["events"].append(event)
+
+    tickers: list[Any] = []
+    md.on_tickers(tickers.append)
+    md.on_ticker(ASSETS[0], tickers.append)
+    connected(ob, md)
+    tsim.step(600)
+    paths = _paths(tsim)
+    settle(tsim, ob, [paths["positions"], paths["events"], paths["fills"], "/orders"])
+    settle(tsim, md, ["/tickers/ws", f"/ticker/ws/{ASSETS[0]}"])
+    assert wait_until(lambda: all(got[k] for k in ("positions", "events", "fills", "orders")))
+    assert wait_until(lambda: any(isinstance(t, list) for t in tickers)
+                      and any(isinstance(t, Ticker) for t in tickers))
+    # ... so with another default user, the finalized stream presents that user's token
+    # and the service refuses it (403), as it would refuse tpluspy
+    (shake, *_) = tsim.handshakes(paths["finalized"])
+    assert shake.status == 403 and got["finalized"] == []
+    accepted = [h for h in tsim.handshakes("/orders") if h.accepted]
+    assert accepted and all(h.user_id == tsim.user_id for h in accepted)
