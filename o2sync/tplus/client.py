@@ -107,7 +107,8 @@ class _TplusClient(StreamingClient):
 
 
 class MarketDataClient(MarketDataAccountMixin, _TplusClient):
-    """The market-data service (MDS): trades, trade events, depth, klines, history.
+    """The market-data service (MDS): trades, trade events, depth, klines, tickers,
+    open interest, history (tickers and account reads: :mod:`._account_streams`).
 
     Args:
         base_url: the MDS base URL (tpluspy's default ``http://localhost:8011``).
@@ -266,7 +267,9 @@ class MarketDataClient(MarketDataAccountMixin, _TplusClient):
 
 
 class OrderBookClient(OrderBookAccountMixin, _TplusClient):
-    """The order service (OMS): the default user's order events and trade events.
+    """The order service (OMS): a user's order events, trade events, positions,
+    account events and the market makers' intent feed, with the positions,
+    inventory, margin and solvency reads that re-sync them (:mod:`._account_streams`).
 
     Args:
         base_url: the OMS base URL (tpluspy's default ``http://localhost:3032``).
