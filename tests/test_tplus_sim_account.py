@@ -81,6 +81,8 @@ def test_margin_filters_and_events_move_the_state(tsim: TplusSimulator) -> None:
     path = f"/margin/user/{me.user_id}"
     plain = get(tsim.oms_url, path, headers=headers).json()
     assert set(plain["accounts"]) == {"1"} and plain["accounts"]["1"]["positions"] is None
+    assert [c["venue"] for c in plain["accounts"]["1"]["margin_calls"]] == [2]  # seeded
+    assert plain["warnings"] and plain["warnings"][0]["code"] == "STALE_ORACLE"
     full = get(tsim.oms_url, path, headers=headers,
                params={"include_positions": "true"}).json()["accounts"]["1"]
     assert [p["side"] for p in full["positions"]] == ["long", "short"]

@@ -96,6 +96,9 @@ class AccountState:
             self.intent[asset] = (0, Decimal(0))
         self.deposits = [self._deposit(now - 3_600_000_000_000),
                          self._deposit(now - 1_800_000_000_000)]
+        # a margin call already open on venue 2 (the event cycle replaces, then clears it)
+        self.margin_calls = [{"venue": 2, "started_at_ns": now - 60_000_000_000,
+                              "deadline_ns": now + 840_000_000_000}]
 
     # -- helpers ---------------------------------------------------------------------
 
