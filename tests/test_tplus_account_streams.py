@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 from clientutil import wait_until
-from tplus_clientutil import TplusClients, connected, drain, settle
+from tplus_clientutil import TplusClients, drain, settle
+from tplus_clientutil import connected as _sockets_up
 
 from o2sync.engine.lifecycle import ConnectionState
 from o2sync.errors import StreamFailedError
@@ -30,6 +31,15 @@ from o2sync.tplus.errors import AuthError, MissingClientUserError
 
 ASSETS = ("200", "82af49447d8a07e3bd95bd0d56f35241523fbab1000000000000000000000000"
                  "@00000000000000a4b1")
+
+
+def connected(*clients: Any) -> None:
+    """Every socket open **and** its ``subscriptions`` frame counted, so a later
+    :func:`settle` waits for its own pings, not for these."""
+    _sockets_up(*clients)
+    for c in clients:
+        assert wait_until(lambda c=c: c.stats()["control_frames"] >= len(c.stats()["sockets"])
+                          ), c.stats()
 
 
 def _paths(sim: TplusSimulator) -> dict[str, str]:
@@ -166,11 +176,13 @@ def test_reconnect_names_the_stream_and_presents_a_fresh_token(
     ob.on_lifecycle(life.append)
     connected(ob)
     tsim.expire_tokens()
+    frames = ob.stats()["control_frames"]
     tsim.drop_connections(path=path)
     assert wait_until(lambda: any(e.state is ConnectionState.RECONNECTED for e in life))
     (event,) = [e for e in life if e.state is ConnectionState.RECONNECTED]
     assert event.stream == path
-    connected(ob)
+    # the new socket's subscriptions frame is in: settle() then waits for its own ping
+    assert wait_until(lambda: ob.stats()["control_frames"] > frames)
     assert tsim.presented_fresh_token(path)
     tsim.step(600)
     settle(tsim, ob, [path])
@@ -192,10 +204,11 @@ def test_ticker_and_intent_streams_reconnect(
     connected(client)
     if stream == "intent":
         tsim.expire_tokens()  # the reconnect must log in again
+    frames = client.stats()["control_frames"]
     tsim.drop_connections(path=path)
     assert wait_until(lambda: any(e.state is ConnectionState.RECONNECTED for e in life))
     assert [e.stream for e in life if e.state is ConnectionState.RECONNECTED] == [path]
-    connected(client)
+    assert wait_until(lambda: client.stats()["control_frames"] > frames)
     if stream == "intent":
         assert tsim.presented_fresh_token(path)
     tsim.step(90)
@@ -212,9 +225,11 @@ def test_resync_after_reconnect_matches_the_service(
     path = _paths(tsim)["positions"]
     tsim.drop_connections(path=path)
     tsim.step(400)  # fills land while the socket is down: their updates are lost
-    for event in life:
-        if event.state is ConnectionState.RECONNECTED:
+    for _ in range(100):  # bounded: each get waits at most 10 s
+        if life.get(timeout=10).state is ConnectionState.RECONNECTED:
             break
+    else:
+        raise AssertionError("no RECONNECTED")
     state = ob.get_user_positions_page()
     truth = tsim.positions()
     assert [(str(p.asset_id), p.side, p.size) for p in state.positions] == [
@@ -246,7 +261,7 @@ def test_malformed_and_unknown_frames_are_counted(
     stats = ob.stats()
     assert stats["unknown_kinds"] == 1 and stats["decode_errors"] == 4
     assert md.stats()["decode_errors"] == 1
-    assert any("amount" in str(e) for e in errors)
+    assert wait_until(lambda: any("amount" in str(e) for e in errors))  # reported too
     assert drain(events) and drain(positions) and drain(tickers)  # and the streams go on
     assert not events.closed and not positions.closed
 
