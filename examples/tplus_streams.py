@@ -158,6 +158,12 @@ def main() -> None:
             print("== Error handling: the loop is gone, the lifecycle says what happened")
             events = client.stream_lifecycle()
             orders = client.stream_orders()
+            # the /orders socket the merge above closed may still be delivering: wait for
+            # this stream's own socket before breaking it (bounded)
+            while (event := events.get(timeout=10)).stream != "/orders" or \
+                    event.state is not ConnectionState.CONNECTED:
+                print(f"[Lifecycle] {event.state.value} {event.stream} {event.message}")
+            print(f"[Lifecycle] {event.state.value} {event.stream} {event.message}")
             orders.get(timeout=10)
             if ep.simulator is not None:
                 ep.simulator.drop_connections()
