@@ -15,6 +15,7 @@ from __future__ import annotations
 from _tplus_endpoints import endpoint, parser
 
 from o2sync import ConnectionState, merge
+from o2sync.errors import StreamFailedError
 from o2sync.tplus.client import MarketDataClient, OrderBookClient
 from o2sync.tplus.model.asset_identifier import AssetIdentifier
 from o2sync.tplus.model.orderbook import OrderBookDiff
@@ -71,6 +72,19 @@ def main() -> None:
                 if n >= max(limit // 4, 1):
                     break
 
+            print("== Stream tickers")
+            for n, ticker in enumerate(client.stream_ticker(example_asset), 1):
+                print(f"[Ticker] {ticker.asset_id} last={ticker.last_price} "
+                      f"mark={ticker.mark_price} vol24h={ticker.volume_24h}")
+                if n >= max(limit // 4, 1):
+                    break
+            for tickers in client.stream_tickers():  # one list per frame: the markets that moved
+                print(f"[Tickers] {len(tickers)} changed: "
+                      f"{', '.join(str(t.asset_id)[:8] for t in tickers)}")
+                break
+            for oi in client.get_all_open_interest():
+                print(f"[OpenInterest] {str(oi.asset_id)[:8]} total={oi.total_open_interest}")
+
         with OrderBookClient(ep.oms_url, default_user=user) as client:
             print("== Stream order events")
             for n, event in enumerate(client.stream_orders(), 1):
@@ -84,6 +98,51 @@ def main() -> None:
                       f"{user_trade.quantity} @ {user_trade.price}")
                 if n >= max(limit // 4, 1):
                     break
+
+            print("== Stream positions, re-read on RECONNECTED")
+            positions = client.stream_user_positions()
+            life = client.stream_lifecycle()
+            # the stream sends the complete list when it changes, not on connect: read it
+            book = {(p.asset_id, p.sub_account_index): p for p in client.get_user_positions()}
+            update = positions.get(timeout=10)
+            book = {(p.asset_id, p.sub_account_index): p for p in update.positions}
+            print(f"[Positions] {len(book)} at {update.timestamp_ns}")
+            if ep.simulator is not None:
+                ep.simulator.drop_connections(path=f"/positions/ws/{user.public_key}")
+                for event in life:
+                    if (event.state is ConnectionState.RECONNECTED
+                            and event.stream.startswith("/positions/ws/")):
+                        # updates sent while the socket was down are lost: re-read them
+                        page = client.get_user_positions_page()
+                        book = {(p.asset_id, p.sub_account_index): p for p in page.positions}
+                        print(f"[Lifecycle] reconnected /positions/ws: re-read "
+                              f"{len(book)} positions")
+                        break
+            for (asset, _), pos in sorted(book.items(), key=lambda kv: str(kv[0][0])):
+                print(f"[Position] {str(asset)[:8]} {pos.side} {pos.size} @ {pos.entry_price}")
+            positions.close()
+            life.close()
+
+            print("== Stream account events")
+            for n, account_event in enumerate(client.stream_user_events(), 1):
+                print(f"[AccountEvent] {type(account_event).__name__} "
+                      f"at {account_event.timestamp_ns}")
+                if n >= max(limit // 2, 1):
+                    break
+            margin = client.get_user_margin_info()
+            for index, account in margin.accounts.items():
+                print(f"[Margin] sub-account {index} equity={account.account_equity} "
+                      f"calls={len(account.margin_calls)}")
+
+            print("== Stream intent (market makers only)")
+            if ep.simulator is not None:
+                ep.simulator.set_market_maker(user.public_key)
+            try:
+                intent = client.stream_intent().get(timeout=10)
+                print(f"[Intent] {intent.asset_id} watchers={intent.watchers} "
+                      f"quantity={intent.quantity}")
+            except StreamFailedError as exc:  # a user who is not a market maker: 403
+                print(f"[Intent] refused: {exc}")
 
             print("== Several streams at once (asyncio.gather -> merge)")
             with MarketDataClient(ep.mds_url) as md:
@@ -99,6 +158,12 @@ def main() -> None:
             print("== Error handling: the loop is gone, the lifecycle says what happened")
             events = client.stream_lifecycle()
             orders = client.stream_orders()
+            # the /orders socket the merge above closed may still be delivering: wait for
+            # this stream's own socket before breaking it (bounded)
+            while (event := events.get(timeout=10)).stream != "/orders" or \
+                    event.state is not ConnectionState.CONNECTED:
+                print(f"[Lifecycle] {event.state.value} {event.stream} {event.message}")
+            print(f"[Lifecycle] {event.state.value} {event.stream} {event.message}")
             orders.get(timeout=10)
             if ep.simulator is not None:
                 ep.simulator.drop_connections()

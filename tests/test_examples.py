@@ -125,6 +125,13 @@ def test_tplus_streams_runs_every_guide_block() -> None:
     assert "[Lifecycle] reconnected /orders" in out and "[Order after reconnect]" in out
     resync = re.search(r"\[Resync\] (\d+) open orders on 200", out)  # from the OMS
     assert resync is not None and int(resync.group(1)) > 0, out
+    for section in ("Stream tickers", "Stream positions, re-read on RECONNECTED",
+                    "Stream account events", "Stream intent"):
+        assert f"== {section}" in out
+    assert "[Ticker] 200 last=" in out and "[Tickers] " in out and "[OpenInterest]" in out
+    assert "[Lifecycle] reconnected /positions/ws: re-read 2 positions" in out
+    assert out.count("[Position] ") == 2 and "[AccountEvent] " in out
+    assert "[Margin] sub-account 1 equity=" in out and "[Intent] " in out and "watchers=" in out
 
 
 def test_cross_venue_merges_o2_and_tplus_depth() -> None:

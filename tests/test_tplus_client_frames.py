@@ -21,7 +21,7 @@ from o2sync.tplus import (
     User,
     UserTradesPage,
 )
-from o2sync.tplus.errors import UnknownEventKind
+from o2sync.tplus.errors import MissingClientUserError, UnknownEventKind
 
 
 def test_control_frames_are_counted_and_never_delivered(
@@ -194,7 +194,7 @@ def test_bad_arguments_raise_at_the_call() -> None:
             md.get_user_trades()
         for call in (anonymous.stream_orders, anonymous.stream_user_trade_events,
                      anonymous.on_orders, anonymous.on_user_trade_events):
-            with pytest.raises(ValueError, match="default_user"):
+            with pytest.raises(MissingClientUserError, match="default_user"):
                 call()
         with OrderBookClient("http://127.0.0.1:9", default_user=User()) as no_history, \
                 pytest.raises(ValueError, match="market_data_url"):

@@ -132,3 +132,40 @@ __all__ = [
     "WrongPasswordError",
     "load_user",
 ]
+
+# tickers, open interest, positions, account events, intent, margin, solvency (issue 17)
+from ._account_models import (
+    AccountMarginInfo,
+    AccountSolvency,
+    BookLevel,
+    CalledVenue,
+    DepositLanded,
+    IntentAggregateUpdate,
+    MarginCallInfo,
+    MarginCallUpdated,
+    MarginWarning,
+    OpenInterest,
+    PositionBasisResponse,
+    PositionCleared,
+    PositionMarginInfo,
+    PositionResponse,
+    PositionUpdate,
+    SubAccountAssetTransferred,
+    SubAccountNamesResponse,
+    Ticker,
+    TickerOpenInterest,
+    UserActivityEvent,
+    UserMarginInfo,
+    UserPositionsPage,
+    UserSolvency,
+    WithdrawalCompleted,
+)
+
+__all__ += [
+    "AccountMarginInfo", "AccountSolvency", "BookLevel", "CalledVenue", "DepositLanded",
+    "IntentAggregateUpdate", "MarginCallInfo", "MarginCallUpdated", "MarginWarning",
+    "OpenInterest", "PositionBasisResponse", "PositionCleared",
+    "PositionMarginInfo", "PositionResponse", "PositionUpdate", "SubAccountAssetTransferred",
+    "SubAccountNamesResponse", "Ticker", "TickerOpenInterest", "UserActivityEvent",
+    "UserMarginInfo", "UserPositionsPage", "UserSolvency", "WithdrawalCompleted",
+]

@@ -37,6 +37,7 @@ from ..engine.subscription import Subscription
 from ..engine.venue import TopicSpec
 from ..redact import redact_url
 from . import protocol
+from ._account_streams import MarketDataAccountMixin, OrderBookAccountMixin, UserType
 from ._rest_calls import MarketDataRest, OrderBookRest, UserCalls
 from .asset import AssetIdentifier
 from .auth import TokenStore, User
@@ -133,8 +134,10 @@ class _TplusClient(UserCalls, StreamingClient):
                 f"messages={s['messages']} dropped={s['dropped']}>")
 
 
-class MarketDataClient(MarketDataRest, _TplusClient):
-    """The market-data service (MDS): trades, trade events, depth, klines, history.
+class MarketDataClient(MarketDataAccountMixin, MarketDataRest, _TplusClient):
+    """The market-data service (MDS): trades, trade events, depth, klines, tickers,
+    open interest, history (history pages: :mod:`._rest_calls`; tickers and account
+    reads: :mod:`._account_streams`).
 
     Args:
         base_url: the MDS base URL; without one, ``O2SYNC_TPLUS_MDS_URL`` (or tpluspy's
@@ -267,8 +270,11 @@ class MarketDataClient(MarketDataRest, _TplusClient):
         return self.rest.orderbook(AssetIdentifier(asset_id))
 
 
-class OrderBookClient(OrderBookRest, _TplusClient):
-    """The order service (OMS): the default user's order events and trade events.
+class OrderBookClient(OrderBookAccountMixin, OrderBookRest, _TplusClient):
+    """The order service (OMS): a user's order events, trade events, positions,
+    account events and the market makers' intent feed, with the open orders
+    (:mod:`._rest_calls`) and the positions, inventory, margin and solvency reads
+    (:mod:`._account_streams`) that re-sync them.
 
     Args:
         base_url: the OMS base URL; without one, ``O2SYNC_TPLUS_OMS_URL`` (or tpluspy's
@@ -292,52 +298,39 @@ class OrderBookClient(OrderBookRest, _TplusClient):
         self._history = (MarketDataClient(market_data_url, self.default_user, **options)
                          if market_data_url is not None else None)
 
-    def stream_orders(self, *, queue_size: QueueSize = None, overflow: OverflowArg = None
-                      ) -> Subscription[OrderEvent]:
-        """The default user's order events: Created, Canceled, Removed, Replaced,
-        Amended, Triggered and the ``*Failed`` kinds."""
-        self._require_user()
-        return self._stream(protocol.ORDERS, "orders", None, authenticated=True,
-                            queue_size=queue_size, overflow=overflow)
+    def stream_orders(self, user: Optional[UserType] = None, *, queue_size: QueueSize = None,
+                      overflow: OverflowArg = None) -> Subscription[OrderEvent]:
+        """The order events of ``user`` (default: the default user): Created, Canceled,
+        Removed, Replaced, Amended, Triggered and the ``*Failed`` kinds."""
+        who = self._who(user, "stream_orders")
+        return self._user_stream(protocol.ORDERS, "orders", who, None, "stream_orders",
+                                 queue_size=queue_size, overflow=overflow)
 
-    def stream_user_trade_events(self, *, queue_size: QueueSize = None,
+    def stream_user_trade_events(self, user: Optional[UserType] = None, *,
+                                 queue_size: QueueSize = None,
                                  overflow: OverflowArg = None) -> Subscription[UserTrade]:
-        """The default user's fills as they go Pending, then Confirmed or Rollbacked."""
-        user = self._require_user()
-        return self._stream(protocol.user_trade_events_path(user.user_id), "user_trades",
-                            None, authenticated=True, queue_size=queue_size,
-                            overflow=overflow)
+        """The fills of ``user`` as they go Pending, then Confirmed or Rollbacked."""
+        who = self._who(user, "stream_user_trade_events")
+        return self._user_stream(protocol.user_trade_events_path(who.user_id), "user_trades",
+                                 who, None, "stream_user_trade_events",
+                                 queue_size=queue_size, overflow=overflow)
 
-    @overload
-    def on_orders(self, callback: Callback[OrderEvent],
-                  **queue: Any) -> Subscription[OrderEvent]: ...
-
-    @overload
-    def on_orders(self, callback: None = None,
-                  **queue: Any) -> Decorator[OrderEvent]: ...
-
-    def on_orders(self, callback: Optional[Callback[OrderEvent]] = None,
-                  **queue: Any) -> Registration:
+    def on_orders(self, callback: Optional[Callback[OrderEvent]] = None, *,
+                  user: Optional[UserType] = None, **queue: Any) -> Registration:
         """Call ``callback(event)`` for each order event; decorator when omitted."""
-        self._require_user()
-        return register(callback, lambda cb: self._stream(protocol.ORDERS, "orders", cb,
-                                                          authenticated=True, **queue))
+        who = self._who(user, "on_orders")
+        self._token_of(who, "on_orders")
+        return register(callback, lambda cb: self._user_stream(
+            protocol.ORDERS, "orders", who, cb, "on_orders", **queue))
 
-    @overload
-    def on_user_trade_events(self, callback: Callback[UserTrade],
-                             **queue: Any) -> Subscription[UserTrade]: ...
-
-    @overload
-    def on_user_trade_events(self, callback: None = None,
-                             **queue: Any) -> Decorator[UserTrade]: ...
-
-    def on_user_trade_events(self, callback: Optional[Callback[UserTrade]] = None,
-                             **queue: Any) -> Registration:
+    def on_user_trade_events(self, callback: Optional[Callback[UserTrade]] = None, *,
+                             user: Optional[UserType] = None, **queue: Any) -> Registration:
         """Call ``callback(trade)`` for each user trade event; decorator when omitted."""
-        user = self._require_user()
-        path = protocol.user_trade_events_path(user.user_id)
-        return register(callback, lambda cb: self._stream(path, "user_trades", cb,
-                                                          authenticated=True, **queue))
+        who = self._who(user, "on_user_trade_events")
+        self._token_of(who, "on_user_trade_events")
+        path = protocol.user_trade_events_path(who.user_id)
+        return register(callback, lambda cb: self._user_stream(
+            path, "user_trades", who, cb, "on_user_trade_events", **queue))
 
     def set_default_user(self, user: Optional[User]) -> None:
         """Replace the default user (of :attr:`market_data` too, when there is one)."""

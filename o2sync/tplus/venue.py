@@ -30,7 +30,7 @@ from ..engine.registry import Topic
 from ..engine.stream import StreamEngine
 from ..engine.venue import Venue, url_path
 from ..errors import ApiError, AuthError, ConnectError, DecodeError, O2SyncError
-from . import decode
+from . import _account_decode, decode
 from .asset import AssetIdentifier
 from .auth import TokenStore
 from .errors import UnknownEventKind
@@ -65,10 +65,12 @@ class DepthSplice:
 class StreamInfo:
     """What a tplus topic is: its kind, its asset and (depth) its splice."""
 
-    kind: str  # "trades", "trade_events", "depth", "klines", "orders", "user_trades"
+    kind: str  # "trades", "trade_events", "depth", "klines", "orders", "user_trades"...
     asset: Optional[AssetIdentifier] = None
     authenticated: bool = False
     depth: Optional[DepthSplice] = None
+    user_id: Optional[str] = None  # a per-call user: the User-Id its handshakes send
+    auth: Optional[TokenStore] = None  # ... and the token they present (else the client's)
 
 
 _DECODERS: dict[str, Callable[[Any], Any]] = {
@@ -78,6 +80,11 @@ _DECODERS: dict[str, Callable[[Any], Any]] = {
     "klines": decode.decode_klines,
     "orders": decode.decode_order_event,
     "user_trades": decode.decode_user_trade,
+    "ticker": _account_decode.decode_ticker,
+    "tickers": _account_decode.decode_tickers,
+    "positions": _account_decode.decode_position_update,
+    "user_events": _account_decode.decode_user_event,
+    "intent": _account_decode.decode_intent,
 }
 
 
@@ -104,14 +111,17 @@ class TplusVenue(Venue):
     def handshake_headers(self, url: str, refresh: bool) -> dict[str, str]:
         info = self._info(url)
         required = info is not None and info.authenticated
-        if self._auth is None:
+        auth = info.auth if info is not None and info.auth is not None else self._auth
+        if auth is None:
             if required:
                 raise AuthError(f"{url_path(url)} needs a user (default_user=...)")
             return {}
         if refresh:
-            self._auth.invalidate(self._presented.get(url))
+            auth.invalidate(self._presented.get(url))
         try:
-            headers = self._auth.headers()
+            headers = auth.headers()
+            if info is not None and info.user_id is not None:
+                headers["User-Id"] = info.user_id  # a bare public key names the user
         except (AuthError, ApiError, ConnectError) as exc:
             if not required:  # opportunistic login (market data): go anonymous
                 log.info("%s: login failed, streaming anonymously: %s", url_path(url), exc)

@@ -82,8 +82,11 @@ def _bearer(request: web.Request) -> Optional[str]:
 
 def build_app(server: TplusServer, service: str) -> web.Application:
     """The aiohttp application of ``service`` ("mds" or "oms")."""
+    from .account_routes import add_account_routes
+
     api = _Api(server, service)
     app = web.Application(middlewares=[api.middleware])
+    add_account_routes(app, api, service)  # tickers WS, positions, margin, intent ...
     get = app.router.add_get
     get("/nonce/{user_id}", api.nonce)
     app.router.add_post("/auth", api.login)

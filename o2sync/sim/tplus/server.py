@@ -19,6 +19,7 @@ from typing import Any, Optional
 from aiohttp import web
 
 from ..flow import Flow, run_flow
+from .account_routes import account_state
 from .auth import AuthState
 from .engine import Emit, TplusEngine
 from .faults import TplusFaults
@@ -188,8 +189,12 @@ class TplusServer:
 
     def run_events(self, count: int) -> None:
         engine = self.engine
+        account = account_state(engine)
         for _ in range(count):
-            self.publish(engine.step())
+            emits = engine.step()
+            self.publish(emits)
+            # tickers (if streamed), positions, account events, intent
+            self.publish(account.after_step(emits, self.conns.__contains__))
 
     def publish(self, emits: Iterable[Emit]) -> None:
         conns = self.conns

@@ -351,5 +351,25 @@ class TplusSimulator(LoopHost):
         if service is not None and service not in SERVICES:
             raise ValueError(f"service must be one of {SERVICES}")
 
+    # -- the simulated user's account (positions, margin, intent; account_routes.py) ------
+
+    def set_market_maker(self, user_id: Optional[str] = None, enabled: bool = True) -> None:
+        """Let ``user_id`` (default: the simulated user) open ``/intent/ws``, or not:
+        other users' upgrades are refused with 403, as the OMS does for non market makers."""
+        from .account_routes import account_state
+
+        target = self.user_id if user_id is None else user_id
+        makers = account_state(self._engine).market_makers
+
+        def apply() -> None:
+            (makers.add if enabled else makers.discard)(target)
+        self._call(apply)
+
+    def positions(self) -> list[dict[str, Any]]:
+        """The simulated user's positions now, as ``GET /positions/{user}`` rows."""
+        from .account_routes import account_state
+
+        return self._call(account_state(self._engine).position_rows)
+
 
 __all__ = ["TplusSimulator"]
