@@ -43,6 +43,9 @@ EXPECTED: dict[str, list[Any]] = {
         rf"Nonce changed: \d+ \(account={HEX}\)",
     ],
     "depth = client.get_depth(market, precision=1)": [rf"{NUM} fUSDC per fFUEL"],
+    "positions, life = ob.stream_user_positions(), ob.stream_lifecycle()": [
+        r"tickers: [1-9]\d* first change: [1-9]\d*",
+        r"positions: \{'\S+': '(long|short) \S+'(, '\S+': '(long|short) \S+')*\}"],
     "local = DepthBook()": [r"after 6 updates: best bid \d+ best ask \d+"],
     "page = client.get_orders(market, account, is_open=True, count=20)": [
         r"\d+ \d+", r"\d+ bars; last price \S+"],
