@@ -30,7 +30,7 @@ from typing import Any, Callable, Optional, Union
 try:  # o2sync's dependency; without it every frame takes the stdlib path below
     import msgspec
 except ImportError:  # pragma: no cover - depends on the environment
-    msgspec = None
+    msgspec = None  # type: ignore[assignment]
 
 from ..errors import DecodeError
 from ..numbers import _MAX_EXPONENT, strict_bool, strict_decimal, strict_int, strict_str
@@ -286,7 +286,7 @@ def _plain_trade(d: Obj, what: str) -> Optional[Trade]:
             and type(ts) is int and ts >= 0 and (maker is True or maker is False)
             and type(order_id) is str and type(status) is str and status in _TRADE_STATUSES):
         return None
-    price, quantity = get("price"), get("quantity")
+    price, quantity = get("price", ""), get("quantity", "")
     if not (_plain_decimal_text(price) and _plain_decimal_text(quantity)):
         return None  # numbers, signs, exponents, errors: the full path
     try:

@@ -379,8 +379,8 @@ class PackedOrderBookDiff(OrderBookDiff):
     def _set_bids(self, levels: list[Level]) -> None:
         self.__dict__["_bids"] = levels
 
-    asks = property(_get_asks, _set_asks)  # type: ignore[assignment]
-    bids = property(_get_bids, _set_bids)  # type: ignore[assignment]
+    asks = property(_get_asks, _set_asks)
+    bids = property(_get_bids, _set_bids)
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, OrderBookDiff):
