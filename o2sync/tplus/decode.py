@@ -245,6 +245,11 @@ def decode_trade(data: Any, what: str = "Trade") -> Trade:
         trade = _plain_trade(data, what)
         if trade is not None:
             return trade
+    return _checked_trade(data, what)
+
+
+def _checked_trade(data: Any, what: str) -> Trade:
+    """Field by field, naming the first that is wrong."""
     d = _obj(data, what)
     status = _opt(d, "status", what, strict_str, "Confirmed")
     if status not in _TRADE_STATUSES:
@@ -437,12 +442,16 @@ def decode_depth_diff(data: Any) -> OrderBookDiff:
 
 
 # One side's levels as the fast path takes them: [[p,q],...] of JSON numbers with
-# neither sign nor exponent. The text is valid JSON already (msgspec kept it), so each
-# run of digits and points is a well-formed number; a side under 1,000 bytes holds no
-# number whose exponent is out of range. Anything else (signs, exponents, strings,
-# whitespace, other shapes, longer sides) goes through the strict decoder, which
-# accepts it or names the field.
+# neither sign nor exponent (or, below, of plain decimal strings). The text is valid
+# JSON already (msgspec kept it), so each run of digits and points is a well-formed
+# number; a side under 1,000 bytes holds no number whose exponent is out of range.
+# Anything else (signs, exponents, escapes, whitespace, other shapes, longer sides)
+# goes through the strict decoder, which accepts it or names the field.
 _LEVELS = re.compile(rb"\[(?:\[[0-9.]+,[0-9.]+\](?:,\[[0-9.]+,[0-9.]+\])*)?\]")
+# The same of decimal strings, tried when the first fails: each the form (and at most
+# the 100 characters) strict_decimal accepts, no escapes.
+_STR = rb'"(?=[0-9.]{1,100}")[0-9]+(?:\.[0-9]+)?"'
+_STR_LEVELS = re.compile(rb"\[(?:\[S,S\](?:,\[S,S\])*)?\]".replace(b"S", _STR))
 _FAST_MAX_SIDE = 999
 
 if msgspec is not None:
@@ -475,10 +484,11 @@ def decode_depth_diff_frame(data: Any) -> Optional[OrderBookDiff]:
     except (ValueError, RecursionError):
         return None
     seq, asks, bids = wire.sequence_number, wire.asks, wire.bids
-    match, most = _LEVELS.fullmatch, _FAST_MAX_SIDE
+    match, strings, most = _LEVELS.fullmatch, _STR_LEVELS.fullmatch, _FAST_MAX_SIDE
     if (wire.kind is not None or seq < 0 or seq.bit_length() > 64
             or len(asks) > most or len(bids) > most
-            or match(asks) is None or match(bids) is None):
+            or (match(asks) or strings(asks)) is None
+            or (match(bids) or strings(bids)) is None):
         return None
     return PackedOrderBookDiff.from_text(seq, asks, bids)
 

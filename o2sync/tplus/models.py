@@ -323,11 +323,14 @@ class OrderBookDiff(TplusModel):
 
 
 def _levels_from_text(text: str) -> list[Level]:
-    """``[[p,q],...]`` as the decoder checked it (digits and points, no spaces, signs,
-    exponents or strings) -> ``(Decimal, Decimal)`` tuples. Each ``Decimal`` is built
-    from the number's own text, as ``parse_float=Decimal`` builds it: nothing rounds."""
+    """``[[p,q],...]`` as the decoder checked it (digits and points, no spaces, signs
+    or exponents; all numbers or all plain decimal strings) -> ``(Decimal, Decimal)``
+    tuples. Each ``Decimal`` is built from the number's own text, as
+    ``parse_float=Decimal`` (or strict_decimal, for a string) builds it: nothing rounds."""
     if len(text) <= 2:
         return []
+    if '"' in text:
+        text = text.replace('"', "")
     numbers = map(Decimal, text[2:-2].replace("],[", ",").split(","))
     return list(zip(numbers, numbers))
 
