@@ -22,9 +22,15 @@ Strict rules (DESIGN.md "What bad input ... get"; :mod:`o2sync.numbers`):
 from __future__ import annotations
 
 import json
+import re
 from decimal import Decimal
 from functools import lru_cache
 from typing import Any, Callable, Optional, Union
+
+try:  # o2sync's dependency; without it every frame takes the stdlib path below
+    import msgspec
+except ImportError:  # pragma: no cover - depends on the environment
+    msgspec = None  # type: ignore[assignment]
 
 from ..errors import DecodeError
 from ..numbers import _MAX_EXPONENT, strict_bool, strict_decimal, strict_int, strict_str
@@ -59,6 +65,7 @@ from .models import (
     OrderTrigger,
     OrderTriggeredEvent,
     OrderUpdatedEvent,
+    PackedOrderBookDiff,
     Side,
     Trade,
     TradeConfirmedEvent,
@@ -73,6 +80,7 @@ __all__ = [
     "CONTROL_TYPES",
     "control_type",
     "decode_depth_diff",
+    "decode_depth_diff_frame",
     "decode_kline",
     "decode_klines",
     "decode_klines_page",
@@ -106,15 +114,45 @@ def _reject_constant(name: str) -> Any:
 _DECODER = json.JSONDecoder(parse_float=Decimal, parse_constant=_reject_constant)
 
 
+# The fast parser (msgspec, C) is used only where it provably agrees with the stdlib
+# one, value for value and error for error: ASCII frames (msgspec accepts UTF-8
+# encoded surrogates that bytes.decode refuses), shorter than the stdlib's 4300-digit
+# int limit (a longer number in a skipped field would parse), nested far less deep
+# than the stdlib's recursion limit (a frame of at most 1,800 bytes nests at most 900
+# deep; a longer one has its brackets counted). Anything it refuses is parsed again by
+# the stdlib path, so errors and their texts stay the stdlib's.
+_FAST_MAX_BYTES = 4000
+_FAST_SHALLOW_BYTES = 1800
+_FAST_MAX_BRACKETS = 600
+_FAST_DECODER: Any = (msgspec.json.Decoder(float_hook=Decimal) if msgspec is not None
+                      else None)
+
+
+def _fast_ok(data: Any) -> bool:
+    if type(data) is not bytes or not data.isascii():
+        return False
+    size = len(data)
+    return size <= _FAST_SHALLOW_BYTES or (
+        size <= _FAST_MAX_BYTES
+        and data.count(b"[") + data.count(b"{") < _FAST_MAX_BRACKETS)
+
+
 def parse_frame(data: Union[bytes, bytearray, memoryview, str]) -> Any:
     """Parse one frame's JSON with every number exact.
 
     Fractional and exponent numbers become ``Decimal`` from their own text (the
-    standard library's C scanner calls ``Decimal`` on the token; no float is
-    ever built), integers stay ``int``; ``NaN``/``Infinity`` and invalid UTF-8 are
-    errors. orjson is deliberately not used: it has no exact-decimal mode.
+    parser calls ``Decimal`` on the token; no float is ever built), integers stay
+    ``int``; ``NaN``/``Infinity`` and invalid UTF-8 are errors. orjson is
+    deliberately not used: it has no exact-decimal mode. Short ASCII frames are
+    parsed by msgspec (C, with the number's text handed to ``Decimal``), the rest
+    and every frame it refuses by the standard library's scanner.
     Raises :class:`DecodeError`.
     """
+    if _FAST_DECODER is not None and _fast_ok(data):
+        try:
+            return _FAST_DECODER.decode(data)
+        except (ValueError, RecursionError):  # msgspec.DecodeError: let the stdlib say why
+            pass
     try:
         text = data if isinstance(data, str) else bytes(data).decode("utf-8")
         return _DECODER.decode(text)
@@ -203,6 +241,15 @@ def _asset(d: Obj, key: str, what: str) -> AssetIdentifier:
 
 def decode_trade(data: Any, what: str = "Trade") -> Trade:
     """A ``/trades`` frame (or one REST list item) -> :class:`Trade`."""
+    if type(data) is dict:
+        trade = _plain_trade(data, what)
+        if trade is not None:
+            return trade
+    return _checked_trade(data, what)
+
+
+def _checked_trade(data: Any, what: str) -> Trade:
+    """Field by field, naming the first that is wrong."""
     d = _obj(data, what)
     status = _opt(d, "status", what, strict_str, "Confirmed")
     if status not in _TRADE_STATUSES:
@@ -217,6 +264,52 @@ def decode_trade(data: Any, what: str = "Trade") -> Trade:
         order_id=_opt(d, "order_id", what, strict_str, ""),
         status=status,
     )
+
+
+_new_trade = object.__new__
+
+
+def _plain_trade(d: Obj, what: str) -> Optional[Trade]:
+    """The usual trade in one pass, or ``None`` for :func:`decode_trade`'s field-by-field
+    path (which then decodes it or names what is wrong).
+
+    Only a trade every check of that path would pass comes out here: each field of
+    its wire type, ids and timestamps non-negative JSON integers, price and quantity
+    plain decimal strings. The frozen dataclass's ``__init__`` (one
+    ``object.__setattr__`` per field) is skipped: the fields go in one ``__dict__``
+    update.
+    """
+    get = d.get
+    asset, trade_id, ts, maker = (get("asset_id"), get("trade_id"), get("timestamp_ns"),
+                                  get("buyer_is_maker"))
+    order_id, status = get("order_id"), get("status")
+    if order_id is None:
+        order_id = ""
+    if status is None:
+        status = "Confirmed"
+    if not (type(asset) is str and type(trade_id) is int and trade_id >= 0
+            and type(ts) is int and ts >= 0 and (maker is True or maker is False)
+            and type(order_id) is str and type(status) is str and status in _TRADE_STATUSES):
+        return None
+    price, quantity = get("price", ""), get("quantity", "")
+    if not (_plain_decimal_text(price) and _plain_decimal_text(quantity)):
+        return None  # numbers, signs, exponents, errors: the full path
+    try:
+        asset_id = _asset_from_text(asset)
+    except ValueError:
+        return None
+    trade: Trade = _new_trade(Trade)
+    trade.__dict__.update(asset_id=asset_id, trade_id=trade_id, price=Decimal(price),
+                          quantity=Decimal(quantity), timestamp_ns=ts, buyer_is_maker=maker,
+                          order_id=order_id, status=status)
+    return trade
+
+
+def _plain_decimal_text(value: Any) -> bool:
+    """``[0-9]+(.[0-9]+)?`` of at most 100 characters (so in range), at C speed: the
+    decimal string a trade usually carries, which strict_decimal would accept as is."""
+    return (type(value) is str and 0 < len(value) <= 100 and value.isascii()
+            and value[0] != "." and value[-1] != "." and value.replace(".", "", 1).isdigit())
 
 
 def decode_trades(data: Any) -> list[Trade]:
@@ -346,6 +439,58 @@ def decode_depth_diff(data: Any) -> OrderBookDiff:
     if type(seq) is not int or seq < 0:  # the usual JSON integer passes at once
         seq = _int(d, "sequence_number", what)
     return OrderBookDiff(seq, _levels(d, "asks", what, True), _levels(d, "bids", what, True))
+
+
+# One side's levels as the fast path takes them: [[p,q],...] of JSON numbers with
+# neither sign nor exponent (or, below, of plain decimal strings). The text is valid
+# JSON already (msgspec kept it), so each run of digits and points is a well-formed
+# number; a side under 1,000 bytes holds no number whose exponent is out of range.
+# Anything else (signs, exponents, escapes, whitespace, other shapes, longer sides)
+# goes through the strict decoder, which accepts it or names the field.
+_LEVELS = re.compile(rb"\[(?:\[[0-9.]+,[0-9.]+\](?:,\[[0-9.]+,[0-9.]+\])*)?\]")
+# The same of decimal strings, tried when the first fails: each the form (and at most
+# the 100 characters) strict_decimal accepts, no escapes.
+_STR = rb'"(?=[0-9.]{1,100}")[0-9]+(?:\.[0-9]+)?"'
+_STR_LEVELS = re.compile(rb"\[(?:\[S,S\](?:,\[S,S\])*)?\]".replace(b"S", _STR))
+_FAST_MAX_SIDE = 999
+
+if msgspec is not None:
+    class _WireDiff(msgspec.Struct):
+        """The shape of a diff frame, each side's array kept as its JSON text."""
+
+        sequence_number: int
+        asks: msgspec.Raw
+        bids: msgspec.Raw
+        # a "type" key makes it a control frame or garbage: the strict path decides
+        kind: Any = msgspec.field(default=None, name="type")
+
+    _DIFF_DECODER: Any = msgspec.json.Decoder(_WireDiff)
+else:  # pragma: no cover
+    _DIFF_DECODER = None
+
+
+def decode_depth_diff_frame(data: Any) -> Optional[OrderBookDiff]:
+    """A depth frame's bytes -> an :class:`OrderBookDiff` whose levels are built when
+    first read, or ``None`` when the frame is not a plain, valid diff (a control
+    frame, a string sequence number, a sign, an exponent, anything malformed): the
+    caller then takes the strict path (``parse_frame`` + :func:`decode_depth_diff`),
+    which decodes it or says why not. A diff returned here is one that path would
+    return too, with the same values.
+    """
+    if _DIFF_DECODER is None or not _fast_ok(data):
+        return None
+    try:
+        wire = _DIFF_DECODER.decode(data)
+    except (ValueError, RecursionError):
+        return None
+    seq, asks, bids = wire.sequence_number, wire.asks, wire.bids
+    match, strings, most = _LEVELS.fullmatch, _STR_LEVELS.fullmatch, _FAST_MAX_SIDE
+    if (wire.kind is not None or seq < 0 or seq.bit_length() > 64
+            or len(asks) > most or len(bids) > most
+            or (match(asks) or strings(asks)) is None
+            or (match(bids) or strings(bids)) is None):
+        return None
+    return PackedOrderBookDiff.from_text(seq, asks, bids)
 
 
 def decode_orderbook(data: Any) -> OrderBook:

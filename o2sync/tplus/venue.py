@@ -142,6 +142,14 @@ class TplusVenue(Venue):
     def route(self, url: str, data: bytes) -> None:
         counters = self._counters
         counters["messages"] += 1
+        topic = self._topics.get(url)
+        if topic is not None and topic.info.depth is not None:
+            # a plain diff is checked over its bytes and its levels built when read;
+            # anything else (control frames, errors included) takes the path below
+            diff = decode.decode_depth_diff_frame(data)
+            if diff is not None:
+                self._deliver_diff(topic, topic.info.depth, diff)
+                return
         try:
             obj = decode.parse_frame(data)
         except DecodeError as exc:
@@ -150,7 +158,6 @@ class TplusVenue(Venue):
         if type(obj) is dict and "type" in obj and decode.control_type(obj) is not None:
             counters["control_frames"] += 1  # (data frames carry no "type": one lookup)
             return
-        topic = self._topics.get(url)
         if topic is None:
             counters["ignored"] += 1  # in flight after the last consumer left
             return
