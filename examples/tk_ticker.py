@@ -82,7 +82,7 @@ class BookView:
 class TapeTrade:
     """A trade as the tape shows it."""
 
-    side: str  # "buy" or "sell"
+    side: str  # the taker's (aggressor's) side: "buy" or "sell"
     price: Decimal
     quantity: Decimal
     seen: float  # time.time() when received
@@ -108,7 +108,8 @@ class Venue(Protocol):
 
 
 class O2Venue:
-    """``Venue`` over an ``O2Client``: scales chain integers with the Market."""
+    """``Venue`` over an ``O2Client``: reads the book through ``book.scaled()`` (market
+    units) and scales trades with the Market."""
 
     name = "O2"
 
@@ -124,17 +125,15 @@ class O2Venue:
         book = self.client.order_book(m)
 
         def book_changed(b: LiveOrderBook) -> None:
-            def levels(raw: Sequence[Any]) -> list[Level]:
-                return [Level(m.format_price(lv.price), m.format_quantity(lv.quantity))
-                        for lv in raw]
-
-            on_book(BookView(levels(b.bids(CHART_LEVELS)), levels(b.asks(CHART_LEVELS)),
-                             b.version))
+            view = b.scaled()  # the book in market units: exact Decimal levels
+            on_book(BookView([Level(*lv) for lv in view.bids(CHART_LEVELS)],
+                             [Level(*lv) for lv in view.asks(CHART_LEVELS)], b.version))
 
         def traded(update: TradeUpdate) -> None:
             now = time.time()
-            on_trades([TapeTrade("buy" if t.side.lower() == "buy" else "sell",  # as sent
-                                 m.format_price(t.price), m.format_quantity(t.quantity), now)
+            # O2 sends the maker's side; the tape shows the taker's, as tplus's does
+            on_trades([TapeTrade((t.taker_side or "?").lower(), m.format_price(t.price),
+                                 m.format_quantity(t.quantity), now)
                        for t in update.trades])
 
         changes = book.on_change(book_changed)
@@ -160,7 +159,7 @@ class TplusVenue:
     Markets are asset ids (``"200"``, ``address@chain``): the order service's list
     when an ``OrderBookClient`` is given, else just the assets named. ``/trades``
     carries every market, so trades are filtered by asset; a trade's side is the
-    taker's (``buyer_is_maker`` means a seller took the bid).
+    taker's (``Trade.taker_side``; ``buyer_is_maker`` means a seller took the bid).
     """
 
     name = "tplus"
@@ -186,8 +185,7 @@ class TplusVenue:
 
         def traded(t: TplusTrade) -> None:
             if t.asset_id == asset:
-                on_trades([TapeTrade("sell" if t.buyer_is_maker else "buy", t.price,
-                                     t.quantity, time.time())])
+                on_trades([TapeTrade(t.taker_side.lower(), t.price, t.quantity, time.time())])
 
         changes = book.on_change(book_changed)
         trades = self.md.on_finalized_trades(traded)
@@ -282,7 +280,7 @@ class MarketWindow:
         chart_box.grid(row=0, column=0, sticky="nsew")
         self.chart = tk.Canvas(chart_box, background="white", highlightthickness=0)
         self.chart.pack(fill="both", expand=True)
-        tape_box = ttk.LabelFrame(right, text="last trades", padding=4)
+        tape_box = ttk.LabelFrame(right, text="last trades (side: the taker's)", padding=4)
         tape_box.grid(row=1, column=0, sticky="nsew", pady=(6, 0))
         self.tape = tk.Listbox(tape_box, font=self.font, activestyle="none",
                                highlightthickness=0, borderwidth=0)

@@ -27,8 +27,8 @@ ASSET = r"200"
 
 # one line of each stream (after the local time), exact decimals, the asset named
 HUMAN = {
-    "trades": rf"trade {ASSET} #\d+ (Buy|Sell) {DEC} @ {DEC} Confirmed",
-    "trade-events": rf"trade-event (Pending|Confirmed|Rollbacked)\s+{ASSET} #\d+ (Buy|Sell) "
+    "trades": rf"trade {ASSET} #\d+ taker (Buy|Sell) {DEC} @ {DEC} Confirmed",
+    "trade-events": rf"trade-event (Pending|Confirmed|Rollbacked)\s+{ASSET} #\d+ taker (Buy|Sell) "
                     rf"{DEC} @ {DEC} \w+",
     "depth": rf"depth {ASSET} diff\s+seq=\d+ bids=\d+\s+asks=\d+\s+first bid=(-|{DEC}@{DEC}) "
              rf"first ask=(-|{DEC}@{DEC})",
@@ -266,7 +266,8 @@ def tplus_demo_is_complete(screen: str) -> bool:
     return ("messages" in status and "drops" in status and "reconnects" in status
             and "connected" in status
             and "tplus 200 order book" in screen and "last trades" in screen
-            and ("Buy" in screen or "Sell" in screen) and "spread" in screen
+            and "taker" in screen and ("Buy" in screen or "Sell" in screen)
+            and "spread" in screen
             and len(PRICE.findall(screen)) >= 8)
 
 

@@ -256,12 +256,8 @@ def _scaled(raw: int, decimals: Optional[int]) -> str:
     return _d(exact_scaleb(int(raw), -decimals))
 
 
-def _taker(buyer_is_maker: bool) -> str:
-    return "Sell" if buyer_is_maker else "Buy"
-
-
 def _trade(t: Trade) -> str:
-    return (f"{_asset(t.asset_id)} #{t.trade_id} {_taker(t.buyer_is_maker)} "
+    return (f"{_asset(t.asset_id)} #{t.trade_id} taker {t.taker_side} "
             f"{_d(t.quantity)} @ {_d(t.price)} {t.status}")
 
 

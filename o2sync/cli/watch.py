@@ -2,7 +2,8 @@
 
 Human lines start with the local time and speak in the market's units: prices and
 quantities scaled by the market (``Market.display_price``/``display_quantity``),
-orders named by their market, balances by their asset's symbol. ``--json`` lines are
+orders named by their market, balances by their asset's symbol; a trade's side is
+the taker's (``taker Sell``: a seller hit the bid), as on tplus. ``--json`` lines are
 the events' exact ``to_dict`` (chain integers as strings), one object per line.
 """
 
@@ -75,12 +76,13 @@ def _level(level: Any, m: Optional[Market]) -> str:
 
 
 def _trades(ev: TradeUpdate, units: Units) -> str:
+    # a tape reads as the aggressor's side: O2 sends the maker's, so show taker_side
     m = units.market_of(ev.market_id)
     parts = []
     for t in ev.trades:
         qty = m.display_quantity(t.quantity) if m else t.quantity
         price = m.display_price(t.price) if m else t.price
-        parts.append(f"{t.side} {qty} @ {price}")
+        parts.append(f"taker {t.taker_side or '?'} {qty} @ {price}")
     pair = f"{m.pair} " if m else ""
     return f"trades {pair}" + "; ".join(parts)
 
