@@ -45,8 +45,9 @@ from _endpoints import DEFAULT_MARKET, endpoint, enough, parser
 
 from o2sync import ConnectionEvent, O2Client, TradeUpdate
 from o2sync.book import LiveOrderBook
-from o2sync.tplus import AssetIdentifier, MarketDataClient, OrderBookClient, SequencedBook
+from o2sync.tplus import MarketDataClient, OrderBookClient, SequencedBook
 from o2sync.tplus import Trade as TplusTrade
+from o2sync.tplus.symbols import MarketNames
 
 PUMP_MS = 15
 LADDER_LEVELS = 12
@@ -156,8 +157,9 @@ class O2Venue:
 class TplusVenue:
     """``Venue`` over a tplus ``MarketDataClient``: its book already speaks Decimal.
 
-    Markets are asset ids (``"200"``, ``address@chain``): the order service's list
-    when an ``OrderBookClient`` is given, else just the assets named. ``/trades``
+    Markets are named by the symbols the order service's market list gives
+    (``MarketNames``: ``"ETH"`` for asset 200, a short id for an ``address@chain``
+    asset) when an ``OrderBookClient`` is given, else by the assets named. ``/trades``
     carries every market, so trades are filtered by asset; a trade's side is the
     taker's (``Trade.taker_side``; ``buyer_is_maker`` means a seller took the bid).
     """
@@ -167,15 +169,20 @@ class TplusVenue:
     def __init__(self, md: MarketDataClient, oms: Optional[OrderBookClient] = None,
                  assets: Sequence[str] = ()) -> None:
         self.md, self.oms, self.assets = md, oms, list(assets)
+        self.names = MarketNames.of(oms) if oms is not None else MarketNames()
+
+    def label(self, asset: str) -> str:
+        """The name the picker shows for ``asset`` (an id, a symbol or a short id)."""
+        return self.names.label(self.names.resolve(asset))
 
     def markets(self) -> list[str]:
-        if self.oms is not None:
-            return [str(m.asset_id) for m in self.oms.get_markets()]
+        if len(self.names):
+            return [self.names.label(key) for key in self.names]
         return self.assets
 
     def follow(self, market: str, on_book: Callable[[BookView], None],
                on_trades: Callable[[list[TapeTrade]], None]) -> Callable[[], None]:
-        asset = AssetIdentifier(market)
+        asset = self.names.resolve(market)
         book = self.md.order_book(asset)
 
         def book_changed(b: SequencedBook) -> None:
@@ -521,7 +528,8 @@ def _tplus(args: Any, stack: contextlib.ExitStack, dispatcher: Callable[..., Non
         mds_url, oms_url = sim.mds_url, sim.oms_url
     md = stack.enter_context(MarketDataClient(mds_url, dispatcher=dispatcher))
     oms = stack.enter_context(OrderBookClient(oms_url)) if oms_url else None
-    return TplusVenue(md, oms, [asset]), asset, args.events
+    venue = TplusVenue(md, oms, [asset])
+    return venue, venue.label(asset), args.events
 
 
 def run(root: tk.Tk, venue: Venue, market: str, pending: queue.Queue[Callable[[], None]],

@@ -72,8 +72,8 @@ def display() -> Iterator[str]:
 
 
 TK_MARKETS = {"o2": ("fFUEL/fUSDC", "fETH/fUSDC"),
-              "tplus": ("200", "82af49447d8a07e3bd95bd0d56f35241523fbab1"
-                               "000000000000000000000000@00000000000000a4b1")}
+              # tplus markets by the symbols of the order service's market list
+              "tplus": ("ETH", "82af49..bab1@a4b1")}
 
 
 @pytest.mark.parametrize("venue", ["o2", "tplus"])

@@ -307,8 +307,9 @@ def run_tplus_demo(session: Any, asset: Any, *, seconds: float = 0.0,
 
     md.on_finalized_trades(on_trade)
     url = session.stream_url("depth", a)
-    name = str(a) if len(str(a)) <= 12 else f"{str(a)[:6]}..{str(a)[-6:]}"
-    print(f"o2sync demo: tplus {a} from {url} (Ctrl-C to quit)", flush=True)
+    name = session.label(a)  # the asset table's symbol, else a short id
+    print(f"o2sync demo: tplus {session.names.describe(a)} from {url} (Ctrl-C to quit)",
+          flush=True)
     with md.order_book(a) as book:
         if connect_timeout:
             session.connect("depth", a, connect_timeout)
