@@ -21,6 +21,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tplus_rest_calls import (
+    CALLS,
+    END_NS,
+    ME,
+    ME_KEY,
+    MIN_5,
+    START_NS,
+    dump,
+    error_dump,
+    resolve,
+)
 
 from o2sync.testing import TplusSimulator
 
@@ -126,86 +137,27 @@ def test_tpluspy_streams_and_decodes_everything(tpluspy_python: Path) -> None:
 
 
 def _o2sync_rest_calls(sim: TplusSimulator, end_ns: int, start_ns: int) -> dict[str, Any]:
-    """The driver's ``rest_calls``, call for call, with o2sync's blocking clients."""
+    """The driver's ``rest_calls`` (``tplus_rest_calls.CALLS``), call for call, with
+    o2sync's blocking clients."""
     from o2sync.tplus import Interval, MarketDataClient, OmsError, OrderBookClient, User
 
     me = User(sim.user)
-    address = ADDRESS_ASSET
+    values = {ME: me, ME_KEY: me.public_key, END_NS: end_ns, START_NS: start_ns,
+              MIN_5: Interval.MIN_5}
+    out: dict[str, Any] = {}
     with MarketDataClient(sim.mds_url, default_user=me) as mds, \
             OrderBookClient(sim.oms_url, default_user=me) as oms:
-        calls: dict[str, Any] = {
-            "klines": lambda: mds.get_klines("200", limit=10, end_timestamp_ns=end_ns),
-            "klines_page1": lambda: mds.get_klines("200", 1, 15, end_ns),
-            "klines_5m": lambda: mds.get_klines(address, interval=Interval.MIN_5, limit=5,
-                                                end_timestamp_ns=end_ns),
-            "klines_4h_str": lambda: mds.get_klines("200", end_timestamp_ns=end_ns,
-                                                    interval="4h"),
-            "iter_klines_all": lambda: list(mds.iter_klines("200", limit=25,
-                                                            end_timestamp_ns=end_ns,
-                                                            max_pages=None)),
-            "iter_klines_3": lambda: list(mds.iter_klines("200", 25, end_ns, None, 3)),
-            "trades_0_100": lambda: mds.get_trades(0, 100),
-            "trades_p1": lambda: mds.get_trades(page=1, limit=5),
-            "trades": lambda: mds.get_trades(),
-            "trades_asset": lambda: mds.get_trades_for_asset("200", 0, 10),
-            "trades_address": lambda: mds.get_trades_for_asset(address),
-            "user_trades": lambda: mds.get_user_trades(),
-            "user_trades_page": lambda: mds.get_user_trades(page=1, limit=5),
-            "user_trades_str": lambda: mds.get_user_trades(me.public_key, limit=4),
-            "user_trades_buy": lambda: mds.get_user_trades(side="buy"),
-            "user_trades_status": lambda: mds.get_user_trades(status="Rollbacked"),
-            "user_trades_since": lambda: mds.get_user_trades(start_time=start_ns),
-            "user_trades_asset": lambda: mds.get_user_trades_for_asset("200", limit=3, page=1),
-            "user_orders": lambda: mds.get_user_orders(),
-            "user_orders_page": lambda: mds.get_user_orders(limit=2),
-            "user_orders_canceled": lambda: mds.get_user_orders(status="Canceled"),
-            "user_orders_asset": lambda: mds.get_user_orders_for_asset(address, me),
-            "market": lambda: oms.get_market("200"),
-            "market_address": lambda: oms.get_market(address),
-            "markets": lambda: oms.get_markets(),
-            "markets_symbols": lambda: oms.get_markets(True),
-            "markets_p0": lambda: oms.get_markets(page=0, limit=1),
-            "markets_p1": lambda: oms.get_markets(page=1, limit=1),
-            "open_orders": lambda: oms.get_open_orders_for_book("200"),
-            "open_orders_paged": lambda: oms.get_open_orders_for_book("200", limit=3),
-            "open_orders_capped": lambda: oms.get_open_orders_for_book(address, limit=2,
-                                                                       max_pages=2),
-            "book_orders": lambda: oms.get_user_orders_for_book("200"),
-            "book_orders_open": lambda: oms.get_user_orders_for_book("200", open_only=True),
-            "book_orders_page": lambda: oms.get_user_orders_for_book("200", page=1, limit=3,
-                                                                     open_only=False),
-            "book_orders_str": lambda: oms.get_user_orders_for_book(address,
-                                                                    user=me.public_key),
-            "oms_user_orders": lambda: oms.get_user_orders(),
-            "oms_user_orders_page": lambda: oms.get_user_orders(page=1, limit=5),
-            "error_klines": lambda: mds.get_klines("999"),
-            "error_market": lambda: oms.get_market("999"),
-            "error_interval": lambda: mds.get_klines("200", interval="7X"),
-        }
-        out: dict[str, Any] = {}
-        for name, call in calls.items():
+        clients = {"mds": mds, "oms": oms}
+        for row in CALLS:
+            name, client, method, _, _, iterate = row
+            args, kwargs = resolve(row, values)
+            call = getattr(clients[client], method)
             try:
-                out[name] = _dump(call())
+                out[name] = dump(list(call(*args, **kwargs)) if iterate
+                                 else call(*args, **kwargs))
             except OmsError as exc:
-                out[name] = {"error": type(exc).__name__, "code": exc.code,
-                             "status_code": exc.status_code, "retryable": exc.retryable,
-                             "details": exc.details}
+                out[name] = error_dump(exc)
     return out
-
-
-def _dump(value: Any) -> Any:
-    if hasattr(value, "model_dump"):
-        return value.model_dump(mode="json")
-    if isinstance(value, (list, tuple)):
-        return [_dump(v) for v in value]
-    if isinstance(value, dict):
-        return {str(k): _dump(v) for k, v in value.items()}
-    return value
-
-
-ADDRESS_ASSET = (
-    "82af49447d8a07e3bd95bd0d56f35241523fbab1000000000000000000000000@00000000000000a4b1"
-)
 
 
 def test_tpluspy_and_o2sync_read_the_same_rest(tpluspy_python: Path) -> None:

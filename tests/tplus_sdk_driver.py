@@ -27,10 +27,19 @@ from tplus.client import MarketDataClient, OrderBookClient
 from tplus.model.klines import Interval
 from tplus.model.trades import parse_trade_event
 from tplus.utils.user import User
-
-ADDRESS_ASSET = (
-    "82af49447d8a07e3bd95bd0d56f35241523fbab1000000000000000000000000@00000000000000a4b1"
+from tplus_rest_calls import (
+    ADDRESS_ASSET,
+    CALLS,
+    END_NS,
+    ME,
+    ME_KEY,
+    MIN_5,
+    START_NS,
+    dump,
+    error_dump,
+    resolve,
 )
+
 ORDER_KINDS = ("Created", "Canceled", "Removed", "Replaced", "Amended", "Triggered",
                "CreateFailed", "CancelFailed", "ReplaceFailed", "AmendFailed")
 
@@ -167,87 +176,30 @@ def _order_kind(event: Any) -> str:
     return table.get(name.replace("_", "").upper(), name)
 
 
-def dump(value: Any) -> Any:
-    """A result as JSON data: models by their own ``model_dump(mode="json")``."""
-    if hasattr(value, "model_dump"):
-        return value.model_dump(mode="json")
-    if isinstance(value, (list, tuple)):
-        return [dump(v) for v in value]
-    if isinstance(value, dict):
-        return {str(k): dump(v) for k, v in value.items()}
-    return value
-
-
 async def rest_calls(mds_url: str, oms_url: str, seed: str, end_ns: int, start_ns: int
                      ) -> dict[str, Any]:
-    """Every REST call of the resync surface, as tpluspy returns it (``rest`` mode).
-
-    The names and arguments are mirrored in ``test_tplus_sdk_faithful.py``, which
-    makes the same calls with o2sync and compares the dumps.
-    """
+    """Every REST call of the resync surface (``tplus_rest_calls.CALLS``), as tpluspy
+    returns it (``rest`` mode); ``test_tplus_sdk_faithful.py`` makes the same calls
+    with o2sync and compares the dumps."""
     from tplus.exceptions import OmsError
 
     me = User(seed)
-    mds = MarketDataClient(mds_url, default_user=me)
-    oms = OrderBookClient(oms_url, default_user=me)
-    calls: dict[str, Any] = {
-        "klines": lambda: mds.get_klines("200", limit=10, end_timestamp_ns=end_ns),
-        "klines_page1": lambda: mds.get_klines("200", 1, 15, end_ns),
-        "klines_5m": lambda: mds.get_klines(ADDRESS_ASSET, interval=Interval.MIN_5, limit=5,
-                                            end_timestamp_ns=end_ns),
-        "klines_4h_str": lambda: mds.get_klines("200", end_timestamp_ns=end_ns, interval="4h"),
-        "iter_klines_all": lambda: _collect(mds.iter_klines("200", limit=25,
-                                                            end_timestamp_ns=end_ns,
-                                                            max_pages=None)),
-        "iter_klines_3": lambda: _collect(mds.iter_klines("200", 25, end_ns, None, 3)),
-        "trades_0_100": lambda: mds.get_trades(0, 100),
-        "trades_p1": lambda: mds.get_trades(page=1, limit=5),
-        "trades": lambda: mds.get_trades(),
-        "trades_asset": lambda: mds.get_trades_for_asset("200", 0, 10),
-        "trades_address": lambda: mds.get_trades_for_asset(ADDRESS_ASSET),
-        "user_trades": lambda: mds.get_user_trades(),
-        "user_trades_page": lambda: mds.get_user_trades(page=1, limit=5),
-        "user_trades_str": lambda: mds.get_user_trades(me.public_key, limit=4),
-        "user_trades_buy": lambda: mds.get_user_trades(side="buy"),
-        "user_trades_status": lambda: mds.get_user_trades(status="Rollbacked"),
-        "user_trades_since": lambda: mds.get_user_trades(start_time=start_ns),
-        "user_trades_asset": lambda: mds.get_user_trades_for_asset("200", limit=3, page=1),
-        "user_orders": lambda: mds.get_user_orders(),
-        "user_orders_page": lambda: mds.get_user_orders(limit=2),
-        "user_orders_canceled": lambda: mds.get_user_orders(status="Canceled"),
-        "user_orders_asset": lambda: mds.get_user_orders_for_asset(ADDRESS_ASSET, me),
-        "market": lambda: oms.get_market("200"),
-        "market_address": lambda: oms.get_market(ADDRESS_ASSET),
-        "markets": lambda: oms.get_markets(),
-        "markets_symbols": lambda: oms.get_markets(True),
-        "markets_p0": lambda: oms.get_markets(page=0, limit=1),
-        "markets_p1": lambda: oms.get_markets(page=1, limit=1),
-        "open_orders": lambda: oms.get_open_orders_for_book("200"),
-        "open_orders_paged": lambda: oms.get_open_orders_for_book("200", limit=3),
-        "open_orders_capped": lambda: oms.get_open_orders_for_book(ADDRESS_ASSET, limit=2,
-                                                                   max_pages=2),
-        "book_orders": lambda: oms.get_user_orders_for_book("200"),
-        "book_orders_open": lambda: oms.get_user_orders_for_book("200", open_only=True),
-        "book_orders_page": lambda: oms.get_user_orders_for_book("200", page=1, limit=3,
-                                                                 open_only=False),
-        "book_orders_str": lambda: oms.get_user_orders_for_book(ADDRESS_ASSET,
-                                                                user=me.public_key),
-        "oms_user_orders": lambda: oms.get_user_orders(),
-        "oms_user_orders_page": lambda: oms.get_user_orders(page=1, limit=5),
-        "error_klines": lambda: mds.get_klines("999"),
-        "error_market": lambda: oms.get_market("999"),
-        "error_interval": lambda: mds.get_klines("200", interval="7X"),
-    }
+    clients = {"mds": MarketDataClient(mds_url, default_user=me),
+               "oms": OrderBookClient(oms_url, default_user=me)}
+    values = {ME: me, ME_KEY: me.public_key, END_NS: end_ns, START_NS: start_ns,
+              MIN_5: Interval.MIN_5}
     out: dict[str, Any] = {}
-    for name, call in calls.items():
+    for row in CALLS:
+        name, client, method, _, _, iterate = row
+        args, kwargs = resolve(row, values)
+        call = getattr(clients[client], method)
         try:
-            out[name] = dump(await call())
+            out[name] = dump(await _collect(call(*args, **kwargs)) if iterate
+                             else await call(*args, **kwargs))
         except OmsError as exc:
-            out[name] = {"error": type(exc).__name__, "code": exc.code,
-                         "status_code": exc.status_code, "retryable": exc.retryable,
-                         "details": exc.details}
-    for client in (mds, oms):
-        await client.close()
+            out[name] = error_dump(exc)
+    for c in clients.values():
+        await c.close()
     return out
 
 

@@ -17,11 +17,9 @@ naming the stream); what happened in the gap is re-read with the REST calls here
 
 from __future__ import annotations
 
-import re
-import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable, Optional, Union
+from typing import TYPE_CHECKING, Any, Callable, Optional
 
 from ..clientbase import Callback, Registration, register
 from ..engine.subscription import Subscription
@@ -42,6 +40,7 @@ from ._account_models import (
     UserPositionsPage,
     UserSolvency,
 )
+from ._rest_calls import AssetLike, UserCalls, UserType, public_key
 from .asset import AssetIdentifier
 from .auth import TokenStore, User
 from .errors import MissingClientUserError
@@ -49,12 +48,8 @@ from .models import UserTrade
 from .venue import StreamInfo
 
 if TYPE_CHECKING:
-    from ..engine.stream import StreamEngine
-    from .rest import TplusRest
+    pass
 
-AssetLike = Union[AssetIdentifier, int, str]
-UserType = Union[User, str]
-_PUBLIC_KEY = re.compile(r"[0-9a-f]{64}")
 
 @dataclass(frozen=True)
 class _Who:
@@ -64,29 +59,16 @@ class _Who:
     auth: Optional[TokenStore]
 
 
-def _public_key(text: str) -> str:
-    key = text[2:] if text[:2] in ("0x", "0X") else text
-    key = key.lower()
-    if _PUBLIC_KEY.fullmatch(key) is None:
-        raise ValueError(f"user must be a User or a 64-hex public key, got {text!r}")
-    return key
-
-
 def _flag(value: bool) -> str:
     return "true" if value else "false"
 
 
-class _AccountBase:
-    """Per-call users, per-user token stores, user streams and user REST reads."""
+class _AccountBase(UserCalls):
+    """User streams and user REST reads; the users and their logins are
+    :class:`UserCalls`'s (one token store per user and client, for REST and streams)."""
 
     if TYPE_CHECKING:
         base_url: str
-        default_user: Optional[User]
-        rest: TplusRest
-        _auth: Optional[TokenStore]
-        _engine: StreamEngine
-
-    _user_auth_lock = threading.Lock()
 
     def _who(self, user: Optional[UserType], context: str) -> _Who:
         """Resolve ``user=`` as tpluspy does; raises at the call, before any I/O."""
@@ -97,20 +79,12 @@ class _AccountBase:
         if isinstance(user, User):
             if self.default_user is not None and user.user_id == self.default_user.user_id:
                 return _Who(user.user_id, self._auth)
-            return _Who(user.user_id, self._store_for(user))
+            with self._users_lock:
+                return _Who(user.user_id, self._store(user))
         if isinstance(user, str):
-            return _Who(_public_key(user), self._auth)
+            return _Who(public_key(user), self._auth)
         raise TypeError(f"user must be a User, a public-key string or None, "
                         f"got {type(user).__name__}")
-
-    def _store_for(self, user: User) -> TokenStore:
-        """One token store per extra user of this client (logins are per user)."""
-        with self._user_auth_lock:
-            stores: dict[str, TokenStore] = self.__dict__.setdefault("_user_stores", {})
-            store = stores.get(user.user_id)
-            if store is None:
-                store = stores[user.user_id] = TokenStore(user, self.rest.nonce, self.rest.auth)
-            return store
 
     @staticmethod
     def _token_of(who: _Who, context: str) -> TokenStore:

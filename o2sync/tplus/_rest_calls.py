@@ -59,7 +59,16 @@ UserType = Union[User, str]
 DEFAULT_MAX_KLINE_PAGES = 50
 MARKETS_PAGE_LIMIT = 1000
 OPEN_ORDERS_PAGE_LIMIT = 1000
-_PUBLIC_KEY = re.compile(r"^(0x)?[0-9a-fA-F]{64}$")
+_PUBLIC_KEY = re.compile(r"[0-9a-f]{64}")
+
+
+def public_key(text: str) -> str:
+    """A bare public key as paths carry it: 64 hex, lower case, ``0x`` optional."""
+    key = text[2:] if text[:2] in ("0x", "0X") else text
+    key = key.lower()
+    if _PUBLIC_KEY.fullmatch(key) is None:
+        raise ValueError(f"user must be a User or a 64-hex public key, got {text!r}")
+    return key
 
 
 def _count(value: Any, name: str, low: int = 0) -> Optional[int]:
@@ -137,9 +146,7 @@ class UserCalls:
     def _user_id(self, user: Optional[UserType]) -> str:
         """The public key a per-user path names: ``user``'s, or the default user's."""
         if isinstance(user, str):
-            if not _PUBLIC_KEY.match(user):
-                raise ValueError(f"user must be a User or a 64-hex public key, got {user!r}")
-            return user.lower().removeprefix("0x")
+            return public_key(user)
         return self._signer(user).user_id
 
     def _signer(self, user: Optional[UserType]) -> User:

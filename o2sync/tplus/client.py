@@ -37,8 +37,8 @@ from ..engine.subscription import Subscription
 from ..engine.venue import TopicSpec
 from ..redact import redact_url
 from . import protocol
-from ._account_streams import MarketDataAccountMixin, OrderBookAccountMixin, UserType
-from ._rest_calls import MarketDataRest, OrderBookRest, UserCalls, markets_page
+from ._account_streams import MarketDataAccountMixin, OrderBookAccountMixin
+from ._rest_calls import MarketDataRest, OrderBookRest, UserCalls, UserType, markets_page
 from .asset import AssetIdentifier
 from .auth import TokenStore, User
 from .book import SequencedBook
