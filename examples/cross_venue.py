@@ -2,7 +2,8 @@
 
 Each side keeps a live book (O2: ``order_book``; tplus: ``order_book``, healed by
 sequence number); the loop prints both best bids side by side whenever either
-venue's depth moves.
+venue's depth moves. Both are read through ``book.scaled()``, the book in market
+units (exact Decimals on both venues), so one line of code prints either.
 
     python examples/cross_venue.py                 # against two simulators it starts
     python examples/cross_venue.py --ws-url URL --api-url URL --mds-url URL
@@ -16,6 +17,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from o2sync import O2Client, merge
+from o2sync.books import BookReader
 from o2sync.tplus import AssetIdentifier, MarketDataClient
 
 
@@ -40,6 +42,12 @@ def endpoints(args: argparse.Namespace) -> Iterator[tuple[dict[str, Any], str]]:
         yield o2, mds
 
 
+def _best_bid(book: BookReader) -> str:
+    """The best bid price of either venue's book, in market units."""
+    bid = book.best_bid
+    return f"{bid.price:f}" if bid is not None else "-"
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--ws-url"), p.add_argument("--api-url"), p.add_argument("--mds-url")
@@ -55,13 +63,12 @@ def main() -> None:
         o2_book, tp_book = o2.order_book(market), md.order_book(asset)
         o2_book.wait_ready(10), tp_book.wait_ready(10)
         o2_depth, tp_depth = o2.stream_depth(market), md.stream_depth(asset)
+        views: list[BookReader] = [o2_book.scaled(), tp_book.scaled()]
         for n, (sub, _event) in enumerate(merge(o2_depth, tp_depth), 1):
-            o2_bid, tp_bid = o2_book.best_bid, tp_book.best_bid
-            o2_text = market.format_price(o2_bid.price) if o2_bid else "-"
-            tp_text = tp_bid.price if tp_bid else "-"
+            o2_text, tp_text = (_best_bid(view) for view in views)
             venue = "o2   " if sub is o2_depth else "tplus"
             print(f"{venue} moved | O2 {market.pair} bid {o2_text:>12} | "
-                  f"tplus {asset} bid {tp_text!s:>10}")
+                  f"tplus {asset} bid {tp_text:>10}")
             if n >= args.events:
                 break
         print(f"done: {n} depth events from two venues in one loop")

@@ -45,8 +45,9 @@ from _endpoints import DEFAULT_MARKET, endpoint, enough, parser
 
 from o2sync import ConnectionEvent, O2Client, TradeUpdate
 from o2sync.book import LiveOrderBook
-from o2sync.tplus import AssetIdentifier, MarketDataClient, OrderBookClient, SequencedBook
+from o2sync.tplus import MarketDataClient, OrderBookClient, SequencedBook
 from o2sync.tplus import Trade as TplusTrade
+from o2sync.tplus.symbols import MarketNames
 
 PUMP_MS = 15
 LADDER_LEVELS = 12
@@ -82,7 +83,7 @@ class BookView:
 class TapeTrade:
     """A trade as the tape shows it."""
 
-    side: str  # "buy" or "sell"
+    side: str  # the taker's (aggressor's) side: "buy" or "sell"
     price: Decimal
     quantity: Decimal
     seen: float  # time.time() when received
@@ -108,7 +109,8 @@ class Venue(Protocol):
 
 
 class O2Venue:
-    """``Venue`` over an ``O2Client``: scales chain integers with the Market."""
+    """``Venue`` over an ``O2Client``: reads the book through ``book.scaled()`` (market
+    units) and scales trades with the Market."""
 
     name = "O2"
 
@@ -124,17 +126,15 @@ class O2Venue:
         book = self.client.order_book(m)
 
         def book_changed(b: LiveOrderBook) -> None:
-            def levels(raw: Sequence[Any]) -> list[Level]:
-                return [Level(m.format_price(lv.price), m.format_quantity(lv.quantity))
-                        for lv in raw]
-
-            on_book(BookView(levels(b.bids(CHART_LEVELS)), levels(b.asks(CHART_LEVELS)),
-                             b.version))
+            view = b.scaled()  # the book in market units: exact Decimal levels
+            on_book(BookView([Level(*lv) for lv in view.bids(CHART_LEVELS)],
+                             [Level(*lv) for lv in view.asks(CHART_LEVELS)], b.version))
 
         def traded(update: TradeUpdate) -> None:
             now = time.time()
-            on_trades([TapeTrade("buy" if t.side.lower() == "buy" else "sell",  # as sent
-                                 m.format_price(t.price), m.format_quantity(t.quantity), now)
+            # O2 sends the maker's side; the tape shows the taker's, as tplus's does
+            on_trades([TapeTrade((t.taker_side or "?").lower(), m.format_price(t.price),
+                                 m.format_quantity(t.quantity), now)
                        for t in update.trades])
 
         changes = book.on_change(book_changed)
@@ -157,10 +157,11 @@ class O2Venue:
 class TplusVenue:
     """``Venue`` over a tplus ``MarketDataClient``: its book already speaks Decimal.
 
-    Markets are asset ids (``"200"``, ``address@chain``): the order service's list
-    when an ``OrderBookClient`` is given, else just the assets named. ``/trades``
+    Markets are named by the symbols the order service's market list gives
+    (``MarketNames``: ``"ETH"`` for asset 200, a short id for an ``address@chain``
+    asset) when an ``OrderBookClient`` is given, else by the assets named. ``/trades``
     carries every market, so trades are filtered by asset; a trade's side is the
-    taker's (``buyer_is_maker`` means a seller took the bid).
+    taker's (``Trade.taker_side``; ``buyer_is_maker`` means a seller took the bid).
     """
 
     name = "tplus"
@@ -168,15 +169,20 @@ class TplusVenue:
     def __init__(self, md: MarketDataClient, oms: Optional[OrderBookClient] = None,
                  assets: Sequence[str] = ()) -> None:
         self.md, self.oms, self.assets = md, oms, list(assets)
+        self.names = MarketNames.of(oms) if oms is not None else MarketNames()
+
+    def label(self, asset: str) -> str:
+        """The name the picker shows for ``asset`` (an id, a symbol or a short id)."""
+        return self.names.label(self.names.resolve(asset))
 
     def markets(self) -> list[str]:
-        if self.oms is not None:
-            return [str(m.asset_id) for m in self.oms.get_markets()]
+        if len(self.names):
+            return [self.names.label(key) for key in self.names]
         return self.assets
 
     def follow(self, market: str, on_book: Callable[[BookView], None],
                on_trades: Callable[[list[TapeTrade]], None]) -> Callable[[], None]:
-        asset = AssetIdentifier(market)
+        asset = self.names.resolve(market)
         book = self.md.order_book(asset)
 
         def book_changed(b: SequencedBook) -> None:
@@ -186,8 +192,7 @@ class TplusVenue:
 
         def traded(t: TplusTrade) -> None:
             if t.asset_id == asset:
-                on_trades([TapeTrade("sell" if t.buyer_is_maker else "buy", t.price,
-                                     t.quantity, time.time())])
+                on_trades([TapeTrade(t.taker_side.lower(), t.price, t.quantity, time.time())])
 
         changes = book.on_change(book_changed)
         trades = self.md.on_finalized_trades(traded)
@@ -282,7 +287,7 @@ class MarketWindow:
         chart_box.grid(row=0, column=0, sticky="nsew")
         self.chart = tk.Canvas(chart_box, background="white", highlightthickness=0)
         self.chart.pack(fill="both", expand=True)
-        tape_box = ttk.LabelFrame(right, text="last trades", padding=4)
+        tape_box = ttk.LabelFrame(right, text="last trades (side: the taker's)", padding=4)
         tape_box.grid(row=1, column=0, sticky="nsew", pady=(6, 0))
         self.tape = tk.Listbox(tape_box, font=self.font, activestyle="none",
                                highlightthickness=0, borderwidth=0)
@@ -523,7 +528,8 @@ def _tplus(args: Any, stack: contextlib.ExitStack, dispatcher: Callable[..., Non
         mds_url, oms_url = sim.mds_url, sim.oms_url
     md = stack.enter_context(MarketDataClient(mds_url, dispatcher=dispatcher))
     oms = stack.enter_context(OrderBookClient(oms_url)) if oms_url else None
-    return TplusVenue(md, oms, [asset]), asset, args.events
+    venue = TplusVenue(md, oms, [asset])
+    return venue, venue.label(asset), args.events
 
 
 def run(root: tk.Tk, venue: Venue, market: str, pending: queue.Queue[Callable[[], None]],

@@ -23,12 +23,12 @@ from o2sync.tplus import MarketDataClient, OrderBookDiff, Trade
 from o2sync.tplus import decode as tplus_decode
 
 DEC = r"-?\d+(\.\d+)?"
-ASSET = r"200"
+ASSET = r"ETH"  # asset 200, by the symbol of the simulator's market list
 
 # one line of each stream (after the local time), exact decimals, the asset named
 HUMAN = {
-    "trades": rf"trade {ASSET} #\d+ (Buy|Sell) {DEC} @ {DEC} Confirmed",
-    "trade-events": rf"trade-event (Pending|Confirmed|Rollbacked)\s+{ASSET} #\d+ (Buy|Sell) "
+    "trades": rf"trade {ASSET} #\d+ taker (Buy|Sell) {DEC} @ {DEC} Confirmed",
+    "trade-events": rf"trade-event (Pending|Confirmed|Rollbacked)\s+{ASSET} #\d+ taker (Buy|Sell) "
                     rf"{DEC} @ {DEC} \w+",
     "depth": rf"depth {ASSET} diff\s+seq=\d+ bids=\d+\s+asks=\d+\s+first bid=(-|{DEC}@{DEC}) "
              rf"first ask=(-|{DEC}@{DEC})",
@@ -60,6 +60,7 @@ def test_watch_tplus_json_is_exact_and_machine_readable() -> None:
     for line in proc.stdout.splitlines():
         item = json.loads(line)
         assert item["stream"] == "depth" and item["type"] == "OrderBookDiff"
+        assert item["market"] == {"id": "200", "name": "ETH"}
         event = item["event"]
         for price, qty in event["asks"] + event["bids"]:
             assert isinstance(price, str) and isinstance(qty, str)  # Decimals as strings
@@ -81,14 +82,13 @@ def test_watch_tplus_user_streams_against_given_urls() -> None:
         proc = o2sync("watch", "orders", *base, "--user-seed", sim.user_seed, "--events", "2")
         assert proc.returncode == 0, proc.stderr
         lines = proc.stdout.splitlines()
-        # the user trades both simulated assets: each line names one of them (a long
-        # address@chain id shortened to its ends)
+        # the user trades both simulated assets: each line names one of them, by the
+        # symbol of the market list (200: ETH) or, for an address@chain asset the
+        # list has no symbol for, by its short id
         assert len(lines) == 2, lines
         for line in lines:
             _time, word, shown = line.split()[:3]
-            assert word == "order" and any(
-                shown == asset or (".." in shown and asset.startswith(shown.split("..")[0]))
-                for asset in sim.assets), line
+            assert word == "order" and shown in ("ETH", "82af49..bab1@a4b1"), line
         assert "/orders" in proc.stderr and "connected to" in proc.stderr
         # without a user: one line, exit 2
         proc = o2sync("watch", "user-trades", *base)
@@ -98,8 +98,11 @@ def test_watch_tplus_user_streams_against_given_urls() -> None:
 
 
 @pytest.mark.parametrize("argv, message", [
-    (("depth",), "the depth stream needs an ASSET"),
-    (("klines", "999"), "no tplus market 999"),
+    (("depth",), "the depth stream needs an ASSET (e.g. depth ETH); known: ETH (200), "
+                 "82af49..bab1@a4b1"),
+    (("klines", "999"), "no tplus market '999'"),
+    (("klines", "BTC"), "no tplus market 'BTC' on http://127.0.0.1:"),
+    (("klines", "BTC"), "; known: ETH (200), 82af49..bab1@a4b1"),
     (("depth", "not-an-asset"), "not-an-asset"),
     (("balances",), "'balances' is not a tplus stream"),
 ])
@@ -115,7 +118,9 @@ def test_watch_tplus_says_when_it_loses_and_regains_the_connection() -> None:
         proc = popen("watch", "--venue", "tplus", "trades", "--mds-url", sim.mds_url)
         try:
             assert proc.stdout is not None and proc.stderr is not None
-            assert " trade 200 " in proc.stdout.readline()
+            # no --oms-url: no market list, so assets by (short) id; /trades carries both
+            line = proc.stdout.readline()
+            assert re.search(r" trade (200|82af49\.\.bab1@a4b1) #\d+ taker ", line), line
             assert "connected to" in proc.stderr.readline()
             sim.refuse(1.0)
             sim.drop_connections()
@@ -249,7 +254,8 @@ def test_record_tplus_rejects_bad_specs_before_touching_the_file(tmp_path: Path)
     keep.write_text("precious\n")
     for spec, message in (("depth", "depth needs an asset"),
                           ("nonce:0x12", "unknown tplus stream kind 'nonce'"),
-                          ("depth:999", "no tplus market 999")):
+                          ("depth:999", "no tplus market '999'"),
+                          ("depth:BTC", "known: ETH (200), 82af49..bab1@a4b1")):
         proc = o2sync("record", "--venue", "tplus", spec, "--out", str(keep), "--force",
                       "--sim-rate", "0")
         assert proc.returncode == 2, proc.stderr
@@ -265,8 +271,9 @@ def tplus_demo_is_complete(screen: str) -> bool:
     status = lines[-1]
     return ("messages" in status and "drops" in status and "reconnects" in status
             and "connected" in status
-            and "tplus 200 order book" in screen and "last trades" in screen
-            and ("Buy" in screen or "Sell" in screen) and "spread" in screen
+            and "tplus ETH order book" in screen and "last trades" in screen
+            and "taker" in screen and ("Buy" in screen or "Sell" in screen)
+            and "spread" in screen
             and len(PRICE.findall(screen)) >= 8)
 
 
@@ -290,5 +297,5 @@ def test_tplus_demo_fits_80x24(terminal) -> None:  # type: ignore[no-untyped-def
 def test_tplus_demo_draws_then_exits() -> None:
     proc = o2sync("demo", "--venue", "tplus", "--seconds", "1.5", "--sim-rate", "50")
     assert proc.returncode == 0, proc.stderr
-    assert "tplus 200 order book" in proc.stdout and "last trades" in proc.stdout
-    assert proc.stdout.startswith("o2sync demo: tplus 200 from ws://127.0.0.1:")
+    assert "tplus ETH order book" in proc.stdout and "last trades" in proc.stdout
+    assert proc.stdout.startswith("o2sync demo: tplus ETH (200) from ws://127.0.0.1:")

@@ -99,7 +99,7 @@ def demo_is_complete(screen: str) -> bool:
     return ("messages" in status and "drops" in status and "reconnects" in status
             and "connected" in status
             and "order book" in screen and "last trades" in screen
-            and ("Buy" in screen or "Sell" in screen)
+            and "taker" in screen and ("Buy" in screen or "Sell" in screen)
             and len(PRICE.findall(screen)) >= 6)
 
 
@@ -434,7 +434,8 @@ def test_watch_depth_and_trades_lines_carry_time_and_market() -> None:
     proc = o2sync("watch", "trades", "fFUEL/fUSDC", "--events", "2", "--sim-rate", "300")
     assert proc.returncode == 0, proc.stderr
     for line in proc.stdout.splitlines():
-        assert re.match(CLOCK + r" trades fFUEL/fUSDC (Buy|Sell) \d+\.\d+ @ 0\.01\d+", line)
+        assert re.match(CLOCK + r" trades fFUEL/fUSDC taker (Buy|Sell) \d+\.\d+ @ 0\.01\d+",
+                        line), line
     proc = o2sync("watch", "depth", "fFUEL/fUSDC", "--events", "8", "--sim-rate", "300")
     assert proc.returncode == 0, proc.stderr
     level = r"\d+\.\d+@0\.01\d+"

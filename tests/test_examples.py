@@ -72,8 +72,8 @@ def display() -> Iterator[str]:
 
 
 TK_MARKETS = {"o2": ("fFUEL/fUSDC", "fETH/fUSDC"),
-              "tplus": ("200", "82af49447d8a07e3bd95bd0d56f35241523fbab1"
-                               "000000000000000000000000@00000000000000a4b1")}
+              # tplus markets by the symbols of the order service's market list
+              "tplus": ("ETH", "82af49..bab1@a4b1")}
 
 
 @pytest.mark.parametrize("venue", ["o2", "tplus"])
@@ -138,6 +138,10 @@ def test_cross_venue_merges_o2_and_tplus_depth() -> None:
     out = run_example("cross_venue.py", "--events", "60").stdout
     assert "o2    moved" in out and "tplus moved" in out
     assert "done: 60 depth events from two venues in one loop" in out
+    moved = [line for line in out.splitlines() if " moved | " in line]
+    for line in moved:  # both books read in market units (book.scaled()): decimals
+        assert re.fullmatch(r"(o2   |tplus) moved \| O2 fFUEL/fUSDC bid +0\.\d+ \| "
+                            r"tplus 200 bid +\d+\.\d+", line), line
 
 
 @pytest.mark.parametrize("venue", ["o2", "tplus"])

@@ -55,7 +55,8 @@ EXPECTED: dict[str, list[Any]] = {
     '@client.on_trades("fFUEL/fUSDC")': [r"trades: [1-9]\d*"],
     "def worker():": [(r"worker-[0-2] got [1-9]\d* trade\(s\)", 5), r"dropped: 0"],
     'book = client.order_book("fFUEL/fUSDC", precision=1)': [
-        r"best bid .+ best ask .+ spread .+", (rf"{NUM} {NUM}", 3)],
+        r"best bid \d+\.\d+ best ask \d+\.\d+ spread \d+\.\d+", (r"\d+\.\d+ \d+\.\d+", 3),
+        r"raw DepthLevel\(price=\d+, quantity=\d+\)"],
     "events = client.stream_lifecycle()": [
         r"disconnected .+", r"reconnected .+", r"\{'messages': \d+, .*'reconnects': 1, .*\}"],
     "with Simulator(seed=1, rate=0, start_flow=False) as quiet:": [

@@ -2,5 +2,6 @@
 
 from .levels import SortedLevels
 from .live import LiveBook
+from .scaled import BookReader, Level, ScaledBook
 
-__all__ = ["LiveBook", "SortedLevels"]
+__all__ = ["BookReader", "Level", "LiveBook", "ScaledBook", "SortedLevels"]

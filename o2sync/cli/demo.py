@@ -80,7 +80,8 @@ def _decimal_text(places: Optional[int]) -> Callable[[Any], str]:
 
 @dataclass(frozen=True)
 class TapeEntry:
-    """A trade on the tape: when it was seen, ``"Buy"``/``"Sell"``, raw price, quantity."""
+    """A trade on the tape: when it was seen, the taker's side (``"Buy"``/``"Sell"``,
+    ``"?"`` if unknown), raw price, quantity."""
 
     seen: float
     side: str
@@ -178,13 +179,13 @@ def _tape(view: View, rows: int, with_time: bool) -> Panel:
     table = Table(box=None, padding=(0, 1), expand=True, show_edge=False)
     if with_time:
         table.add_column("time", style="dim", no_wrap=True)
-    table.add_column("side", no_wrap=True)
+    table.add_column("taker", no_wrap=True)  # the aggressor's side, on both venues
     table.add_column("price", justify="right", no_wrap=True)
     table.add_column("qty", justify="right", no_wrap=True)
     with view.lock:
         recent = list(view.trades)[:max(rows, 0)]
     for t in recent:
-        colour = "green" if t.side.lower() == "buy" else "red"  # as sent: any case
+        colour = "green" if t.side == "Buy" else "red"
         cells: list[RenderableType] = []
         if with_time:
             cells.append(time.strftime("%H:%M:%S", time.localtime(t.seen)))
@@ -269,8 +270,8 @@ def run_demo(client: O2Client, market: str, *, seconds: float = 0.0,
     def on_trades(update: TradeUpdate) -> None:
         now = time.time()
         with lock:
-            trades.extendleft(TapeEntry(now, t.side, t.price, t.quantity)
-                              for t in update.trades)
+            trades.extendleft(TapeEntry(now, t.taker_side or "?", t.price, t.quantity)
+                              for t in update.trades)  # O2 sends the maker's side
 
     client.on_trades(resolved, on_trades)
     print(f"o2sync demo: {resolved.pair} from {client.ws_url} (Ctrl-C to quit)", flush=True)
@@ -300,14 +301,15 @@ def run_tplus_demo(session: Any, asset: Any, *, seconds: float = 0.0,
     def on_trade(trade: Any) -> None:
         if trade.asset_id != a:
             return  # /trades carries every market
-        side = "Sell" if trade.buyer_is_maker else "Buy"  # the taker's side
         with lock:
-            trades.appendleft(TapeEntry(time.time(), side, trade.price, trade.quantity))
+            trades.appendleft(TapeEntry(time.time(), trade.taker_side, trade.price,
+                                        trade.quantity))
 
     md.on_finalized_trades(on_trade)
     url = session.stream_url("depth", a)
-    name = str(a) if len(str(a)) <= 12 else f"{str(a)[:6]}..{str(a)[-6:]}"
-    print(f"o2sync demo: tplus {a} from {url} (Ctrl-C to quit)", flush=True)
+    name = session.label(a)  # the asset table's symbol, else a short id
+    print(f"o2sync demo: tplus {session.names.describe(a)} from {url} (Ctrl-C to quit)",
+          flush=True)
     with md.order_book(a) as book:
         if connect_timeout:
             session.connect("depth", a, connect_timeout)

@@ -481,7 +481,8 @@ def _add_demo(subparsers: Any) -> None:
         description="Start the simulator (or connect where told) and show a live order "
                     "book and trade tape, refreshing in place, until Ctrl-C.")
     parser.add_argument("--market", default=DEMO_MARKET,
-                        help="pair name or market id (tplus: asset id, default 200)")
+                        help="pair name or market id (tplus: asset id or symbol, default "
+                             "200)")
     parser.add_argument("--seconds", type=non_negative_float, default=0.0,
                         help="stop after this long (default: run until Ctrl-C)")
     _add_endpoint_options(parser)
@@ -530,8 +531,8 @@ def _add_watch(subparsers: Any) -> None:
                         metavar="STREAM", help="the stream to print (listed above)")
     parser.add_argument("target", nargs="?", default=None,
                         help="O2: market (depth, trades) or trade account id (orders, "
-                             "balances, nonce; 'sim' = the simulator's). tplus: the asset "
-                             "(depth, klines; optional filter for trades)")
+                             "balances, nonce; 'sim' = the simulator's). tplus: the asset, "
+                             "by id or symbol (depth, klines; optional filter for trades)")
     parser.add_argument("--precision", type=int, default=1, help="depth precision 1..18")
     parser.add_argument("--json", action="store_true", help="one JSON object per line")
     parser.add_argument("--events", type=non_negative_int, default=0,

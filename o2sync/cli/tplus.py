@@ -13,7 +13,6 @@ user's and need ``--user-seed`` (the built-in simulator's user by default).
 
 from __future__ import annotations
 
-import json
 import sys
 import time
 from decimal import Decimal
@@ -22,7 +21,7 @@ from urllib.parse import urlsplit
 
 from ..clientbase import StreamingClient
 from ..engine.subscription import Subscription
-from ..errors import ApiError
+from ..errors import ApiError, ConnectError, MalformedResponseError
 from ..numbers import exact_scaleb
 from ..tplus import protocol
 from ..tplus.asset import AssetIdentifier
@@ -43,6 +42,8 @@ from ..tplus.models import (
     TradeEvent,
     UserTrade,
 )
+from ..tplus.symbols import MarketNames, short_asset
+from .jsonline import json_line, market_ref
 from .status import clock
 
 STREAMS = ("trades", "trade-events", "depth", "klines", "orders", "user-trades")
@@ -93,6 +94,7 @@ class TplusSession:
         if oms_url:
             self.ob = OrderBookClient(oms_url, default_user=self.user, **options)
         self._markets: dict[str, Optional[MarketInfo]] = {}
+        self._names: Optional[MarketNames] = None
 
     # what the command's error handling reads
     @property
@@ -152,28 +154,50 @@ class TplusSession:
                            "(the user's 32-byte Ed25519 seed)")
         return self.ob
 
+    @property
+    def names(self) -> MarketNames:
+        """The markets and their symbols (``GET /markets?include_symbol_map=true`` of
+        the order service, or of the market-data service when it answers), read
+        once; empty when neither lists them (assets are then named by id)."""
+        if self._names is None:
+            try:
+                self._names = MarketNames.of(self.ob if self.ob is not None else self.md)
+            except (ApiError, ConnectError, MalformedResponseError):
+                self._names = MarketNames()
+        return self._names
+
+    def label(self, asset: Any) -> str:
+        """How lines name ``asset``: its symbol, else its short id."""
+        return self.names.label(asset)
+
     def market(self, asset: AssetIdentifier) -> Optional[MarketInfo]:
         """A market's decimals from the OMS, if there is one (cached; None if unknown)."""
         key = str(asset)
         if key not in self._markets:
+            listed = self.names.market(asset)
             try:
-                self._markets[key] = self.ob.get_market(asset) if self.ob else None
+                self._markets[key] = listed or (self.ob.get_market(asset) if self.ob else None)
             except ApiError:
                 self._markets[key] = None
         return self._markets[key]
 
     def check(self, kind: str, asset: Optional[str]) -> Optional[AssetIdentifier]:
-        """Validate ``KIND [ASSET]`` (ValueError/LookupError); the asset, if any."""
+        """Validate ``KIND [ASSET]`` (ValueError/LookupError); the asset, if any. ASSET
+        is an id, a symbol or a short id as the lines show it; an unknown one lists
+        the known markets."""
         if kind not in STREAMS:
             raise ValueError(f"unknown tplus stream {kind!r}; choose from {', '.join(STREAMS)}")
         if kind in USER_STREAMS:
             self.orders_client()
         if kind in NEEDS_ASSET and not asset:
-            raise ValueError(f"the {kind} stream needs an ASSET (e.g. {kind} 200)")
+            known = self.names.known()
+            hint = f"; known: {', '.join(known)}" if known else ""
+            raise ValueError(f"the {kind} stream needs an ASSET (e.g. {kind} "
+                             f"{self.label(next(iter(self.names), '200'))}){hint}")
         if not asset:
             return None
-        a = AssetIdentifier(asset)
-        if kind in NEEDS_ASSET:
+        a = self.names.resolve(asset, self.mds_url)
+        if kind in NEEDS_ASSET and not len(self.names):  # no list: ask the book itself
             try:
                 self.md.get_orderbook_snapshot(a)
             except ApiError as exc:
@@ -245,9 +269,12 @@ def _short(text: str) -> str:
     return text if len(text) <= 14 else f"{text[:8]}..{text[-4:]}"
 
 
+Label = Callable[[Any], str]
+
+
 def _asset(asset: Any) -> str:
-    text = str(asset)
-    return text if len(text) <= 16 else f"{text[:8]}..{text[-12:]}"
+    """An asset's short id, for lines without a market list (see :class:`MarketNames`)."""
+    return short_asset(asset)
 
 
 def _scaled(raw: int, decimals: Optional[int]) -> str:
@@ -256,12 +283,8 @@ def _scaled(raw: int, decimals: Optional[int]) -> str:
     return _d(exact_scaleb(int(raw), -decimals))
 
 
-def _taker(buyer_is_maker: bool) -> str:
-    return "Sell" if buyer_is_maker else "Buy"
-
-
-def _trade(t: Trade) -> str:
-    return (f"{_asset(t.asset_id)} #{t.trade_id} {_taker(t.buyer_is_maker)} "
+def _trade(t: Trade, label: Label = _asset) -> str:
+    return (f"{label(t.asset_id)} #{t.trade_id} taker {t.taker_side} "
             f"{_d(t.quantity)} @ {_d(t.price)} {t.status}")
 
 
@@ -269,8 +292,8 @@ def _level(level: Optional[tuple[Decimal, Decimal]]) -> str:
     return "-" if level is None else f"{_d(level[1])}@{_d(level[0])}"
 
 
-def _depth(ev: Any, asset: Optional[AssetIdentifier]) -> str:
-    where = f"{_asset(asset)} " if asset is not None else ""
+def _depth(ev: Any, asset: Optional[AssetIdentifier], label: Label = _asset) -> str:
+    where = f"{label(asset)} " if asset is not None else ""
     kind = "snapshot" if isinstance(ev, OrderBook) else "diff"
     bids, asks = list(ev.bids), list(ev.asks)
     return (f"depth {where}{kind:8} seq={ev.sequence_number} bids={len(bids):<3} "
@@ -278,26 +301,26 @@ def _depth(ev: Any, asset: Optional[AssetIdentifier]) -> str:
             f"first ask={_level(asks[0] if asks else None)}")
 
 
-def _kline(bar: KlineUpdate, asset: Optional[AssetIdentifier]) -> str:
+def _kline(bar: KlineUpdate, asset: Optional[AssetIdentifier], label: Label = _asset) -> str:
     opened = time.strftime("%H:%M:%S", time.localtime(bar.open_timestamp_ns / 1e9))
     closed = time.strftime("%H:%M:%S", time.localtime(bar.close_timestamp_ns / 1e9))
-    where = f"{_asset(asset)} " if asset is not None else ""
+    where = f"{label(asset)} " if asset is not None else ""
     return (f"kline {where}{opened}-{closed} open={_d(bar.open)} high={_d(bar.high)} "
             f"low={_d(bar.low)} close={_d(bar.close)} volume={_d(bar.volume)}")
 
 
-def _order(ev: OrderEvent, session: Optional[TplusSession]) -> str:
+def _order(ev: OrderEvent, session: Optional[TplusSession], label: Label = _asset) -> str:
     asset = getattr(ev, "asset_id", None)
     if isinstance(ev, OrderCreatedEvent):
         o = ev.user_order
         asset = o.base_asset
-        head = f"order {_asset(asset)} {_short(o.order_id)} Created {o.side.value}"
+        head = f"order {label(asset)} {_short(o.order_id)} Created {o.side.value}"
         if isinstance(o.details, LimitOrderDetails):
             return (f"{head} {_scaled(o.details.quantity, o.book_quantity_decimals)} @ "
                     f"{_scaled(o.details.limit_price, o.book_price_decimals)}")
         return f"{head} market order"
     order_id = _short(getattr(ev, "order_id", "?"))
-    where = f"{_asset(asset)} " if asset is not None else ""
+    where = f"{label(asset)} " if asset is not None else ""
     head = f"order {where}{order_id} {ev.kind}"
     market = session.market(asset) if session is not None and asset is not None else None
     qd = market.book_quantity_decimals if market else None
@@ -318,36 +341,50 @@ def _order(ev: OrderEvent, session: Optional[TplusSession]) -> str:
     return " ".join([head, *parts])
 
 
-def _user_trade(t: UserTrade) -> str:
+def _user_trade(t: UserTrade, label: Label = _asset) -> str:
     role = ("buy" if t.is_buyer else "sell") + (" maker" if t.is_maker else " taker")
     extra = f" ({t.rollback_reason})" if t.rollback_reason else ""
-    return (f"user-trade {_asset(t.asset_id)} #{t.trade_id} {t.status} {role} "
+    return (f"user-trade {label(t.asset_id)} #{t.trade_id} {t.status} {role} "
             f"{_d(t.quantity)} @ {_d(t.price)} fee={_d(t.trading_fee)}{extra}")
 
 
 def format_event(event: Any, asset: Optional[AssetIdentifier] = None,
                  session: Optional[TplusSession] = None) -> str:
-    """One human line for a tplus event, without the time; exact decimals."""
+    """One human line for a tplus event, without the time; exact decimals; markets
+    by symbol when the session knows them (else by short id)."""
+    label: Label = session.label if session is not None else _asset
     if isinstance(event, TradeEvent):
-        return f"trade-event {event.status:<10} " + _trade(event.trade)
+        return f"trade-event {event.status:<10} " + _trade(event.trade, label)
     if isinstance(event, Trade):
-        return "trade " + _trade(event)
+        return "trade " + _trade(event, label)
     if isinstance(event, (OrderBookDiff, OrderBook)):
-        return _depth(event, asset)
+        return _depth(event, asset, label)
     if isinstance(event, KlineUpdate):
-        return _kline(event, asset)
+        return _kline(event, asset, label)
     if isinstance(event, UserTrade):
-        return _user_trade(event)
+        return _user_trade(event, label)
     if isinstance(event, OrderEvent):
-        return _order(event, session)
+        return _order(event, session, label)
     return repr(event)
 
 
-def to_json(kind: str, event: Any) -> str:
-    """One exact JSON line: ``{"stream", "type", "event"}`` (decimals as strings)."""
-    body = event.to_dict(encode_json=True)
-    return json.dumps({"stream": kind, "type": type(event).__name__, "event": body},
-                      default=str)
+def asset_of_event(event: Any, asset: Optional[AssetIdentifier]) -> Optional[AssetIdentifier]:
+    """The asset (market) a tplus event is about: its own field, else the one watched."""
+    if isinstance(event, TradeEvent):
+        return event.trade.asset_id
+    if isinstance(event, OrderCreatedEvent):
+        return event.user_order.base_asset
+    found = getattr(event, "asset_id", None)
+    return found if isinstance(found, AssetIdentifier) else asset
+
+
+def to_json(kind: str, event: Any, asset: Optional[AssetIdentifier] = None,
+            session: Optional[TplusSession] = None, received: Optional[float] = None) -> str:
+    """One exact JSON line of :mod:`o2sync.cli.jsonline`'s shape (decimals as strings)."""
+    about = asset_of_event(event, asset)
+    name = session.label(about) if session is not None and about is not None else None
+    return json_line("tplus", kind, event, market_ref(about, name),
+                     time.time() if received is None else received)
 
 
 def watch(session: TplusSession, kind: str, asset: Optional[str], *, as_json: bool = False,
@@ -364,7 +401,7 @@ def watch(session: TplusSession, kind: str, asset: Optional[str], *, as_json: bo
             if kind == "trades" and a is not None and event.asset_id != a:
                 continue  # /trades carries every market; ASSET filters
             if as_json:
-                out.write(to_json(kind, event) + "\n")
+                out.write(to_json(kind, event, a, session) + "\n")
             else:
                 out.write(f"{clock()} {format_event(event, a, session)}\n")
             out.flush()

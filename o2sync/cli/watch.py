@@ -2,14 +2,16 @@
 
 Human lines start with the local time and speak in the market's units: prices and
 quantities scaled by the market (``Market.display_price``/``display_quantity``),
-orders named by their market, balances by their asset's symbol. ``--json`` lines are
-the events' exact ``to_dict`` (chain integers as strings), one object per line.
+orders named by their market, balances by their asset's symbol; a trade's side is
+the taker's (``taker Sell``: a seller hit the bid), as on tplus. ``--json`` lines
+have the shape of :mod:`o2sync.cli.jsonline` (the same on both venues): the venue,
+the stream, the event's type, its market, the receive time and its exact ``to_dict``.
 """
 
 from __future__ import annotations
 
-import json
 import sys
+import time
 from decimal import Decimal
 from typing import Any, Callable, Optional, TextIO
 
@@ -25,6 +27,7 @@ from ..o2.models import (
     OrderUpdate,
     TradeUpdate,
 )
+from .jsonline import json_line, market_ref
 from .status import clock
 
 STREAMS = ("depth", "trades", "orders", "balances", "nonce")
@@ -75,12 +78,13 @@ def _level(level: Any, m: Optional[Market]) -> str:
 
 
 def _trades(ev: TradeUpdate, units: Units) -> str:
+    # a tape reads as the aggressor's side: O2 sends the maker's, so show taker_side
     m = units.market_of(ev.market_id)
     parts = []
     for t in ev.trades:
         qty = m.display_quantity(t.quantity) if m else t.quantity
         price = m.display_price(t.price) if m else t.price
-        parts.append(f"{t.side} {qty} @ {price}")
+        parts.append(f"taker {t.taker_side or '?'} {qty} @ {price}")
     pair = f"{m.pair} " if m else ""
     return f"trades {pair}" + "; ".join(parts)
 
@@ -159,6 +163,22 @@ def format_event(event: Any, market: Optional[Market] = None,
     return fmt(event, units) if fmt else repr(event)
 
 
+def market_of_event(event: Any, units: Units) -> Optional[dict[str, str]]:
+    """The ``market`` of a JSON line: the market an event is about, or None (balances,
+    nonce, an order update spanning several markets)."""
+    if isinstance(event, OrderUpdate):
+        ids = {str(o.market_id).lower() for o in event.orders if o.market_id}
+        market_id: Optional[str] = ids.pop() if len(ids) == 1 else None
+    elif isinstance(event, (DepthUpdate, TradeUpdate)):
+        market_id = event.market_id
+    else:
+        return None
+    if market_id is None:
+        return None
+    m = units.market_of(market_id)
+    return market_ref(m.market_id if m else market_id, m.pair if m else None)
+
+
 def watch(client: O2Client, kind: str, target: str, *, as_json: bool = False,
           events: int = 0, precision: int = 1, out: Optional[TextIO] = None,
           connect_timeout: Optional[float] = None) -> int:
@@ -175,8 +195,8 @@ def watch(client: O2Client, kind: str, target: str, *, as_json: bool = False,
             client.connect(timeout=connect_timeout)
         for event in sub:
             if as_json:
-                out.write(json.dumps({"stream": kind, "event": event.to_dict(encode_json=True)},
-                                     default=str) + "\n")
+                out.write(json_line("o2", kind, event, market_of_event(event, units),
+                                    time.time()) + "\n")
             else:
                 out.write(f"{clock()} {format_event(event, units=units)}\n")
             out.flush()

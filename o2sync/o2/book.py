@@ -22,6 +22,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Callable, Optional
 
 from ..books.live import LiveBook
+from ..books.scaled import ScaledBook
 from ..engine.lifecycle import ConnectionEvent, ConnectionState
 from ..engine.stream import LIFECYCLE
 from .models import DepthLevel, DepthSnapshot, DepthUpdate, Market
@@ -51,6 +52,7 @@ class LiveOrderBook(LiveBook[DepthLevel]):
         self._inconsistencies = 0
         self._lifecycle = engine.local(LIFECYCLE, f"book:{market.pair}:lifecycle", None,
                                        sink=self._on_lifecycle)
+        self._scaled = ScaledBook(self, market.format_price, market.format_quantity)
         self._sub = subscribe(self._apply, self._invalidate)
         self._follow(self._sub)  # its end (client closed, stream failed) ends every wait
 
@@ -94,11 +96,17 @@ class LiveOrderBook(LiveBook[DepthLevel]):
         spread: Optional[int] = super().spread
         return spread
 
+    def scaled(self) -> ScaledBook:
+        """This book in market units: a live view with the same reads (``best_bid``,
+        ``bids(n)``, ``spread``, ``mid``...) whose levels are exact ``Decimal`` prices
+        and quantities (``Market.format_price`` / ``format_quantity``), as a tplus
+        book's are. The same view every call; it reads through, so it is never stale."""
+        return self._scaled
+
     def levels_decimal(self, side: str, n: Optional[int] = None) -> list[tuple[Decimal, Decimal]]:
         """``("bids"|"asks", n)`` as human (price, quantity) Decimals."""
-        levels = self.bids(n) if side == "bids" else self.asks(n)
-        m = self.market
-        return [(m.format_price(lv.price), m.format_quantity(lv.quantity)) for lv in levels]
+        levels = self._scaled.bids(n) if side == "bids" else self._scaled.asks(n)
+        return [(lv.price, lv.quantity) for lv in levels]
 
     def verify(self, attempts: int = 5) -> bool:
         """Compare with ``GET /v1/depth`` at the same precision.

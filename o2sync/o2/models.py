@@ -720,6 +720,14 @@ class Trade(DataClassJsonMixin):
         if self.taker is not None and not isinstance(self.taker, Identity):
             self.taker = Identity.from_wire(self.taker)
 
+    @property
+    def taker_side(self) -> Optional[str]:
+        """The aggressor's side, ``"Buy"`` or ``"Sell"``, as a tape shows it: the
+        opposite of ``side`` (the maker's, in any casing). None when ``side`` is
+        neither (absent or null on the wire). A tplus ``Trade.taker_side`` is the same."""
+        maker = self.side.lower() if isinstance(self.side, str) else ""
+        return {"buy": "Sell", "sell": "Buy"}.get(maker)
+
 
 @dataclass
 class TradeUpdate(DataClassJsonMixin):

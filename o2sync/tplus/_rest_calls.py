@@ -328,15 +328,7 @@ class OrderBookRest(UserCalls):
                     limit: Optional[int] = None) -> MarketsPage:
         """One page of markets (default: page 0 of up to 1000, i.e. all of them), and
         the asset table with ``include_symbol_map=True``. A sequence of markets."""
-        if not isinstance(include_symbol_map, bool):
-            raise TypeError(f"include_symbol_map must be a bool, got {include_symbol_map!r}")
-        path = "/markets"
-        page = _count(page, "page")
-        limit = _count(limit, "limit", 1)
-        body = self.rest.get(path, page=0 if page is None else page,
-                             limit=MARKETS_PAGE_LIMIT if limit is None else limit,
-                             include_symbol_map=True if include_symbol_map else None)
-        return _decoded(self.rest, path, decode_markets_page, body)
+        return markets_page(self.rest, include_symbol_map, page, limit)
 
     def get_user_orders_for_book(self, asset_id: AssetLike, *, page: Optional[int] = None,
                                  limit: Optional[int] = None, open_only: Optional[bool] = None,
@@ -404,6 +396,21 @@ class OrderBookRest(UserCalls):
     def _bad_shape(self, path: str, reason: str, body: Any) -> None:
         log.warning("%s: %s; treated as no orders", path, reason)
         self._report(MalformedResponseError(path, reason, url=self.rest.url(path)))
+
+
+def markets_page(rest: TplusRest, include_symbol_map: bool, page: Optional[int],
+                 limit: Optional[int]) -> MarketsPage:
+    """``GET /markets`` of ``rest``'s service, as ``get_markets`` sends it (tpluspy
+    always sends ``page`` and ``limit``)."""
+    if not isinstance(include_symbol_map, bool):
+        raise TypeError(f"include_symbol_map must be a bool, got {include_symbol_map!r}")
+    path = "/markets"
+    page = _count(page, "page")
+    limit = _count(limit, "limit", 1)
+    body = rest.get(path, page=0 if page is None else page,
+                    limit=MARKETS_PAGE_LIMIT if limit is None else limit,
+                    include_symbol_map=True if include_symbol_map else None)
+    return _decoded(rest, path, decode_markets_page, body)
 
 
 def _decoded(rest: TplusRest, path: str, decoder: Callable[[Any], T], body: Any) -> T:

@@ -10,9 +10,10 @@ any thread; the reading API is the one every o2sync book shares.
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Callable, NamedTuple, Optional, Union
+from typing import TYPE_CHECKING, Any, Callable, Optional, Union
 
 from ..books.live import LiveBook
+from ..books.scaled import Level as Level  # re-exported: tplus.book.Level, as before
 from ..engine.lifecycle import ConnectionEvent, ConnectionState
 from ..engine.stream import LIFECYCLE
 from ..engine.venue import url_path
@@ -23,13 +24,6 @@ from .models import OrderBook, OrderBookDiff
 if TYPE_CHECKING:
     from ..engine.stream import StreamEngine
     from ..engine.subscription import Subscription
-
-
-class Level(NamedTuple):
-    """One price level: exact ``Decimal`` price and quantity (unpacks as a pair)."""
-
-    price: Decimal
-    quantity: Decimal
 
 
 class SequenceGap(O2SyncError):
@@ -146,6 +140,12 @@ class SequencedBook(LiveBook[Level]):
         """Best ask minus best bid, or None if a side is empty."""
         spread: Optional[Decimal] = super().spread
         return spread
+
+    def scaled(self) -> SequencedBook:
+        """This book in market units: the book itself, whose prices are already exact
+        ``Decimal`` (an O2 book's ``scaled()`` is a view), so cross-venue code calls
+        ``book.scaled()`` on either venue's book."""
+        return self
 
     def __repr__(self) -> str:
         bid, ask = self._best_prices()

@@ -38,12 +38,12 @@ from ..engine.venue import TopicSpec
 from ..redact import redact_url
 from . import protocol
 from ._account_streams import MarketDataAccountMixin, OrderBookAccountMixin
-from ._rest_calls import MarketDataRest, OrderBookRest, UserCalls, UserType
+from ._rest_calls import MarketDataRest, OrderBookRest, UserCalls, UserType, markets_page
 from .asset import AssetIdentifier
 from .auth import TokenStore, User
 from .book import SequencedBook
-from .errors import MissingClientUserError
-from .history import OrderResponse
+from .errors import MissingClientUserError, NotFoundError
+from .history import MarketsPage, OrderResponse
 from .models import (
     KlineUpdate,
     OrderBook,
@@ -150,14 +150,51 @@ class MarketDataClient(MarketDataAccountMixin, MarketDataRest, _TplusClient):
             :class:`~o2sync.engine.options.Options`); heartbeats are WebSocket pings.
             ``auth_path_prefix=`` (tpluspy's) puts the login under a path prefix
             (``"/market-data"`` behind the single-origin gateway).
+        oms_url: optional order service base URL (o2sync only), where
+            :meth:`get_markets` reads the market list; without one,
+            ``O2SYNC_TPLUS_OMS_URL`` (or tpluspy's ``TPLUS_ORDERBOOK_BASE_URL`` /
+            ``TPLUS_API_BASE_URL``) if set.
 
     Every ``stream_*``/``on_*`` takes ``queue_size=`` and ``overflow=`` overrides.
     """
 
     def __init__(self, base_url: Optional[str] = MDS_DEFAULT,
-                 default_user: Optional[User] = None, **options: Any) -> None:
+                 default_user: Optional[User] = None, *, oms_url: Optional[str] = None,
+                 **options: Any) -> None:
         super().__init__(_from_env(base_url, tplus_mds_from_env, ENV_TPLUS_MDS_URL,
                                    MDS_DEFAULT), default_user, options)
+        if oms_url is None:
+            found = tplus_oms_from_env()
+            oms_url = check_http_url(found, ENV_TPLUS_OMS_URL) if found else None
+        else:
+            oms_url = protocol.check_base_url(check_http_url(oms_url, "oms_url"), "oms_url")
+        self.oms_url = oms_url
+        self._oms_rest: Optional[TplusRest] = None
+
+    def get_markets(self, include_symbol_map: bool = False, *, page: Optional[int] = None,
+                    limit: Optional[int] = None) -> MarketsPage:
+        """The markets, as ``OrderBookClient.get_markets`` reads them (o2sync only:
+        tpluspy's MDS client has no market list): from the order service at
+        :attr:`oms_url` when one is configured, else from this client's own origin
+        (a gateway that serves both services answers ``/markets`` there). Raises
+        ``NotFoundError`` saying how to configure one when neither lists markets."""
+        if self.oms_url is not None:
+            if self._oms_rest is None:
+                self._oms_rest = TplusRest(self.oms_url, self.options)
+            return markets_page(self._oms_rest, include_symbol_map, page, limit)
+        try:
+            return markets_page(self.rest, include_symbol_map, page, limit)
+        except NotFoundError as exc:
+            why = (f"the market-data service at {redact_url(self.base_url)} lists no markets "
+                   "(GET /markets: 404); they come from the order service: "
+                   f"MarketDataClient(..., oms_url=...) or {ENV_TPLUS_OMS_URL}")
+            raise NotFoundError(str(exc.code), why, exc.status, exc.details, exc.retryable,
+                                response=exc.response, url=exc.url) from None
+
+    def _close_rest(self) -> None:
+        super()._close_rest()
+        if self._oms_rest is not None:
+            self._oms_rest.close()
 
     # ------------------------------------------------------------ streams
 

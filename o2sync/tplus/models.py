@@ -139,6 +139,13 @@ class Trade(TplusModel):
         """``timestamp_ns`` as an aware UTC datetime (microsecond precision)."""
         return _dt(self.timestamp_ns)
 
+    @property
+    def taker_side(self) -> str:
+        """The aggressor's side, ``"Buy"`` or ``"Sell"``, as a tape shows it:
+        ``buyer_is_maker`` means a seller took the bid. An O2 ``Trade.taker_side`` is
+        the same (O2 sends the maker's side)."""
+        return "Sell" if self.buyer_is_maker else "Buy"
+
     def __repr__(self) -> str:
         maker = "buyer" if self.buyer_is_maker else "seller"
         return (

@@ -30,6 +30,10 @@ class MarketSpec:
     weight: float  # share of engine events on this market
     #: False: a market that never traded: empty book, no history, sequence_number 0
     seeded: bool = True
+    #: The asset table's symbol and name (``GET /markets?include_symbol_map=true``),
+    #: served for registry-index assets only, as the table is keyed by index
+    symbol: str = ""
+    name: str = ""
 
     @property
     def info(self) -> dict[str, object]:
@@ -42,7 +46,7 @@ class MarketSpec:
 
 
 DEFAULT_MARKETS: tuple[MarketSpec, ...] = (
-    MarketSpec(ASSET_INDEX, 2, 4, 387125, 0.7),
+    MarketSpec(ASSET_INDEX, 2, 4, 387125, 0.7, symbol="ETH", name="Ether (simulated)"),
     MarketSpec(ASSET_ADDRESS, 1, 3, 38700, 0.3),
 )
 

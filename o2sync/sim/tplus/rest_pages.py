@@ -128,8 +128,11 @@ def clamp_klines(bars: list[Bar], window: Optional[int]) -> tuple[list[Bar], Opt
 def symbol_map(engine: TplusEngine) -> dict[str, Any]:
     """The ``symbol_map`` of ``GET /markets``: registry-index assets only."""
     table: dict[str, Any] = {}
-    for asset in engine.books:
+    for asset, book in engine.books.items():
         if asset.isdigit():
-            table[asset] = {"index": int(asset), "symbol": f"A{asset}", "name": f"Asset {asset}",
-                            "asset_class": "crypto", "representations": []}
+            spec = book.spec
+            symbol = spec.symbol or f"A{asset}"
+            table[asset] = {"index": int(asset), "symbol": symbol,
+                            "name": spec.name or f"Asset {asset}", "asset_class": "crypto",
+                            "representations": [symbol]}
     return table
