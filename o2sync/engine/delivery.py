@@ -7,11 +7,12 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Hashable
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, Optional
 
 from ..errors import CallbackError, O2SyncError, StreamOverflow
 from .dispatcher import Dispatcher
 from .link import Link
+from .options import Options
 from .registry import ERRORS, Topic
 from .subscription import Subscription
 from .venue import Venue, url_path
@@ -20,6 +21,13 @@ from .watchdog import Watchdog
 log = logging.getLogger(__name__)
 
 _LOG_EVERY = 1000  # after the first few, log one repeated error in this many
+
+
+class InlineState(threading.local):
+    """Per reader thread, in inline mode: the callbacks made due by the frame being
+    routed (None outside a frame, and on every other thread)."""
+
+    held: Optional[list[tuple[Subscription[Any], Any]]] = None
 
 
 class EngineDelivery:
@@ -32,6 +40,8 @@ class EngineDelivery:
     counters: dict[str, int]
     watchdog: Watchdog
     dispatcher: Dispatcher
+    options: Options
+    _inline: InlineState
     _lock: threading.RLock
     _taps: tuple[Callable[[bytes], None], ...]
     _socket_taps: tuple[Callable[[str, bytes], None], ...]
@@ -68,6 +78,25 @@ class EngineDelivery:
             self._socket_taps = tuple(t for t in self._socket_taps if t is not tap)
 
     def _on_frame(self, url: str, data: bytes) -> None:
+        if self.options.inline_callbacks:
+            self._on_frame_inline(url, data)
+        else:
+            self._route_frame(url, data)
+
+    def _on_frame_inline(self, url: str, data: bytes) -> None:
+        """Inline mode (reader thread): route the frame collecting the callbacks it
+        makes due, then run them here, in order, once the venue holds no lock."""
+        held: list[tuple[Subscription[Any], Any]] = []
+        self._inline.held = held
+        try:
+            self._route_frame(url, data)
+        finally:
+            self._inline.held = None
+        for sub, event in held:
+            sub.inline_held -= 1
+            sub.run_callback(event)  # reports its own exceptions (callback_failed)
+
+    def _route_frame(self, url: str, data: bytes) -> None:
         for tap in self._taps:
             tap(data)
         for socket_tap in self._socket_taps:
@@ -115,7 +144,14 @@ class EngineDelivery:
     # ------------------------------------------------- subscription owner interface
 
     def dispatch(self, sub: Subscription[Any], event: Any) -> None:
-        self.dispatcher.submit(sub.run_callback, event)
+        held = self._inline.held if self.options.inline_callbacks else None
+        # inline only when nothing of this consumer waits on the dispatcher (events
+        # handed over from another thread): its callbacks stay in arrival order
+        if held is not None and sub.pending - sub.inline_held == 1:
+            sub.inline_held += 1
+            held.append((sub, event))
+        else:
+            self.dispatcher.submit(sub.run_callback, event)
 
     def overflowed(self, sub: Subscription[Any]) -> None:
         if sub.key == ERRORS.key:
