@@ -205,3 +205,41 @@ def test_tplus_close_inside_an_inline_callback_leaves_no_thread(tsim: Any, tplus
     assert done.wait(5)
     assert result == [True]
     assert wait_until(lambda: not client_thread_names(), 5), client_thread_names()
+
+
+def test_a_late_inline_joiner_gets_its_snapshot_first_then_deltas_inline_never_overlapping(
+        sim: Simulator, clients: Clients) -> None:
+    """A consumer joining a running depth stream starts from a snapshot the engine
+    makes on the caller's thread (so it runs on the dispatcher); its deltas only go
+    inline once that callback has returned: in order, one callback at a time."""
+    client = clients(inline_callbacks=True)
+    first = client.stream_depth(PAIR)
+    client.connect(5)
+    assert first.get(timeout=5).is_snapshot
+    sim.step(50)
+    assert wait_until(lambda: first.pending > 0)
+    seen: list[tuple[bool, str]] = []
+    running = [0]
+    overlaps = [0]
+    release = threading.Event()
+
+    def on_depth(update: Any) -> None:
+        running[0] += 1
+        overlaps[0] += running[0] > 1
+        seen.append((update.is_snapshot, threading.current_thread().name))
+        if len(seen) == 1:
+            release.wait(0.3)  # a slow first callback: deltas arrive meanwhile
+        running[0] -= 1
+
+    client.on_depth(PAIR, on_depth)
+    for _ in range(40):
+        sim.step(5)
+    release.set()
+    assert wait_until(lambda: len(seen) >= 30)
+    assert seen[0] == (True, seen[0][1]) and seen[0][1].endswith("-dispatcher"), seen[:3]
+    assert not any(snap for snap, _ in seen[1:])
+    assert overlaps[0] == 0
+    sim.step(20)
+    count = len(seen)
+    assert wait_until(lambda: len(seen) > count)
+    assert seen[-1][1].endswith("-reader"), seen[-5:]  # inline again once caught up

@@ -42,6 +42,7 @@ class EngineDelivery:
     dispatcher: Dispatcher
     options: Options
     _inline: InlineState
+    _inline_lock: threading.Lock
     _lock: threading.RLock
     _taps: tuple[Callable[[bytes], None], ...]
     _socket_taps: tuple[Callable[[str, bytes], None], ...]
@@ -93,7 +94,6 @@ class EngineDelivery:
         finally:
             self._inline.held = None
         for sub, event in held:
-            sub.inline_held -= 1
             sub.run_callback(event)  # reports its own exceptions (callback_failed)
 
     def _route_frame(self, url: str, data: bytes) -> None:
@@ -144,14 +144,31 @@ class EngineDelivery:
     # ------------------------------------------------- subscription owner interface
 
     def dispatch(self, sub: Subscription[Any], event: Any) -> None:
-        held = self._inline.held if self.options.inline_callbacks else None
-        # inline only when nothing of this consumer waits on the dispatcher (events
-        # handed over from another thread): its callbacks stay in arrival order
-        if held is not None and sub.pending - sub.inline_held == 1:
-            sub.inline_held += 1
-            held.append((sub, event))
+        if self.options.inline_callbacks:
+            self._dispatch_inline(sub, event)
         else:
             self.dispatcher.submit(sub.run_callback, event)
+
+    def _dispatch_inline(self, sub: Subscription[Any], event: Any) -> None:
+        """Inline mode: on a reader thread, hold the callback to run after the frame;
+        anywhere else (a joiner's snapshot, a REST splice) use the dispatcher. While
+        a consumer has a callback on the dispatcher (queued or running), its events
+        go there too, so its callbacks never overtake or overlap each other."""
+        held = self._inline.held
+        if held is not None and not sub.elsewhere:
+            held.append((sub, event))
+            return
+        with self._inline_lock:
+            sub.elsewhere += 1
+        self.dispatcher.submit(self._run_elsewhere, (sub, event))
+
+    def _run_elsewhere(self, item: tuple[Subscription[Any], Any]) -> None:
+        sub, event = item
+        try:
+            sub.run_callback(event)
+        finally:
+            with self._inline_lock:
+                sub.elsewhere -= 1
 
     def overflowed(self, sub: Subscription[Any]) -> None:
         if sub.key == ERRORS.key:
