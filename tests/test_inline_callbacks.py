@@ -239,7 +239,37 @@ def test_a_late_inline_joiner_gets_its_snapshot_first_then_deltas_inline_never_o
     assert seen[0] == (True, seen[0][1]) and seen[0][1].endswith("-dispatcher"), seen[:3]
     assert not any(snap for snap, _ in seen[1:])
     assert overlaps[0] == 0
-    sim.step(20)
     count = len(seen)
-    assert wait_until(lambda: len(seen) > count)
-    assert seen[-1][1].endswith("-reader"), seen[-5:]  # inline again once caught up
+
+    def inline_again() -> bool:
+        return any(name.endswith("-reader") for _, name in seen[count:])
+
+    _step_until(sim, inline_again)
+    assert wait_until(inline_again), seen[-5:]  # inline again once caught up
+    assert overlaps[0] == 0
+
+
+def test_on_error_keeps_the_dispatcher_for_a_bad_frame_read_inline(
+        sim: Simulator, clients: Clients) -> None:
+    """A malformed frame is reported while the reader routes it; the on_error
+    callback still runs on the dispatcher thread, the stream goes on inline."""
+    client = clients(inline_callbacks=True)
+    where: list[str] = []
+    reported = threading.Event()
+
+    def on_error(exc: Exception) -> None:
+        where.append(threading.current_thread().name)
+        reported.set()
+
+    client.on_error(on_error)
+    trades: list[str] = []
+    client.on_trades(PAIR, lambda update: trades.append(threading.current_thread().name))
+    client.connect(5)
+    assert sim.wait_for(lambda s: bool(s.client_frames("subscribe_trades")), 5)
+    sim.inject("{not json")
+    assert reported.wait(5)
+    assert client.stats()["decode_errors"] >= 1
+    assert where and all(n.endswith("-dispatcher") for n in where), where
+    _step_until(sim, lambda: bool(trades))
+    assert wait_until(lambda: bool(trades))
+    assert all(n.endswith("-reader") for n in trades), set(trades)

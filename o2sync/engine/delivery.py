@@ -13,7 +13,7 @@ from ..errors import CallbackError, O2SyncError, StreamOverflow
 from .dispatcher import Dispatcher
 from .link import Link
 from .options import Options
-from .registry import ERRORS, Topic
+from .registry import ERRORS, LIFECYCLE, Topic
 from .subscription import Subscription
 from .venue import Venue, url_path
 from .watchdog import Watchdog
@@ -21,6 +21,7 @@ from .watchdog import Watchdog
 log = logging.getLogger(__name__)
 
 _LOG_EVERY = 1000  # after the first few, log one repeated error in this many
+_DISPATCHER_ONLY = frozenset((ERRORS.key, LIFECYCLE.key))  # never inline (documented)
 
 
 class InlineState(threading.local):
@@ -151,11 +152,12 @@ class EngineDelivery:
 
     def _dispatch_inline(self, sub: Subscription[Any], event: Any) -> None:
         """Inline mode: on a reader thread, hold the callback to run after the frame;
-        anywhere else (a joiner's snapshot, a REST splice) use the dispatcher. While
+        anywhere else (a joiner's snapshot, a REST splice), and for ``on_error`` and
+        ``on_lifecycle`` consumers, use the dispatcher. While
         a consumer has a callback on the dispatcher (queued or running), its events
         go there too, so its callbacks never overtake or overlap each other."""
         held = self._inline.held
-        if held is not None and not sub.elsewhere:
+        if held is not None and not sub.elsewhere and sub.key not in _DISPATCHER_ONLY:
             held.append((sub, event))
             return
         with self._inline_lock:
