@@ -79,11 +79,12 @@ class EngineDelivery:
             self._taps = tuple(t for t in self._taps if t is not tap)
             self._socket_taps = tuple(t for t in self._socket_taps if t is not tap)
 
-    def _on_frame(self, url: str, data: bytes) -> None:
+    def _choose_delivery(self) -> None:
+        """Inline mode swaps in its frame handler and dispatch for this engine, so
+        the default path pays no per-frame test for it."""
         if self.options.inline_callbacks:
-            self._on_frame_inline(url, data)
-        else:
-            self._route_frame(url, data)
+            self._on_frame = self._on_frame_inline  # type: ignore[method-assign]
+            self.dispatch = self._dispatch_inline  # type: ignore[method-assign]
 
     def _on_frame_inline(self, url: str, data: bytes) -> None:
         """Inline mode (reader thread): route the frame collecting the callbacks it
@@ -91,13 +92,13 @@ class EngineDelivery:
         held: list[tuple[Subscription[Any], Any]] = []
         self._inline.held = held
         try:
-            self._route_frame(url, data)
+            EngineDelivery._on_frame(self, url, data)  # the default handler (not swapped)
         finally:
             self._inline.held = None
         for sub, event in held:
             sub.run_callback(event)  # reports its own exceptions (callback_failed)
 
-    def _route_frame(self, url: str, data: bytes) -> None:
+    def _on_frame(self, url: str, data: bytes) -> None:
         for tap in self._taps:
             tap(data)
         for socket_tap in self._socket_taps:
@@ -145,10 +146,7 @@ class EngineDelivery:
     # ------------------------------------------------- subscription owner interface
 
     def dispatch(self, sub: Subscription[Any], event: Any) -> None:
-        if self.options.inline_callbacks:
-            self._dispatch_inline(sub, event)
-        else:
-            self.dispatcher.submit(sub.run_callback, event)
+        self.dispatcher.submit(sub.run_callback, event)
 
     def _dispatch_inline(self, sub: Subscription[Any], event: Any) -> None:
         """Inline mode: on a reader thread, hold the callback to run after the frame;

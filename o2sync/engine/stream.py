@@ -74,6 +74,7 @@ class StreamEngine(EngineSockets, EngineDelivery):
         self._socket_taps: tuple[Callable[[str, bytes], None], ...] = ()
         self._inline = InlineState()  # per reader thread (see EngineDelivery.dispatch)
         self._inline_lock = threading.Lock()  # guards Subscription.elsewhere
+        self._choose_delivery()
         self._retired: list[Connection] = []  # closed sockets whose reader may still be ending
         self._retired_pongs = 0  # WebSocket pongs of sockets closed for good
         self._unproven: set[str] = set()  # urls whose socket has not delivered an event yet
