@@ -11,6 +11,7 @@ asked for).
 * ``ceiling`` (a): websocket-client ``recv()`` + JSON ``loads`` in the main thread.
 * ``o2sync-iter`` (b): ``O2Client.stream_depth`` blocking iteration.
 * ``o2sync-cb`` (c): ``O2Client.on_depth`` callbacks on the dispatcher thread.
+* ``o2sync-inline`` (c2): the same with ``inline_callbacks=True`` (reader thread).
 * ``o2-sdk`` (d): the official async SDK's ``stream_depth`` under ``asyncio.run``.
 """
 
@@ -321,8 +322,10 @@ def _ceiling(job: Job, rec: Recorder, threaded: bool) -> dict[str, Any]:
     return {}
 
 
-def _o2sync_client(job: Job) -> o2sync.O2Client:
-    options = {} if job.slow is None else {"queue_size": job.slow.queue_size}
+def _o2sync_client(job: Job, inline: bool = False) -> o2sync.O2Client:
+    options: dict[str, Any] = {} if job.slow is None else {"queue_size": job.slow.queue_size}
+    if inline:
+        options["inline_callbacks"] = True
     return o2sync.O2Client(ws_url=job.url, api_url=job.feed.api_url, **options)
 
 
@@ -351,6 +354,15 @@ def o2sync_iter(job: Job, rec: Recorder) -> dict[str, Any]:
 
 def o2sync_callback(job: Job, rec: Recorder) -> dict[str, Any]:
     """(c) ``client.on_depth(pair, callback)``; the main thread waits on an Event."""
+    return _o2sync_callback(job, rec, inline=False)
+
+
+def o2sync_inline(job: Job, rec: Recorder) -> dict[str, Any]:
+    """(c2) the same with ``inline_callbacks=True``: callbacks on the reader thread."""
+    return _o2sync_callback(job, rec, inline=True)
+
+
+def _o2sync_callback(job: Job, rec: Recorder, inline: bool) -> dict[str, Any]:
     done = threading.Event()
     stall = Stall(rec, job.limits.idle)
 
@@ -365,7 +377,7 @@ def o2sync_callback(job: Job, rec: Recorder) -> dict[str, Any]:
         elif job.pause_due(rec):
             time.sleep(job.slow.seconds)  # type: ignore[union-attr]
 
-    with _o2sync_client(job) as client:
+    with _o2sync_client(job, inline) as client:
         sub = client.on_depth(PAIR, on_update)
         watch(stall, done)
         return _o2sync_outcome(client, sub, stall)
@@ -417,6 +429,7 @@ CONSUMERS: dict[str, Consumer] = {
     "ceiling-thread": ceiling_thread,
     "o2sync-iter": o2sync_iter,
     "o2sync-cb": o2sync_callback,
+    "o2sync-inline": o2sync_inline,
     "o2-sdk": o2sdk,
 }
 

@@ -112,8 +112,10 @@ def _measure_cpu(seconds: float) -> tuple[float, float]:
     return 100.0 * (c1 - c0) / (t1 - t0), (s1 - s0) / (t1 - t0)
 
 
-def o2sync_idle(venue: FeedVenue, seconds: float, n: int) -> dict[str, Any]:
-    client, topic = venue.client(**IDLE)
+def o2sync_idle(venue: FeedVenue, seconds: float, n: int,
+                ping_interval: Optional[float] = None) -> dict[str, Any]:
+    options = None if ping_interval is None else {"ping_interval": ping_interval}
+    client, topic = venue.client(options, **IDLE)
     threads: list[threading.Thread] = []
     got = [0]
     stop = threading.Event()
@@ -205,13 +207,14 @@ SDK_IDLE: dict[str, Callable[[FeedVenue, float, int], dict[str, Any]]] = {
     "o2": o2_sdk_idle, "tplus": tpluspy_idle}
 
 
-def run_venue(venue: FeedVenue, seconds: float, n: int, sdk: bool) -> dict[str, Any]:
+def run_venue(venue: FeedVenue, seconds: float, n: int, sdk: bool,
+              ping_interval: Optional[float] = None) -> dict[str, Any]:
     """Phases 1-4 against the venue's feed."""
     with venue.running():
         print(f"{venue.name}: feed pid {venue.pid}; {seconds:g} s per phase", flush=True)
         worker = worker_thread(venue, seconds)
         main_ = main_thread(venue, seconds)
-        ours = o2sync_idle(venue, seconds, n)
+        ours = o2sync_idle(venue, seconds, n, ping_interval)
         theirs = SDK_IDLE[venue.key](venue, seconds, n) if sdk else None
     ratio = (ours["cpu_pct"] / theirs["cpu_pct"]) if theirs and theirs["cpu_pct"] > 0 else None
     return {"worker_consumer_wakeups_per_s": worker["consumer_wakeups_per_s"],
@@ -226,12 +229,15 @@ def main(argv: Optional[list[str]] = None) -> None:
     p.add_argument("--seconds", type=float, default=5.0, help="length of each phase")
     p.add_argument("--consumers", type=int, default=5, help="blocked consumers in phase 3/4")
     p.add_argument("--no-sdk", action="store_true", help="skip the async SDK phase")
+    p.add_argument("--ping-interval", type=float, default=None,
+                   help="o2sync's heartbeat in phase 3 (default: the client's 20 s; "
+                        "30 is o2_sdk's schedule)")
     add_venue_option(p)
     args = p.parse_args(argv)
     quiet_logs()
     s, n = args.seconds, args.consumers
     venues = [FEEDS[key]() for key in chosen(args.venue)]
-    res = {v.key: run_venue(v, s, n, not args.no_sdk) for v in venues}
+    res = {v.key: run_venue(v, s, n, not args.no_sdk, args.ping_interval) for v in venues}
     floor_cpu, floor_sw = _measure_cpu(min(s, 3.0))
 
     print("\nwake-ups/s per thread, one consumer blocked in get() in a worker thread")
@@ -253,7 +259,7 @@ def main(argv: Optional[list[str]] = None) -> None:
     rows.append(("-", "floor: nothing running", round(floor_cpu, 3), round(floor_sw, 1)))
     print("\nidle cost, whole process")
     print(table(("venue", "what", "CPU % of a core", "switches/s"), rows))
-    emit("idle", {"seconds": s, "consumers": n, **res,
+    emit("idle", {"seconds": s, "consumers": n, "ping_interval": args.ping_interval, **res,
                   "floor": {"cpu_pct": round(floor_cpu, 3), "switches_per_s": round(floor_sw, 1)}})
 
 

@@ -16,7 +16,7 @@ from consumers import Job, Limits, Run, SlowConsumer, measure
 from feed import FeedProcess, Scenario
 from report import Results
 
-LATENCY = ("ceiling", "ceiling-thread", "o2sync-iter", "o2sync-cb", "o2-sdk")
+LATENCY = ("ceiling", "ceiling-thread", "o2sync-iter", "o2sync-cb", "o2sync-inline", "o2-sdk")
 BURST = ("o2sync-iter", "o2sync-cb", "o2-sdk")
 
 

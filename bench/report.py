@@ -17,6 +17,7 @@ LABELS = {
     "ceiling-thread": "(a2) ceiling + handoff to a thread",
     "o2sync-iter": "(b) o2sync stream_depth iteration",
     "o2sync-cb": "(c) o2sync on_depth callbacks",
+    "o2sync-inline": "(c2) o2sync on_depth, inline_callbacks=True",
     "o2-sdk": "(d) o2-sdk async stream_depth",
 }
 
@@ -217,6 +218,44 @@ def close_to_the_wire(res: Results) -> list[Target]:
     return out
 
 
+#: issue 21 goals that run.py measures (O2)
+MIN_ITER_VS_CEILING_21 = 1.0
+MIN_CB_VS_CEILING_21 = 0.95
+MIN_VS_SDK_21 = 1.7
+MAX_DEFAULT_P99_VS_FLOOR = 1.1
+
+
+def issue21(res: Results) -> list[Target]:
+    """Issue 21's O2 goals: throughput against the ceiling and o2-sdk; the inline
+    mode's p99 at 1,000 msgs/s against o2-sdk's, the default callbacks' against the
+    threaded floor (a2)."""
+    out = []
+    for name, tag, bound in (("o2sync-iter", "(b)", MIN_ITER_VS_CEILING_21),
+                             ("o2sync-cb", "(c)", MIN_CB_VS_CEILING_21)):
+        if name not in res.throughput:
+            continue
+        if "ceiling" in res.throughput:
+            ratio = res.ratio(name, "ceiling")
+            out.append(Target(f"{tag} throughput >= {bound:.2f} of the ceiling",
+                              _ge(ratio, bound), f"{ratio:.2f}"))
+        if "o2-sdk" in res.throughput:
+            ratio = res.ratio(name, "o2-sdk")
+            out.append(Target(f"{tag} throughput >= {MIN_VS_SDK_21}x o2-sdk",
+                              _ge(ratio, MIN_VS_SDK_21), f"{ratio:.2f}x"))
+    p99 = {n: _p99_at_1k(res, n) for n in LABELS}
+    if not (math.isnan(p99["o2sync-inline"]) or math.isnan(p99["o2-sdk"])):
+        out.append(Target("(c2) inline p99 at 1,000 msgs/s <= o2-sdk's",
+                          p99["o2sync-inline"] <= p99["o2-sdk"],
+                          f"{p99['o2sync-inline']:.3f} vs {p99['o2-sdk']:.3f} ms"))
+    for name, tag in (("o2sync-iter", "(b)"), ("o2sync-cb", "(c)")):
+        if not (math.isnan(p99[name]) or math.isnan(p99["ceiling-thread"])):
+            ratio = p99[name] / p99["ceiling-thread"]
+            out.append(Target(f"{tag} p99 at 1,000 msgs/s <= {MAX_DEFAULT_P99_VS_FLOOR}x "
+                              "the threaded floor (a2)", ratio <= MAX_DEFAULT_P99_VS_FLOOR,
+                              f"{p99[name]:.3f} / {p99['ceiling-thread']:.3f} ms = {ratio:.2f}"))
+    return out
+
+
 def _p99_at_1k(res: Results, name: str) -> float:
     run = res.latency.get((name, 1000))
     return percentile_ms(run.latencies_ns, 0.99) if run else math.nan
@@ -246,7 +285,8 @@ def summary(res: Results) -> dict[str, Any]:
                          for n, runs in res.throughput.items()}
     out["ratios"] = {k: round(res.ratio(a, b), 3) for k, a, b in (
         ("b/a", "o2sync-iter", "ceiling"), ("b/d", "o2sync-iter", "o2-sdk"),
-        ("c/a", "o2sync-cb", "ceiling"), ("c/d", "o2sync-cb", "o2-sdk"))
+        ("c/a", "o2sync-cb", "ceiling"), ("c/d", "o2sync-cb", "o2-sdk"),
+        ("c2/a", "o2sync-inline", "ceiling"), ("c2/d", "o2sync-inline", "o2-sdk"))
         if a in res.throughput and b in res.throughput}
     out["latency_ms"] = {f"{n}@{rate}": {"p50": round(percentile_ms(r.latencies_ns, 0.5), 4),
                                          "p99": round(percentile_ms(r.latencies_ns, 0.99), 4),
@@ -256,6 +296,7 @@ def summary(res: Results) -> dict[str, Any]:
         out[phase] = {n: _loss_summary(r) for n, r in runs.items()}
     out["targets"] = {t.name: t.ok for t in targets(res)}
     out["issue12"] = {t.name: t.ok for t in close_to_the_wire(res)}
+    out["issue21"] = {t.name: t.ok for t in issue21(res)}
     return out
 
 
@@ -302,5 +343,6 @@ def render(res: Results) -> str:
     parts += ["", "TARGETS (issue 3)", *(t.line() for t in targets(res))]
     parts += ["", "GOALS (issue 12, close to the wire)",
               *(t.line() for t in close_to_the_wire(res))]
+    parts += ["", "GOALS (issue 21, O2)", *(t.line() for t in issue21(res))]
     parts += ["", "BENCH_SUMMARY " + json.dumps(summary(res), separators=(",", ":"))]
     return "\n".join(parts)

@@ -24,7 +24,8 @@ if TYPE_CHECKING:
     from phases import Config
 
 HERE = Path(__file__).resolve().parent
-ALL = ("recv", "ceiling", "ceiling-thread", "o2sync-iter", "o2sync-cb", "o2-sdk")
+ALL = ("recv", "ceiling", "ceiling-thread", "o2sync-iter", "o2sync-cb", "o2sync-inline",
+       "o2-sdk")
 
 
 def parse_args(argv: Optional[list[str]] = None) -> argparse.Namespace:

@@ -11,6 +11,7 @@ bid of every diff (the price of every trade), as the tpluspy guide's loops do.
   reference only (not exact).
 * ``o2sync-iter``: ``for diff in md.stream_depth(asset)`` / ``stream_finalized_trades()``.
 * ``o2sync-cb``: ``md.on_depth(asset, cb)`` / ``md.on_finalized_trades(cb)``.
+* ``o2sync-inline``: the same with ``inline_callbacks=True`` (reader thread).
 * ``tpluspy``: tpluspy 0.6.0 ``async for`` in its own virtualenv (``tplus_sdk_driver.py``
   in a subprocess; it prints its counts and receive times as JSON).
 """
@@ -232,6 +233,15 @@ def o2sync_iter(job: Job, rec: Recorder) -> dict[str, Any]:
 
 
 def o2sync_callback(job: Job, rec: Recorder) -> dict[str, Any]:
+    return _callback(job, rec, {})
+
+
+def o2sync_inline(job: Job, rec: Recorder) -> dict[str, Any]:
+    """Callbacks with ``inline_callbacks=True``: on the socket's reader thread."""
+    return _callback(job, rec, {"inline_callbacks": True})
+
+
+def _callback(job: Job, rec: Recorder, options: dict[str, Any]) -> dict[str, Any]:
     done = threading.Event()
     stall = Stall(rec, job.limits.idle)  # type: ignore[arg-type]
 
@@ -239,7 +249,7 @@ def o2sync_callback(job: Job, rec: Recorder) -> dict[str, Any]:
         if not _take(job, rec, event):
             done.set()
 
-    with MarketDataClient(job.feed.base_url) as md:
+    with MarketDataClient(job.feed.base_url, **options) as md:
         sub = (md.on_depth(job.asset, on_event, **job.queue) if job.depth
                else md.on_finalized_trades(on_event, **job.queue))
         watch(stall, done)
@@ -286,6 +296,7 @@ CONSUMERS: dict[str, Consumer] = {
     "ceiling-thread": ceiling_thread,
     "o2sync-iter": o2sync_iter,
     "o2sync-cb": o2sync_callback,
+    "o2sync-inline": o2sync_inline,
     "tpluspy": tpluspy,
 }
 

@@ -27,7 +27,8 @@ from pathlib import Path
 from typing import Any, Optional
 
 HERE = Path(__file__).resolve().parent
-ALL = ("ceiling", "ceiling-float", "ceiling-thread", "o2sync-iter", "o2sync-cb", "tpluspy")
+ALL = ("ceiling", "ceiling-float", "ceiling-thread", "o2sync-iter", "o2sync-cb", "o2sync-inline",
+       "tpluspy")
 STREAMS = ("depth", "trades")
 LABELS = {
     "ceiling": "ceiling: recv + json(parse_float=Decimal)",
@@ -35,6 +36,7 @@ LABELS = {
     "ceiling-thread": "ceiling + handoff to a thread",
     "o2sync-iter": "o2sync iteration",
     "o2sync-cb": "o2sync callbacks",
+    "o2sync-inline": "o2sync callbacks, inline_callbacks=True",
     "tpluspy": "tpluspy 0.6.0 async for",
 }
 MIN_VS_TPLUSPY = 1.5

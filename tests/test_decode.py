@@ -250,3 +250,20 @@ def test_a_decoded_delta_alone_knows_no_book() -> None:
     # them as it applies the delta. Decoded without an engine there is no book: None.
     update = decode.decode(fixture("o2_depth_update"))
     assert update.changes.best_bid is None and update.changes.best_ask is None
+
+
+def test_memoised_ids_stay_exact_past_the_memo_bound() -> None:
+    """Ids and identities are memoised (bounded): past the bound every one still
+    decodes to its own normalised value, and a bad one is still refused."""
+    from o2sync.o2 import decode as dec
+
+    owner = {"ContractId": "0x" + "AB" * 32}
+    for n in range(dec._MEMO_MAX + 50):
+        order = dec.decode_order({"order_id": f"0x{n:064X}", "owner": owner})
+        assert order.order_id == f"0x{n:064x}" and str(order.order_id) == f"0x{n:064x}"
+        assert order.owner is not None and order.owner.value == owner["ContractId"]
+    assert len(dec._IDS) <= dec._MEMO_MAX
+    with pytest.raises(DecodeError):
+        dec.decode_order({"order_id": "0xzz"})
+    with pytest.raises(DecodeError):
+        dec.decode_order({"order_id": "0x01", "owner": {"Neither": "0x01"}})

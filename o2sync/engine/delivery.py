@@ -7,12 +7,13 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Hashable
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, Optional
 
 from ..errors import CallbackError, O2SyncError, StreamOverflow
 from .dispatcher import Dispatcher
 from .link import Link
-from .registry import ERRORS, Topic
+from .options import Options
+from .registry import ERRORS, LIFECYCLE, Topic
 from .subscription import Subscription
 from .venue import Venue, url_path
 from .watchdog import Watchdog
@@ -20,6 +21,14 @@ from .watchdog import Watchdog
 log = logging.getLogger(__name__)
 
 _LOG_EVERY = 1000  # after the first few, log one repeated error in this many
+_DISPATCHER_ONLY = frozenset((ERRORS.key, LIFECYCLE.key))  # never inline (documented)
+
+
+class InlineState(threading.local):
+    """Per reader thread, in inline mode: the callbacks made due by the frame being
+    routed (None outside a frame, and on every other thread)."""
+
+    held: Optional[list[tuple[Subscription[Any], Any]]] = None
 
 
 class EngineDelivery:
@@ -32,6 +41,9 @@ class EngineDelivery:
     counters: dict[str, int]
     watchdog: Watchdog
     dispatcher: Dispatcher
+    options: Options
+    _inline: InlineState
+    _inline_lock: threading.Lock
     _lock: threading.RLock
     _taps: tuple[Callable[[bytes], None], ...]
     _socket_taps: tuple[Callable[[str, bytes], None], ...]
@@ -66,6 +78,25 @@ class EngineDelivery:
         with self._lock:
             self._taps = tuple(t for t in self._taps if t is not tap)
             self._socket_taps = tuple(t for t in self._socket_taps if t is not tap)
+
+    def _choose_delivery(self) -> None:
+        """Inline mode swaps in its frame handler and dispatch for this engine, so
+        the default path pays no per-frame test for it."""
+        if self.options.inline_callbacks:
+            self._on_frame = self._on_frame_inline  # type: ignore[method-assign]
+            self.dispatch = self._dispatch_inline  # type: ignore[method-assign]
+
+    def _on_frame_inline(self, url: str, data: bytes) -> None:
+        """Inline mode (reader thread): route the frame collecting the callbacks it
+        makes due, then run them here, in order, once the venue holds no lock."""
+        held: list[tuple[Subscription[Any], Any]] = []
+        self._inline.held = held
+        try:
+            EngineDelivery._on_frame(self, url, data)  # the default handler (not swapped)
+        finally:
+            self._inline.held = None
+        for sub, event in held:
+            sub.run_callback(event)  # reports its own exceptions (callback_failed)
 
     def _on_frame(self, url: str, data: bytes) -> None:
         for tap in self._taps:
@@ -116,6 +147,28 @@ class EngineDelivery:
 
     def dispatch(self, sub: Subscription[Any], event: Any) -> None:
         self.dispatcher.submit(sub.run_callback, event)
+
+    def _dispatch_inline(self, sub: Subscription[Any], event: Any) -> None:
+        """Inline mode: on a reader thread, hold the callback to run after the frame;
+        anywhere else (a joiner's snapshot, a REST splice), and for ``on_error`` and
+        ``on_lifecycle`` consumers, use the dispatcher. While
+        a consumer has a callback on the dispatcher (queued or running), its events
+        go there too, so its callbacks never overtake or overlap each other."""
+        held = self._inline.held
+        if held is not None and not sub.elsewhere and sub.key not in _DISPATCHER_ONLY:
+            held.append((sub, event))
+            return
+        with self._inline_lock:
+            sub.elsewhere += 1
+        self.dispatcher.submit(self._run_elsewhere, (sub, event))
+
+    def _run_elsewhere(self, item: tuple[Subscription[Any], Any]) -> None:
+        sub, event = item
+        try:
+            sub.run_callback(event)
+        finally:
+            with self._inline_lock:
+                sub.elsewhere -= 1
 
     def overflowed(self, sub: Subscription[Any]) -> None:
         if sub.key == ERRORS.key:

@@ -72,6 +72,14 @@ class Options:
             pass ``pending.put`` of a ``queue.Queue`` and drain it from the Tk main
             loop (``root.after(15, pump)``); do not call ``root.after`` from o2sync's
             threads, which not every Tcl build allows (see ``examples/tk_ticker.py``).
+        inline_callbacks: opt-in lower latency: run stream callbacks (``on_depth``,
+            ``on_trades``...) on the socket's reader thread, right after the frame is
+            decoded, instead of handing them to the dispatcher thread (one thread
+            wake-up less per event). The trade-off: a slow callback delays reading
+            that socket, and its heartbeats' answers, so a callback that blocks for
+            longer than ``pong_timeout`` makes the watchdog replace a healthy link.
+            ``on_error`` and ``on_connection_state`` callbacks, and events not read
+            from a socket, still run on the dispatcher thread. Not with ``dispatcher``.
         sslopt: websocket-client SSL options for the sockets.
         ca_bundle: path of a PEM CA bundle that verifies TLS for WebSocket and REST alike.
         proxy: ``http://``, ``https://``, ``socks4://``, ``socks5://`` or ``socks5h://``
@@ -95,6 +103,7 @@ class Options:
     queue_size: int = 10_000
     overflow: Overflow = Overflow.DROP_NEWEST
     dispatcher: Optional[Scheduler] = None
+    inline_callbacks: bool = False
     sslopt: Optional[dict[str, Any]] = None
     ca_bundle: Optional[str] = None
     proxy: Optional[str] = None
@@ -139,6 +148,12 @@ class Options:
         object.__setattr__(self, "overflow", overflow_policy(self.overflow))
         if self.dispatcher is not None and not callable(self.dispatcher):
             raise TypeError("dispatcher must be a callable taking a zero-argument function")
+        if not isinstance(self.inline_callbacks, bool):
+            raise TypeError(f"inline_callbacks must be True or False, "
+                            f"got {self.inline_callbacks!r}")
+        if self.inline_callbacks and self.dispatcher is not None:
+            raise ValueError("inline_callbacks runs callbacks on the reader thread; "
+                             "it cannot be combined with a dispatcher hook")
         if self.sslopt is not None and not isinstance(self.sslopt, dict):
             raise TypeError(f"sslopt must be a dict of websocket-client SSL options, "
                             f"got {self.sslopt!r}")

@@ -22,7 +22,7 @@ from ..errors import (
 )
 from ..redact import redact_url
 from .connection import Connection
-from .delivery import EngineDelivery
+from .delivery import EngineDelivery, InlineState
 from .dispatcher import Dispatcher
 from .lifecycle import ConnectionEvent, ConnectionState
 from .link import Link, LinkState
@@ -72,6 +72,9 @@ class StreamEngine(EngineSockets, EngineDelivery):
         self._error_counts: dict[str, int] = {}
         self._taps: tuple[Callable[[bytes], None], ...] = ()
         self._socket_taps: tuple[Callable[[str, bytes], None], ...] = ()
+        self._inline = InlineState()  # per reader thread (see EngineDelivery.dispatch)
+        self._inline_lock = threading.Lock()  # guards Subscription.elsewhere
+        self._choose_delivery()
         self._retired: list[Connection] = []  # closed sockets whose reader may still be ending
         self._retired_pongs = 0  # WebSocket pongs of sockets closed for good
         self._unproven: set[str] = set()  # urls whose socket has not delivered an event yet

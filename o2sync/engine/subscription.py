@@ -97,6 +97,7 @@ class Subscription(Generic[T]):
         self._overflowing = False
         self.counts = [0, 0]  # dropped, received; shared with the engine's weak reference
         self.callback_failures = 0  # times the callback raised
+        self.elsewhere = 0  # inline mode: callbacks of it on the dispatcher thread
 
     # ---------------------------------------------------------------- producer side
 

@@ -131,7 +131,9 @@ class O2Client(StreamingClient):
             ``backoff_initial``, ``backoff_max``, ``connect_timeout``, ``queue_size``,
             ``overflow`` (``"drop_newest"`` or ``"drop_oldest"``), ``dispatcher``
             (runs each callback; for Tk pass ``queue.put`` of a queue the Tk main loop
-            drains, never ``root.after`` from o2sync's threads), ``sslopt``, ``ca_bundle``,
+            drains, never ``root.after`` from o2sync's threads), ``inline_callbacks``
+            (True: stream callbacks run on the socket's reader thread, for the lowest
+            latency; a slow callback then delays reading), ``sslopt``, ``ca_bundle``,
             ``proxy``, ``max_message_size``, ``rest_timeout`` (total seconds of one
             REST call), ``rest_retries``, ``rest_backoff``, ``rest_retry_after_max``.
     """

@@ -324,24 +324,52 @@ def _opt_text(raw: dict[str, Any], key: str, default: str = "") -> str:
     raise DecodeError(f"{key} is not a string", value)
 
 
+# Memos of the immutable id objects (an Id is a str, an Identity a frozen
+# dataclass), so the same account, market or asset in frame after frame is built
+# and checked once. Bounded: a full memo is emptied and fills again (order ids
+# are many and mostly seen a few times).
+_MEMO_MAX = 4096
+_IDS: dict[str, Id] = {}
+_IDENTITIES: dict[tuple[str, str], Identity] = {}
+
+
 def _identity(raw: dict[str, Any], key: str) -> Optional[Identity]:
     value = raw.get(key)
     if not value:  # o2-sdk: a missing, null or empty identity is None
         return None
+    memo_key = None
+    if value.__class__ is dict and len(value) == 1:
+        memo_key = next(iter(value.items()))
+        found = _IDENTITIES.get(memo_key) if memo_key[1].__class__ is str else None
+        if found is not None:
+            return found
     try:
-        return Identity.from_wire(value)
+        identity = Identity.from_wire(value)
     except (TypeError, ValueError):
         raise DecodeError(f"{key} is not an identity", value) from None
+    if memo_key is not None and memo_key[1].__class__ is str and identity is not None:
+        if len(_IDENTITIES) >= _MEMO_MAX:
+            _IDENTITIES.clear()
+        _IDENTITIES[memo_key] = identity
+    return identity
 
 
 def _hex_id(value: Any, name: str) -> Id:
     """Any non-empty hex id (``0x`` optional), as o2-sdk's ``Id`` takes it. Ids that
     route a frame to its subscription (market, account) are held to 32 bytes by
     :func:`_id`; these only name things (orders, order books, assets)."""
+    if value.__class__ is str:
+        found = _IDS.get(value)
+        if found is not None:
+            return found
     try:
-        return Id(value)
+        ident = Id(value)
     except ValueError:
         raise DecodeError(f"{name} is not a hex id", value) from None
+    if len(_IDS) >= _MEMO_MAX:
+        _IDS.clear()
+    _IDS[value] = ident
+    return ident
 
 
 def _opt_id(raw: dict[str, Any], key: str) -> Optional[Id]:
@@ -387,7 +415,7 @@ def decode_trades(msg: dict[str, Any]) -> TradeUpdate:
     trades = msg.get("trades", _EMPTY)
     return TradeUpdate(
         [decode_trade(t) for t in _list(trades, "trades")],
-        Id(market),
+        _hex_id(market, "market_id"),
         _opt_str(msg.get("onchain_timestamp")),
         _opt_str(msg.get("seen_timestamp")),
     )
