@@ -88,6 +88,17 @@ def test_order(raw: dict[str, Any]) -> None:
     assert ours.is_open == theirs.is_open
 
 
+def test_a_null_side_is_kept_as_none_like_the_sdk() -> None:
+    """A ``"side": null`` (seen from a server that leaves it unset) is kept as the SDK
+    keeps it, not refused; the taker's side of such a trade is unknown."""
+    trade = dict(FRAMES["trade"][0], side=None)
+    ours = decode.decode_trade(trade)
+    same(ours, sdk.Trade.from_dict(trade), "Trade")
+    assert ours.side is None and ours.taker_side is None
+    order = dict(FRAMES["order"][0], side=None)
+    assert decode.decode_order(order).side is None is sdk.Order.from_dict(order).side
+
+
 @pytest.mark.parametrize("raw", FRAMES["balance"], ids=ids("balance"))
 def test_balance(raw: dict[str, Any]) -> None:
     ours, theirs = decode.decode_balance(raw), sdk.Balance.from_dict(raw)

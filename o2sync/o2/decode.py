@@ -310,6 +310,12 @@ def decode_depth(msg: dict[str, Any]) -> DepthUpdate:
     )
 
 
+def _sent_side(raw: dict[str, Any]) -> Optional[str]:
+    """A trade's or order's ``side`` as sent (absent -> ``""``; JSON ``null`` stays
+    None, as o2-sdk keeps it)."""
+    return None if raw.get("side", "") is None else _opt_text(raw, "side")
+
+
 def _opt_text(raw: dict[str, Any], key: str, default: str = "") -> str:
     """A text field kept as sent (absent -> ``default``, as o2-sdk); a number is
     turned into its text as o2-sdk's ``str()`` does; anything else is refused."""
@@ -397,7 +403,7 @@ def decode_trade(raw: dict[str, Any]) -> Trade:
     _need_object(raw, "trade")
     return Trade(
         _opt_text(raw, "trade_id"),
-        _opt_text(raw, "side"),
+        _sent_side(raw),
         _opt_uint(raw, "total"),
         _opt_uint(raw, "quantity"),
         _opt_uint(raw, "price"),
@@ -435,7 +441,7 @@ def decode_order(raw: dict[str, Any]) -> Order:
     timestamp = raw.get("timestamp", _MISSING)
     return Order(
         order_id=_hex_id(raw["order_id"], "order_id"),
-        side=_opt_text(raw, "side"),
+        side=_sent_side(raw),
         order_type=raw.get("order_type", ""),
         quantity=_opt_uint(raw, "quantity"),
         quantity_fill=_opt_uint(raw, "quantity_fill"),

@@ -638,7 +638,7 @@ class Order(DataClassJsonMixin):
     """
 
     order_id: Id
-    side: str
+    side: Optional[str]  # as sent; None where the wire sends null (o2-sdk keeps it)
     order_type: Any
     quantity: int
     quantity_fill: int = 0
@@ -704,7 +704,7 @@ class Trade(DataClassJsonMixin):
     """
 
     trade_id: str
-    side: str
+    side: Optional[str]  # as sent; None where the wire sends null (o2-sdk keeps it)
     total: int
     quantity: int
     price: int
