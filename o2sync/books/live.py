@@ -204,20 +204,12 @@ class LiveBook(Generic[L]):
     @property
     def spread(self) -> Any:
         """Best ask minus best bid (in the book's price units), or None if a side is empty."""
-        bid, ask = self._best_prices()
-        if bid is None or ask is None:
-            return None
-        with _exact_context(bid, ask):
-            return ask - bid
+        return spread_of(*self._best_prices())
 
     @property
     def mid(self) -> Optional[Decimal]:
         """Mid price (in the book's price units), or None."""
-        bid, ask = self._best_prices()
-        if bid is None or ask is None:
-            return None
-        with _exact_context(bid, ask):
-            return (Decimal(bid) + Decimal(ask)) / 2
+        return mid_of(*self._best_prices())
 
     def snapshot(self) -> dict[str, list[tuple[Any, Any]]]:
         """``{"buys": [(price, qty)...], "sells": [...]}``, best first, taken atomically."""
@@ -260,6 +252,23 @@ class LiveBook(Generic[L]):
         return (f"<{type(self).__name__} {self.name} "
                 f"{'ready' if self._ready else 'not ready'} v{self._version} "
                 f"bid={bid} ask={ask}>")
+
+
+def spread_of(bid: Any, ask: Any) -> Any:
+    """``ask - bid``, exact whatever the digits, or None when either is missing."""
+    if bid is None or ask is None:
+        return None
+    with _exact_context(bid, ask):
+        return ask - bid
+
+
+def mid_of(bid: Any, ask: Any) -> Optional[Decimal]:
+    """The exact mid of ``bid`` and ``ask`` as a ``Decimal``, or None when either is
+    missing."""
+    if bid is None or ask is None:
+        return None
+    with _exact_context(bid, ask):
+        return (Decimal(bid) + Decimal(ask)) / 2
 
 
 def _exact_context(*values: Any) -> AbstractContextManager[decimal.Context]:

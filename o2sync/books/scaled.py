@@ -13,7 +13,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Callable, NamedTuple, Optional, Protocol
 
-from .live import _exact_context
+from .live import mid_of, spread_of
 
 if TYPE_CHECKING:
     from .live import LiveBook
@@ -103,20 +103,13 @@ class ScaledBook:
     @property
     def spread(self) -> Optional[Decimal]:
         """Best ask minus best bid in market price units, or None if a side is empty."""
-        bid, ask = self._best_prices()
-        if bid is None or ask is None:
-            return None
-        with _exact_context(bid, ask):
-            return ask - bid
+        spread: Optional[Decimal] = spread_of(*self._best_prices())
+        return spread
 
     @property
     def mid(self) -> Optional[Decimal]:
         """Mid price in market price units (exact), or None."""
-        bid, ask = self._best_prices()
-        if bid is None or ask is None:
-            return None
-        with _exact_context(bid, ask):
-            return (bid + ask) / 2
+        return mid_of(*self._best_prices())
 
     def snapshot(self) -> dict[str, list[tuple[Decimal, Decimal]]]:
         """``{"buys": [(price, qty)...], "sells": [...]}`` scaled, taken atomically."""
