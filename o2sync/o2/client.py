@@ -174,6 +174,22 @@ class O2Client(StreamingClient):
         self.api = O2Api(self.config, action_timeout_seconds=action_timeout_seconds,
                          rest=self.rest)
 
+    @classmethod
+    def from_relay(cls, url: str, prefix: str = "o2sync", *, api_url: Optional[str] = None,
+                   **options: Any) -> O2Client:
+        """A client reading the streams an ``o2sync relay`` logs in Redis at ``url``
+        (``redis://HOST:PORT[/DB]``) under ``prefix``, not the exchange's sockets.
+
+        ``stream_*``, ``on_*``, ``order_book``, lifecycle and ``stats()`` work as on a
+        direct client (the same decoders read the relayed raw frames). The markets
+        come from the relay; other REST calls need ``api_url`` (else they raise
+        :class:`~o2sync.relay.client.RelayRestError`). Needs ``o2sync[relay]``.
+        """
+        from ..relay.client import o2_from_relay
+
+        client: O2Client = o2_from_relay(cls, url, prefix, api_url=api_url, **options)
+        return client
+
     # ------------------------------------------------------------ connection
 
     def connect(self, timeout: Optional[float] = 10.0) -> O2Client:
