@@ -90,12 +90,21 @@ class Relay:
         self.counters = dict(frames=0, entries=0, batches=0, dropped=0, engine_lost=0,
                              engine_errors=0, ignored=0)
         self.last_written = 0.0  # receive time of the newest entry written
-        for spec in streams:
-            kind, _, target = spec.partition(":")
-            key, name, kind, pair = self.venue.add(kind, target, precision)
-            self._streams[key] = _Stream(name, kind, pair, book=self.venue.new_book(key))
         self._client = client
         self._started = False
+        # the tap comes before the subscriptions: the server's first snapshot of a
+        # topic follows its subscription at once, and the log must start with it
+        self._queue.put((_EPOCH, "", None, time.time()))  # the queue is empty: never full
+        client._engine.add_socket_tap(self._tap)
+        self._lifecycle = client.on_lifecycle(self._on_lifecycle)
+        try:
+            for spec in streams:
+                kind, _, target = spec.partition(":")
+                key, name, kind, pair = self.venue.add(kind, target, precision)
+                self._streams[key] = _Stream(name, kind, pair, book=self.venue.new_book(key))
+        except BaseException:
+            self._untap()
+            raise
         self._markets_written = self._markets_failed = False
         self._thread = threading.Thread(target=self._run, name=f"{self.name}-writer", daemon=True)
 
@@ -120,9 +129,6 @@ class Relay:
         if self._started:
             return self
         self._started = True
-        self._client._engine.add_socket_tap(self._tap)
-        self._lifecycle = self._client.on_lifecycle(self._on_lifecycle)
-        self._queue.put((_EPOCH, "", None, time.time()))  # the queue is empty: never full
         self._write_markets()  # readers without REST need them first; retried if down
         self._thread.start()
         return self
@@ -130,17 +136,19 @@ class Relay:
     def close(self, timeout: float = 5.0) -> bool:
         """Stop tapping, write what is queued (within ``timeout``), stop the thread."""
         deadline = time.monotonic() + timeout
-        if self._started:
-            self._client._engine.remove_tap(self._tap)
-            self._lifecycle.close()
+        self._untap()
         self._stop.set()
-        self.venue.close()
         ok = True
         if self._started:
             self._thread.join(max(deadline - time.monotonic(), 0))
             ok = not self._thread.is_alive()
         self.redis.close()
         return ok
+
+    def _untap(self) -> None:
+        self._client._engine.remove_tap(self._tap)
+        self._lifecycle.close()
+        self.venue.close()
 
     def __enter__(self) -> Relay:
         return self.start()
@@ -304,6 +312,7 @@ class Relay:
             ids = pipe.execute()
             self._point_snapshots(pending, ids)
         except Exception as exc:  # the engine is down or refused the batch
+            self._markets_written = False  # a restarted engine may have lost them
             self._lost(pending, exc)
             return False
         self.counters["entries"] += len(pending)

@@ -123,7 +123,8 @@ class RelaySource(Source):
 
     def stats(self) -> dict[str, Any]:
         out: dict[str, Any] = dict(self.counters)
-        out["streams"] = sorted(r.stream for r in self._readings.values())
+        # where each stream is: (epoch, relay sequence) of the last entry read
+        out["positions"] = {r.stream: (r.epoch, r.seq) for r in self._readings.values()}
         return out
 
     # -------------------------------------------------------------- the thread

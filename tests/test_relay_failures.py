@@ -1,0 +1,207 @@
+"""The relay's failure cases, each against a real Redis server: the engine down at
+start and mid-stream (with and without persistence), a reader stalled past a trim,
+a slow consumer, a relay restart, an upstream reconnect, close() in a blocked read."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from clientutil import client_for, o2sync_threads, wait_until
+from redis_server import RedisServer
+
+from o2sync import ConnectionState, O2Client
+from o2sync.relay import Entry, Relay
+from o2sync.testing import Simulator
+
+PAIR = "fFUEL/fUSDC"
+DEPTH = "o2sync:o2:depth:fFUEL/fUSDC:p1"
+TRADES = "o2sync:o2:trades:fFUEL/fUSDC"
+pytestmark = pytest.mark.sim_options(seed=7)
+
+
+def truth(sim: Simulator) -> dict[str, list[tuple[int, int]]]:
+    book = sim.book(PAIR)
+    return {"buys": [tuple(x) for x in book["buys"]], "sells": [tuple(x) for x in book["sells"]]}
+
+
+_RELAYS: list[Relay] = []
+
+
+@pytest.fixture
+def upstream(sim: Simulator) -> Any:
+    """The exchange-side client; every relay made on it is closed afterwards."""
+    client = client_for(sim)
+    yield client
+    while _RELAYS:
+        assert _RELAYS.pop().close()
+    assert client.close()
+    assert wait_until(lambda: not o2sync_threads(), 5), o2sync_threads()
+
+
+def _relay(upstream: O2Client, url: str, **options: Any) -> Relay:
+    options.setdefault("snapshot_every", 20)
+    options.setdefault("maxlen", 5000)
+    relay = Relay(upstream, [f"depth:{PAIR}", f"trades:{PAIR}"], url, **options).start()
+    _RELAYS.append(relay)
+    return relay
+
+
+def _types(server: Any, stream: str) -> list[str]:
+    r = server.client()
+    try:
+        return [Entry.parse(f).type for _, f in r.xrange(stream)]
+    finally:
+        r.close()
+
+
+def _make_server(tmp_path: Path, appendonly: bool = False) -> RedisServer:
+    try:
+        return RedisServer(tmp_path, appendonly=appendonly)
+    except RuntimeError as exc:
+        pytest.fail(f"the relay tests need a Redis server: {exc}")
+
+
+def test_engine_down_at_start_local_consumers_flow_and_a_gap_is_logged(
+        sim: Simulator, upstream: O2Client, tmp_path: Path) -> None:
+    server = _make_server(tmp_path)  # not started: the engine is down
+    try:
+        local = upstream.stream_trades(PAIR)
+        relay = _relay(upstream, server.url)
+        sim.step(40)
+        assert local.get(timeout=5)  # the exchange side never waits for the engine
+        assert wait_until(lambda: relay.stats()["engine_lost"] > 0, 10)
+        server.start()
+        assert wait_until(lambda: "gap" in _types(server, DEPTH), 10)
+        types = _types(server, DEPTH)
+        assert types[0] == "gap" and types[1] == "snapshot"  # the book is right again at once
+        with O2Client.from_relay(server.url) as remote:
+            book = remote.order_book(PAIR)
+            assert book.wait_ready(10)
+            assert book.snapshot() == truth(sim)
+            sim.step(40)
+            assert wait_until(lambda: book.snapshot() == truth(sim), 10)
+        assert relay.close()
+    finally:
+        server.kill()
+
+
+@pytest.mark.parametrize("appendonly", [False, True], ids=["no-persistence", "aof"])
+def test_engine_killed_mid_stream_readers_rebuild_after_restart(
+        sim: Simulator, upstream: O2Client, tmp_path: Path, appendonly: bool) -> None:
+    server = _make_server(tmp_path, appendonly).start()
+    try:
+        relay = _relay(upstream, server.url)
+        local = upstream.stream_trades(PAIR)
+        remote = O2Client.from_relay(server.url)
+        states = remote.stream_lifecycle()
+        book = remote.order_book(PAIR)
+        trades = remote.stream_trades(PAIR)
+        assert book.wait_ready(10)
+        sim.step(30)
+        assert wait_until(lambda: book.snapshot() == truth(sim), 10)
+        server.kill()
+        sim.step(60)
+        assert local.get(timeout=5)  # local consumers keep flowing
+        assert wait_until(lambda: relay.stats()["engine_lost"] > 0, 10)
+        assert wait_until(lambda: not remote.is_connected, 10)
+        server.start()
+        seen = []
+        while not seen or seen[-1] is not ConnectionState.RECONNECTED:
+            seen.append(states.get(timeout=10).state)
+        assert ConnectionState.RECONNECTING in seen
+        sim.step(30)
+        assert wait_until(lambda: book.is_ready and book.snapshot() == truth(sim), 10)
+        assert remote.stats()["source"]["gaps"] >= 1  # told, never silent
+        assert trades.get(timeout=5)
+        assert remote.close()
+        assert relay.close()
+    finally:
+        server.kill()
+
+
+def test_reader_stalled_past_a_trim_sees_the_gap(sim: Simulator, upstream: O2Client,
+                                                 redis_server: Any) -> None:
+    relay = _relay(upstream, redis_server.url, maxlen=100, snapshot_every=50)
+    with O2Client.from_relay(redis_server.url) as remote:
+        book = remote.order_book(PAIR)
+        trades = remote.stream_trades(PAIR)
+        assert book.wait_ready(10)
+        # the trades reader is positioned at the stream's newest entry (epoch, seq)
+        assert wait_until(lambda: remote.stats()["source"]["positions"].get(
+            TRADES, (None, 0))[0] is not None, 5)
+        start = remote.stats()["source"]["positions"][TRADES][1]
+        topic = remote._engine.topics[("depth", remote.get_market(PAIR).market_id)]
+        written = relay.stats()["entries"]
+        with topic.info.book.lock:  # the reader thread stops at its next depth frame
+            sim.step(3000)  # about 1,600 frames
+            assert wait_until(lambda: relay.stats()["entries"] > written + 1400, 20)
+            r = redis_server.client()
+            assert r.xlen(DEPTH) < 500  # trimmed past the stalled reader by MAXLEN ~
+            behind = remote.stats()["source"]["positions"][TRADES][1]
+            assert relay.stats()["streams"][TRADES]["seq"] > behind + 2
+            r.xtrim(TRADES, maxlen=1, approximate=False)  # and by an operator
+            r.close()
+        assert wait_until(lambda: remote.stats()["source"]["jumps"] >= 1, 10)
+        assert wait_until(lambda: book.is_ready and book.snapshot() == truth(sim), 10)
+        assert book.resets >= 2  # it rebuilt from a later snapshot
+        # every trade entry since it started is received or counted as dropped
+        logged = relay.stats()["streams"][TRADES]["seq"] - start
+        assert wait_until(lambda: trades.received + trades.dropped == logged, 10), (
+            trades.received, trades.dropped, logged)
+        assert trades.dropped > 0
+    assert relay.close()
+
+
+def test_slow_consumer_drops_are_its_own(sim: Simulator, upstream: O2Client,
+                                         redis_server: Any) -> None:
+    relay = _relay(upstream, redis_server.url)
+    with O2Client.from_relay(redis_server.url) as remote:
+        slow = remote.stream_trades(PAIR, queue_size=2)
+        fast = remote.stream_trades(PAIR)
+        book = remote.order_book(PAIR)
+        assert book.wait_ready(10)
+        sim.step(400)
+        assert wait_until(lambda: book.snapshot() == truth(sim), 10)
+        assert wait_until(lambda: slow.dropped > 0, 10)
+        assert fast.dropped == 0 and fast.pending > 2
+    assert relay.close()
+
+
+def test_relay_restart_and_upstream_reconnect_are_new_epochs(
+        sim: Simulator, upstream: O2Client, redis_server: Any) -> None:
+    relay = _relay(upstream, redis_server.url)
+    with O2Client.from_relay(redis_server.url) as remote:
+        book = remote.order_book(PAIR)
+        assert book.wait_ready(10)
+        resets = book.resets
+        assert relay.close()
+        sim.step(30)
+        relay = _relay(upstream, redis_server.url)  # a new writer: a new epoch
+        sim.step(30)
+        assert wait_until(lambda: book.resets > resets and book.is_ready
+                          and book.snapshot() == truth(sim), 10)
+        epochs = remote.stats()["source"]["epochs"]
+        assert epochs >= 1
+        sim.drop_connections()  # the relay's exchange connection: a new generation
+        assert wait_until(lambda: relay.generation == 2, 10)
+        sim.step(30)
+        assert wait_until(lambda: remote.stats()["source"]["epochs"] > epochs, 10)
+        assert wait_until(lambda: book.is_ready and book.snapshot() == truth(sim), 10)
+    assert relay.close()
+
+
+def test_close_while_blocked_in_a_read_is_bounded(upstream: O2Client,
+                                                  redis_server: Any) -> None:
+    relay = _relay(upstream, redis_server.url)
+    remote = O2Client.from_relay(redis_server.url)
+    sub = remote.stream_trades(PAIR)
+    assert wait_until(lambda: remote.stats()["source"]["positions"], 5)
+    started = time.monotonic()
+    assert remote.close(timeout=3)
+    assert time.monotonic() - started < 2
+    assert sub.closed
+    assert not [t for t in o2sync_threads() if "relay-reader" in t]
+    assert relay.close()
