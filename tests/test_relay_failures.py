@@ -28,13 +28,16 @@ def truth(sim: Simulator) -> dict[str, list[tuple[int, int]]]:
 
 
 _RELAYS: list[Relay] = []
+_SIMS: list[Simulator] = []
 
 
 @pytest.fixture
 def upstream(sim: Simulator) -> Any:
     """The exchange-side client; every relay made on it is closed afterwards."""
     client = client_for(sim)
+    _SIMS.append(sim)
     yield client
+    _SIMS.remove(sim)
     while _RELAYS:
         assert _RELAYS.pop().close()
     assert client.close()
@@ -42,10 +45,14 @@ def upstream(sim: Simulator) -> Any:
 
 
 def _relay(upstream: O2Client, url: str, **options: Any) -> Relay:
+    """A relay of depth and trades, once the exchange has both subscriptions."""
     options.setdefault("snapshot_every", 20)
     options.setdefault("maxlen", 5000)
+    sim = _SIMS[-1]
     relay = Relay(upstream, [f"depth:{PAIR}", f"trades:{PAIR}"], url, **options).start()
     _RELAYS.append(relay)
+    assert sim.wait_for(lambda s: bool(s.client_frames("subscribe_trades"))
+                        and bool(s.client_frames("subscribe_depth")), 5)
     return relay
 
 
@@ -205,3 +212,40 @@ def test_close_while_blocked_in_a_read_is_bounded(upstream: O2Client,
     assert sub.closed
     assert not [t for t in o2sync_threads() if "relay-reader" in t]
     assert relay.close()
+
+
+def test_queue_overflow_is_counted_and_healed_from_the_engines_book(
+        sim: Simulator, upstream: O2Client, tmp_path: Path) -> None:
+    server = _make_server(tmp_path).start()
+    try:
+        relay = _relay(upstream, server.url, queue_size=5)
+        with O2Client.from_relay(server.url) as remote:
+            book = remote.order_book(PAIR)
+            assert book.wait_ready(10)
+            resets = book.resets
+            server.kill()  # the relay thread waits between attempts: its queue fills
+            sim.step(400)
+            assert wait_until(lambda: relay.stats()["dropped"] > 0, 10)
+            server.start()
+            # frames after the overflow bring the engine's book: one event at a time,
+            # so the small queue keeps up, until the remote book is right again
+            for _ in range(50):
+                sim.step(1)
+                if wait_until(lambda: book.is_ready and book.snapshot() == truth(sim), 0.5):
+                    break
+            assert book.is_ready and book.snapshot() == truth(sim)
+            assert book.resets > resets  # rebuilt from a snapshot the relay made
+            stats = relay.stats()
+            # nothing lost uncounted: every frame the client got was written or counted
+            assert stats["dropped"] + stats["engine_lost"] > 0
+            assert _levels_of(relay) == truth(sim)
+    finally:
+        server.kill()
+
+
+def _levels_of(relay: Relay) -> dict[str, list[tuple[int, int]]]:
+    book = relay.book(DEPTH)
+    assert book is not None
+    levels = book.levels()
+    return {"buys": [tuple(x) for x in levels["bids"]],
+            "sells": [tuple(x) for x in levels["asks"]]}

@@ -85,6 +85,7 @@ class Relay:
         self.generation = 0
         self._queue: queue.Queue[tuple[int, str, Any, float]] = queue.Queue(queue_size)
         self._overflowed = 0  # frames refused by the queue in the current episode
+        self._overflow_told = False  # its gap entries are written (the count follows)
         self._stop = threading.Event()
         self._streams: dict[Hashable, _Stream] = {}
         self.counters = dict(frames=0, entries=0, batches=0, dropped=0, engine_lost=0,
@@ -199,6 +200,8 @@ class Relay:
                 item = None
             if item is None and stopping:
                 break
+            if item is None and self._overflowed and not self._overflow_told:
+                self._overflow_gaps(pending)
             if item is not None:
                 self._take(item, pending)
                 while len(pending) < _BATCH:
@@ -243,6 +246,7 @@ class Relay:
             return
         if code == _RESUME:
             lost, books = data
+            self._overflow_told = False
             for key, s in self._streams.items():
                 s.lost += lost
                 s.reason = "relay queue overflow"
@@ -280,7 +284,21 @@ class Relay:
             self._add(pending, s, GAP, t, lost=lost, reason=s.reason)
             self._synthesize(pending, s, t)
 
+    def _overflow_gaps(self, pending: list[tuple[_Stream, Entry]]) -> None:
+        """Frames were dropped and no frame came since (which would bring the
+        engine's books): tell readers now, with the count to follow, and make no
+        snapshot from books that missed frames."""
+        self._overflow_told = True
+        t = time.time()
+        for s in self._streams.values():
+            s.counts["gaps"] += 1
+            self._add(pending, s, GAP, t, reason="relay queue overflow (count follows)")
+            if s.book is not None:
+                s.book.invalidate()
+
     def _synthesize(self, pending: list[tuple[_Stream, Entry]], s: _Stream, t: float) -> None:
+        if self._overflowed:
+            return  # frames were dropped since this book was last healed: it is stale
         if s.book is not None and s.book.ready:
             s.since_snapshot = 0
             s.snapshot_at = time.monotonic()
