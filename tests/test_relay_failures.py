@@ -83,7 +83,8 @@ def test_engine_down_at_start_local_consumers_flow_and_a_gap_is_logged(
         server.start()
         assert wait_until(lambda: "gap" in _types(server, DEPTH), 10)
         types = _types(server, DEPTH)
-        assert types[0] == "gap" and types[1] == "snapshot"  # the book is right again at once
+        # a new writer, what it lost, and the book right again at once
+        assert types[:3] == ["epoch", "gap", "snapshot"]
         with O2Client.from_relay(server.url) as remote:
             book = remote.order_book(PAIR)
             assert book.wait_ready(10)
@@ -249,3 +250,30 @@ def _levels_of(relay: Relay) -> dict[str, list[tuple[int, int]]]:
     levels = book.levels()
     return {"buys": [tuple(x) for x in levels["bids"]],
             "sells": [tuple(x) for x in levels["asks"]]}
+
+
+def test_two_relays_one_writer_the_standby_takes_over_with_a_new_epoch(
+        sim: Simulator, upstream: O2Client, redis_server: Any) -> None:
+    first = _relay(upstream, redis_server.url, lease_ttl=1.0)
+    second_client = client_for(sim)
+    try:
+        second = Relay(second_client, [f"depth:{PAIR}", f"trades:{PAIR}"], redis_server.url,
+                       snapshot_every=20, lease_ttl=1.0).start()
+        with O2Client.from_relay(redis_server.url) as remote:
+            book = remote.order_book(PAIR)
+            assert book.wait_ready(10)
+            sim.step(40)
+            assert wait_until(lambda: book.snapshot() == truth(sim), 10)
+            assert wait_until(lambda: second.stats()["standby"] > 0, 10)
+            entries = [Entry.parse(f) for _, f in redis_server.client().xrange(DEPTH)]
+            assert {e.epoch for e in entries} == {first.epoch}  # one writer
+            assert [e.seq for e in entries] == list(range(1, len(entries) + 1))
+            assert first.close()  # releases its leases: the standby takes over
+            assert wait_until(lambda: second.stats()["takeovers"] == 2, 5)
+            sim.step(40)
+            assert wait_until(lambda: remote.stats()["source"]["epochs"] >= 1, 10)
+            assert wait_until(lambda: book.is_ready and book.snapshot() == truth(sim), 10)
+            assert remote.stats()["source"]["positions"][DEPTH][0] == second.epoch
+        assert second.close()
+    finally:
+        assert second_client.close()

@@ -31,6 +31,20 @@ _FRAME, _RESUME, _EPOCH = 0, 1, 2
 _BATCH = 500  # entries per pipelined write
 _RETRY = 0.5  # seconds between attempts while the engine is down
 
+# One writer per stream: the lease key holds the writer's instance id for ``ttl`` ms.
+# Renewing returns 1, taking a free lease 2 (the new writer starts an epoch), 0: held
+# by another relay (this one stands by).
+_LEASE = """
+local v = redis.call('GET', KEYS[1])
+if v == ARGV[1] then redis.call('PEXPIRE', KEYS[1], ARGV[2]) return 1 end
+if not v then redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) return 2 end
+return 0
+"""
+_RELEASE = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
+
 
 @dataclass
 class _Stream:
@@ -45,6 +59,7 @@ class _Stream:
     since_snapshot: int = 0  # deltas since the last snapshot entry
     snapshot_at: float = 0.0
     lost: int = 0  # frames lost since the last gap entry (waiting to be written)
+    leader: bool = False  # this relay holds the stream's lease (else it stands by)
     reason: str = ""
     counts: dict[str, int] = field(default_factory=lambda: dict(frames=0, snapshots=0,
                                                                   gaps=0, epochs=0))
@@ -64,13 +79,15 @@ class Relay:
     def __init__(self, client: Any, streams: Sequence[str], url: str, *,
                  prefix: str = "o2sync", maxlen: int = 100_000, snapshot_every: int = 1000,
                  snapshot_interval: float = 5.0, queue_size: int = 100_000,
-                 precision: int = 1) -> None:
+                 precision: int = 1, lease_ttl: float = 5.0) -> None:
         if not streams:
             raise ValueError("name at least one stream to relay (KIND:TARGET)")
         for name, value in (("maxlen", maxlen), ("snapshot_every", snapshot_every),
                             ("queue_size", queue_size)):
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        if not lease_ttl > 0:
+            raise ValueError(f"lease_ttl must be > 0, got {lease_ttl!r}")
         if not snapshot_interval > 0:
             raise ValueError(f"snapshot_interval must be > 0, got {snapshot_interval!r}")
         if maxlen < 2 * snapshot_every:
@@ -82,20 +99,22 @@ class Relay:
         self.redis = connect_redis(url)
         self.venue = O2Publishing(client, prefix)
         self.instance = uuid.uuid4().hex[:12]
-        self.generation = 0
+        self.generation = 1  # +1 with each new upstream connection
+        self.lease_ttl = lease_ttl
+        self._lease_due = 0.0
+        self._engine_down = False  # the last lease round failed: the leases are unknown
         self._queue: queue.Queue[tuple[int, str, Any, float]] = queue.Queue(queue_size)
         self._overflowed = 0  # frames refused by the queue in the current episode
         self._overflow_told = False  # its gap entries are written (the count follows)
         self._stop = threading.Event()
         self._streams: dict[Hashable, _Stream] = {}
         self.counters = dict(frames=0, entries=0, batches=0, dropped=0, engine_lost=0,
-                             engine_errors=0, ignored=0)
+                             engine_errors=0, ignored=0, standby=0, takeovers=0)
         self.last_written = 0.0  # receive time of the newest entry written
         self._client = client
         self._started = False
         # the tap comes before the subscriptions: the server's first snapshot of a
         # topic follows its subscription at once, and the log must start with it
-        self._queue.put((_EPOCH, "", None, time.time()))  # the queue is empty: never full
         client._engine.add_socket_tap(self._tap)
         self._lifecycle = client.on_lifecycle(self._on_lifecycle)
         try:
@@ -193,6 +212,8 @@ class Relay:
     def _run(self) -> None:
         pending: list[tuple[_Stream, Entry]] = []
         while True:
+            if time.monotonic() >= self._lease_due:
+                self._leases(pending)
             stopping = self._stop.is_set()
             try:
                 item = self._queue.get(timeout=0.05 if stopping else 0.2)
@@ -218,7 +239,53 @@ class Relay:
                 pending = []
             elif not self._stop.is_set() and self._stalled():
                 self._stop.wait(_RETRY)  # the engine is down: wait before the next try
+        self._release_leases()
         log.debug("%s: relay thread done (%s)", self.name, self.counters)
+
+    def _lease_key(self, s: _Stream) -> str:
+        return f"{s.name}:lease"
+
+    def _leases(self, pending: list[tuple[_Stream, Entry]]) -> None:
+        """Renew (or take) every stream's lease; a stream taken starts a new epoch."""
+        self._lease_due = time.monotonic() + self.lease_ttl / 3
+        ttl = int(self.lease_ttl * 1000)
+        streams = list(self._streams.values())
+        pipe = self.redis.pipeline(transaction=False)
+        for s in streams:
+            pipe.eval(_LEASE, 1, self._lease_key(s), self.instance, ttl)
+        try:
+            results = pipe.execute()
+        except Exception:  # the engine is down: what cannot be written is counted
+            self._engine_down = True
+            self._lease_due = time.monotonic() + _RETRY
+            return
+        self._engine_down = False
+        t = time.time()
+        for s, result in zip(streams, results):
+            if result == 2:
+                if s.leader:
+                    log.warning("%s: %s lease had expired; a new epoch", self.name, s.name)
+                else:
+                    log.info("%s: writing %s", self.name, s.name)
+                self.counters["takeovers"] += 1
+                s.leader, s.seq = True, 0
+                s.counts["epochs"] += 1
+                self._add(pending, s, EPOCH, t)
+                self._gap_first(pending, s, t)  # what this relay could not write, if any
+                self._synthesize(pending, s, t)
+            elif result == 0 and s.leader:
+                log.warning("%s: another relay holds %s; standing by", self.name, s.name)
+                s.leader = False
+
+    def _release_leases(self) -> None:
+        try:
+            pipe = self.redis.pipeline(transaction=False)
+            for s in self._streams.values():
+                if s.leader:
+                    pipe.eval(_RELEASE, 1, self._lease_key(s), self.instance)
+            pipe.execute()
+        except Exception as exc:  # it expires by itself
+            log.debug("%s: could not release the leases: %r", self.name, exc)
 
     def _stalled(self) -> bool:
         return any(s.lost for s in self._streams.values()) and not self._flush_gaps()
@@ -239,6 +306,8 @@ class Relay:
         if code == _EPOCH:
             self.generation += 1
             for s in self._streams.values():
+                if not s.leader:
+                    continue
                 s.seq = 0
                 s.counts["epochs"] += 1
                 self._add(pending, s, EPOCH, t)
@@ -315,6 +384,15 @@ class Relay:
 
     def _add(self, pending: list[tuple[_Stream, Entry]], s: _Stream, kind: str, t: float,
              data: bytes = b"", lost: int = 0, reason: str = "", made: str = "") -> None:
+        if not s.leader:
+            if self._engine_down:  # no lease known: the loss is counted, a gap follows
+                if data:
+                    s.lost += 1
+                    s.reason = "engine unavailable"
+                    self.counters["engine_lost"] += 1
+            else:
+                self.counters["standby"] += 1
+            return
         s.seq += 1
         if kind == SNAPSHOT:
             s.counts["snapshots"] += 1
@@ -386,5 +464,6 @@ class Relay:
         out: dict[str, Any] = dict(self.counters)
         out.update(queued=self._queue.qsize(), epoch=self.epoch,
                    lag=max(time.time() - self.last_written, 0.0) if self.last_written else None,
-                   streams={s.name: dict(s.counts, seq=s.seq) for s in self._streams.values()})
+                   streams={s.name: dict(s.counts, seq=s.seq, leader=s.leader)
+                            for s in self._streams.values()})
         return out
