@@ -757,8 +757,38 @@ def _replay_tplus(args: argparse.Namespace, recording: Any) -> int:
 
 # -- command line ---------------------------------------------------------------------
 
+# -- relay ------------------------------------------------------------------------------
+
+
+def _add_relay(subparsers: Any) -> None:
+    from o2sync.cli.relay import add_relay
+
+    add_relay(subparsers, _add_endpoint_options, run_relay)
+
+
+def run_relay(args: argparse.Namespace) -> int:
+    from o2sync.cli import relay
+    from o2sync.cli.recording import parse_stream_spec
+
+    with _command("relay", args) as state:
+        if args.streams == ["status"]:
+            relay.print_status(relay.status(args.to, args.prefix), args.json)
+            return int(state["code"])
+        for spec in args.streams:
+            parse_stream_spec(spec, args.venue)
+        with _client(args, "relay") as client:
+            _report(state, client, "relay")
+            stats, interrupted = relay.relay_until_stopped(client, args)
+            print(f"relayed {stats['frames']} frames ({stats['entries']} entries, "
+                  f"dropped {stats['dropped']}, engine lost {stats['engine_lost']})",
+                  flush=True)
+            if interrupted:
+                state["code"] = EXIT_INTERRUPTED
+    return int(state["code"])
+
+
 _COMMANDS: Sequence[Callable[[Any], None]] = (
-    _add_demo, _add_watch, _add_record, _add_replay, _add_sim)
+    _add_demo, _add_watch, _add_record, _add_replay, _add_sim, _add_relay)
 
 
 class _Parser(argparse.ArgumentParser):
