@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import signal
+import subprocess
 from typing import Any
 
 import pytest
@@ -69,3 +70,39 @@ def test_relay_command_feeds_a_book_in_another_process(sim: Simulator,
 def test_relay_command_refuses_bad_streams_at_once(redis_server: Any) -> None:
     done = o2sync("relay", "depth", "--to", redis_server.url, timeout=30)
     assert done.returncode == 2 and "KIND:TARGET" in done.stderr
+
+
+def test_record_from_the_relay_writes_todays_format(sim: Simulator, redis_server: Any,
+                                                    tmp_path: Any) -> None:
+    from clientutil import client_for
+
+    from o2sync.cli.recording import load
+    from o2sync.relay import Relay
+
+    upstream = client_for(sim)
+    relay = Relay(upstream, [f"depth:{PAIR}", f"trades:{PAIR}"], redis_server.url,
+                  snapshot_every=10).start()
+    out = tmp_path / "from-relay.jsonl"
+    proc = popen("record", f"depth:{PAIR}", f"trades:{PAIR}", "--from", redis_server.url,
+                 "--out", str(out), "--frames", "30")
+    try:
+        for _ in range(100):  # bounded: the recorder stops itself after 30 frames
+            sim.step(10)
+            try:
+                proc.wait(0.2)
+                break
+            except subprocess.TimeoutExpired:  # still recording
+                pass
+        _, err = proc.communicate(timeout=15)
+        assert proc.returncode == 0, err
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+        assert relay.close()
+        assert upstream.close()
+    recording = load(str(out))
+    assert len(recording.frames) == 30
+    assert any(m["market_id"] for m in recording.markets)
+    first = json.loads(recording.frames[0][1])
+    assert first["action"] == "subscribe_depth"  # a reader starts at a snapshot
