@@ -102,3 +102,24 @@ def test_bad_relay_arguments_raise_at_the_call(redis_server: Any) -> None:
     from o2sync import ConnectError
     with pytest.raises(ConnectError, match="no relay has published"):
         O2Client.from_relay(redis_server.url, prefix="nobody")
+
+
+def test_a_relay_joining_a_running_depth_stream_starts_from_the_engines_book(
+        sim: Simulator, redis_server: Any) -> None:
+    upstream = client_for(sim)
+    try:
+        own = upstream.stream_depth(PAIR)
+        assert own.get(timeout=5).is_snapshot  # the server's snapshot came before the relay
+        sim.step(20)
+        relay = Relay(upstream, [f"depth:{PAIR}"], redis_server.url, snapshot_every=20).start()
+        with O2Client.from_relay(redis_server.url) as remote:
+            book = remote.order_book(PAIR)
+            sim.step(5)  # the first frame after the relay came brings the engine's book
+            assert book.wait_ready(10)
+            assert wait_until(lambda: book.snapshot() == truth(sim), 10)
+            sim.step(40)
+            assert wait_until(lambda: book.snapshot() == truth(sim), 10)
+        assert len(sim.client_frames("subscribe_depth")) == 1  # no wire resync was needed
+        assert relay.close()
+    finally:
+        assert upstream.close()

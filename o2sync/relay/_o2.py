@@ -90,12 +90,15 @@ class O2Publishing:
         """The exchange's ``GET /v1/markets`` answer, for readers without REST."""
         return self.client.rest.get("markets")
 
-    def add(self, kind: str, target: str, precision: int = 1) -> tuple[Hashable, str, str, str]:
-        """Subscribe ``kind:target`` on the client; its key, stream, kind and pair."""
+    def add(self, kind: str, target: str, precision: int = 1
+            ) -> tuple[Hashable, str, str, str, bool]:
+        """Subscribe ``kind:target`` on the client; its key, stream, kind, pair, and
+        whether the client already streamed it (the relay then missed its snapshot)."""
         if kind not in KINDS:
             raise ValueError(f"the relay carries {', '.join(KINDS)} of O2, not {kind!r}")
         market = self.client.get_market(target)
         key: Hashable = (kind, market.market_id)
+        existed = key in self.client._engine.topics
         if kind == "depth":
             stream = stream_name(self.prefix, VENUE, kind, market.pair, precision)
             sub = self.client._depth(market, precision, None, sink=_noop)
@@ -106,7 +109,7 @@ class O2Publishing:
             sub = self.client._engine.subscribe(spec, name=f"relay:{stream}", sink=_noop)
         self.subscriptions.append(sub)
         self.streams[key] = (stream, kind, market.pair)
-        return key, stream, kind, market.pair
+        return key, stream, kind, market.pair, existed
 
     @staticmethod
     def classify(url: str, data: bytes) -> Optional[tuple[Hashable, bool, Any]]:

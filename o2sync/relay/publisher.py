@@ -106,6 +106,9 @@ class Relay:
         self._queue: queue.Queue[tuple[int, str, Any, float]] = queue.Queue(queue_size)
         self._overflowed = 0  # frames refused by the queue in the current episode
         self._overflow_told = False  # its gap entries are written (the count follows)
+        # depth topics the client streamed before the relay came: their server snapshot
+        # is gone, so the first frame brings the engine's book instead (see _tap)
+        self._join_books: set[Hashable] = set()
         self._stop = threading.Event()
         self._streams: dict[Hashable, _Stream] = {}
         self.counters = dict(frames=0, entries=0, batches=0, dropped=0, engine_lost=0,
@@ -120,8 +123,11 @@ class Relay:
         try:
             for spec in streams:
                 kind, _, target = spec.partition(":")
-                key, name, kind, pair = self.venue.add(kind, target, precision)
-                self._streams[key] = _Stream(name, kind, pair, book=self.venue.new_book(key))
+                key, name, kind, pair, existed = self.venue.add(kind, target, precision)
+                book = self.venue.new_book(key)
+                self._streams[key] = _Stream(name, kind, pair, book=book)
+                if existed and book is not None:
+                    self._join_books.add(key)
         except BaseException:
             self._untap()
             raise
@@ -187,11 +193,15 @@ class Relay:
         put = self._queue.put_nowait
         now = time.time()
         try:
+            if self._join_books:
+                books = {key: self.venue.engine_snapshot(key) for key in self._join_books}
+                put((_RESUME, url, (0, books), now))
+                self._join_books = set()
             if self._overflowed:
                 # first room after an overflow: the engine's books as they are now,
                 # between two frames, so the relay's copies heal exactly here
-                books = {key: self.venue.engine_snapshot(key) for key, s in self._streams.items()
-                         if s.book is not None}
+                books = {key: self.venue.engine_snapshot(key) if s.book is not None else None
+                         for key, s in self._streams.items()}
                 put((_RESUME, url, (self._overflowed, books), now))
                 self._overflowed = 0
             put((_FRAME, url, data, now))
@@ -317,14 +327,19 @@ class Relay:
             lost, books = data
             self._overflow_told = False
             for key, s in self._streams.items():
-                s.lost += lost
-                s.reason = "relay queue overflow"
-                frame = books.get(key)
+                if key not in books:
+                    continue
+                frame = books[key]
                 if s.book is not None:
                     if frame is None:
                         s.book.invalidate()
                     else:
                         s.book.load_frame(frame)
+                if lost:
+                    s.lost += lost
+                    s.reason = "relay queue overflow"
+                else:  # a late start: readers can start here
+                    self._synthesize(pending, s, t)
             return
         self.counters["frames"] += 1
         found = self.venue.classify(url, data)
