@@ -106,3 +106,22 @@ def test_record_from_the_relay_writes_todays_format(sim: Simulator, redis_server
     assert any(m["market_id"] for m in recording.markets)
     first = json.loads(recording.frames[0][1])
     assert first["action"] == "subscribe_depth"  # a reader starts at a snapshot
+
+
+@pytest.mark.sim_options(seed=1, rate=50, start_flow=True)
+def test_demo_from_the_relay_shows_a_live_book(sim: Simulator, redis_server: Any) -> None:
+    from clientutil import client_for
+
+    from o2sync.relay import Relay
+
+    upstream = client_for(sim)
+    relay = Relay(upstream, [f"depth:{PAIR}", f"trades:{PAIR}"], redis_server.url,
+                  snapshot_every=10).start()
+    try:
+        done = o2sync("demo", "--from", redis_server.url, "--seconds", "3", timeout=60)
+    finally:
+        assert relay.close()
+        assert upstream.close()
+    assert done.returncode == 0, done.stderr
+    assert "connected to relay" in done.stderr
+    assert "spread" in done.stdout and "drops 0" in done.stdout
