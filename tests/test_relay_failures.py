@@ -277,3 +277,72 @@ def test_two_relays_one_writer_the_standby_takes_over_with_a_new_epoch(
         assert second.close()
     finally:
         assert second_client.close()
+
+
+def _big_trades_frame(market_id: str, size: int, trade: dict[str, Any]) -> tuple[str, int]:
+    """A subscribe_trades frame of exactly ``size`` bytes (padded with trades and one
+    ``trade_id``), and its number of trades."""
+    import json
+
+    frame: dict[str, Any] = {"action": "subscribe_trades", "market_id": market_id,
+                             "trades": [dict(trade)]}
+    one = len(json.dumps(trade)) + 2  # one more trade, and its ", "
+    count = (size - len(json.dumps(frame)) - one) // one
+    frame["trades"] += [dict(trade) for _ in range(count)]
+    frame["trades"][-1]["trade_id"] += "x" * (size - len(json.dumps(frame)))
+    text = json.dumps(frame)
+    assert len(text) == size
+    return text, len(frame["trades"])
+
+
+def test_a_frame_at_max_message_size_is_carried_intact(
+        sim: Simulator, o2_fixture: Any, redis_server: Any) -> None:
+    size = 1 << 20
+    upstream = client_for(sim, max_message_size=size)
+    try:
+        relay = Relay(upstream, [f"trades:{PAIR}"], redis_server.url).start()
+        assert sim.wait_for(lambda s: bool(s.client_frames("subscribe_trades")), 5)
+        market_id = upstream.get_market(PAIR).market_id
+        with O2Client.from_relay(redis_server.url) as remote:
+            trades = remote.stream_trades(PAIR)
+            assert wait_until(lambda: remote.stats()["source"]["positions"], 5)
+            text, n = _big_trades_frame(market_id, size, o2_fixture("o2_trades")["trades"][0])
+            sim.inject(text)
+            update = trades.get(timeout=10)
+            assert len(update.trades) == n
+            entries = [Entry.parse(f) for _, f in redis_server.client().xrange(TRADES)]
+            assert entries[-1].data == text.encode()  # byte for byte
+            assert remote.stats()["decode_errors"] == 0
+        assert relay.close()
+    finally:
+        assert upstream.close()
+
+
+def test_engine_out_of_memory_is_a_counted_gap_and_books_heal(
+        sim: Simulator, upstream: O2Client, tmp_path: Path) -> None:
+    try:
+        server = RedisServer(tmp_path, extra=("--maxmemory", "3mb",
+                                              "--maxmemory-policy", "noeviction")).start()
+    except RuntimeError as exc:
+        pytest.fail(f"the relay tests need a Redis server: {exc}")
+    try:
+        relay = _relay(upstream, server.url, maxlen=1_000_000, snapshot_every=500)
+        with O2Client.from_relay(server.url) as remote:
+            book = remote.order_book(PAIR)
+            assert book.wait_ready(10)
+            for _ in range(100):  # bounded: fill the engine until it refuses writes
+                sim.step(1000)
+                if wait_until(lambda: relay.stats()["engine_errors"] > 0, 0.2):
+                    break
+            assert relay.stats()["engine_errors"] > 0  # OOM: "command not allowed"
+            assert relay.stats()["engine_lost"] > 0
+            r = server.client()
+            r.config_set("maxmemory", "0")  # the operator makes room
+            r.close()
+            sim.step(50)
+            assert wait_until(lambda: "gap" in _types(server, DEPTH), 10)
+            assert wait_until(lambda: book.is_ready and book.snapshot() == truth(sim), 10)
+            assert remote.stats()["source"]["gaps"] >= 1
+        assert relay.close()
+    finally:
+        server.kill()

@@ -60,6 +60,7 @@ class _Stream:
     snapshot_at: float = 0.0
     lost: int = 0  # frames lost since the last gap entry (waiting to be written)
     leader: bool = False  # this relay holds the stream's lease (else it stands by)
+    gap_due: bool = False  # entries failed to be written: a gap entry is due
     reason: str = ""
     counts: dict[str, int] = field(default_factory=lambda: dict(frames=0, snapshots=0,
                                                                   gaps=0, epochs=0))
@@ -298,7 +299,8 @@ class Relay:
             log.debug("%s: could not release the leases: %r", self.name, exc)
 
     def _stalled(self) -> bool:
-        return any(s.lost for s in self._streams.values()) and not self._flush_gaps()
+        return (any(s.lost or s.gap_due for s in self._streams.values())
+                and not self._flush_gaps())
 
     def _write_markets(self) -> None:
         try:
@@ -361,9 +363,11 @@ class Relay:
                   made="server" if is_snapshot else "")
 
     def _gap_first(self, pending: list[tuple[_Stream, Entry]], s: _Stream, t: float) -> None:
-        """Frames of ``s`` were lost: the gap entry, then a snapshot, come first."""
-        if s.lost:
-            lost, s.lost = s.lost, 0
+        """Frames of ``s`` were lost: the gap entry, then a snapshot, come first.
+        ``lost`` counts the frames that never got a number (a full queue, no lease
+        known); entries that were numbered but not written show as a jump."""
+        if s.lost or s.gap_due:
+            lost, s.lost, s.gap_due = s.lost, 0, False
             s.counts["gaps"] += 1
             self._add(pending, s, GAP, t, lost=lost, reason=s.reason)
             self._synthesize(pending, s, t)
@@ -391,7 +395,7 @@ class Relay:
     def _periodic_snapshots(self, pending: list[tuple[_Stream, Entry]]) -> None:
         now = time.monotonic()
         for s in self._streams.values():
-            if s.book is None or not s.book.ready or s.lost:
+            if s.book is None or not s.book.ready or s.lost or s.gap_due:
                 continue
             if s.since_snapshot >= self.snapshot_every or (
                     s.since_snapshot and now - s.snapshot_at >= self.snapshot_interval):
@@ -415,26 +419,33 @@ class Relay:
                                  self.epoch, t, data, lost=lost, reason=reason, made=made)))
 
     def _write(self, pending: list[tuple[_Stream, Entry]]) -> bool:
-        """One pipelined batch; on failure its entries become a counted gap."""
+        """One pipelined batch. Entries the engine refused (or all of them, when it
+        is down) keep their numbers: readers see the jump, and a gap entry with a
+        snapshot follows as soon as writing works again. True if all were written."""
         pipe = self.redis.pipeline(transaction=False)
         for s, entry in pending:
             pipe.xadd(s.name, entry.fields(), maxlen=self.maxlen, approximate=True)
         try:
-            ids = pipe.execute()
-            self._point_snapshots(pending, ids)
-        except Exception as exc:  # the engine is down or refused the batch
+            results: list[Any] = pipe.execute(raise_on_error=False)
+        except Exception as exc:  # the engine is down: nothing was written
+            results = [exc] * len(pending)
+        failed = [(s, entry, r) for (s, entry), r in zip(pending, results)
+                  if isinstance(r, Exception)]
+        written = len(pending) - len(failed)
+        if written:
+            self.counters["entries"] += written
+            self.counters["batches"] += 1
+            self.last_written = pending[-1][1].t
+            self._point_snapshots(pending, results)
+        if failed:
             self._markets_written = False  # a restarted engine may have lost them
-            self._lost(pending, exc)
-            return False
-        self.counters["entries"] += len(pending)
-        self.counters["batches"] += 1
-        self.last_written = pending[-1][1].t
-        return True
+            self._lost(failed)
+        return not failed
 
     def _point_snapshots(self, pending: list[tuple[_Stream, Entry]], ids: list[Any]) -> None:
         latest: dict[str, tuple[Any, Entry]] = {}
         for (s, entry), entry_id in zip(pending, ids):
-            if entry.type == SNAPSHOT:
+            if entry.type == SNAPSHOT and not isinstance(entry_id, Exception):
                 latest[s.name] = (entry_id, entry)
         if not latest:
             return
@@ -445,24 +456,24 @@ class Relay:
                                                "snapshot_t": repr(entry.t),
                                                "epoch": entry.epoch,
                                                "writer": self.instance})
-        pipe.execute()
+        try:
+            pipe.execute()
+        except Exception as exc:  # readers start from an older snapshot meanwhile
+            log.debug("%s: could not point at the latest snapshots: %r", self.name, exc)
 
-    def _lost(self, pending: list[tuple[_Stream, Entry]], exc: Exception) -> None:
+    def _lost(self, failed: list[tuple[_Stream, Entry, Exception]]) -> None:
         self.counters["engine_errors"] += 1
+        exc = failed[0][2]
         if self.counters["engine_errors"] <= 3 or self.counters["engine_errors"] % 100 == 0:
-            log.warning("%s: writing %d entries failed (%r); counted as a gap",
-                        self.name, len(pending), exc)
-        first_seq: dict[str, int] = {}
-        for s, entry in pending:
-            first_seq.setdefault(s.name, entry.seq)
+            log.warning("%s: writing %d entries failed (%r); a gap entry follows",
+                        self.name, len(failed), exc)
+        for s, entry, _ in failed:
             if entry.type in (FRAME, SNAPSHOT) and entry.data:
-                s.lost += 1
                 self.counters["engine_lost"] += 1
+            elif entry.type == GAP:
+                s.lost += entry.lost  # the next gap entry carries its count
+            s.gap_due = True  # their numbers are burnt: readers count them from the jump
             s.reason = f"engine unavailable ({type(exc).__name__})"
-        for s in self._streams.values():
-            if s.name in first_seq:
-                s.seq = first_seq[s.name] - 1  # the gap entry takes the next number
-                s.lost = max(s.lost, 1)
 
     def _flush_gaps(self) -> bool:
         """Write the pending gap entries (and snapshots) on their own; True if written."""
