@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from typing import Any, Callable, Optional, Union, overload
+from typing import Any, Callable, Optional, Union, cast, overload
 from urllib.parse import urlsplit, urlunsplit
 
 from .._json import dumps
@@ -307,14 +307,32 @@ class O2Client(StreamingClient):
     # ------------------------------------------------------------ streams
 
     def stream_depth(self, market: MarketLike, precision: int = 1, *,
-                     queue_size: QueueSize = None, overflow: OverflowArg = None
-                     ) -> Subscription[DepthUpdate]:
+                     queue_size: QueueSize = None, overflow: OverflowArg = None,
+                     group: Optional[str] = None) -> Subscription[DepthUpdate]:
         """Depth of a market: a snapshot first (and after every reconnect), then deltas."""
+        if group is not None:
+            raise ValueError("depth refuses group mode: a book needs every delta "
+                             "(group= is for trades and the other streams)")
         return self._depth(market, precision, None, queue_size=queue_size, overflow=overflow)
 
     def stream_trades(self, market: MarketLike, *, queue_size: QueueSize = None,
-                      overflow: OverflowArg = None) -> Subscription[TradeUpdate]:
-        """New trades of a market."""
+                      overflow: OverflowArg = None, group: Optional[str] = None,
+                      consumer: Optional[str] = None, claim_after: float = 30.0
+                      ) -> Subscription[TradeUpdate]:
+        """New trades of a market.
+
+        On a client reading a relay, ``group="workers"`` makes this consumer one member
+        of that consumer group: each trade update goes to one member, at least once;
+        it is acknowledged when the next is taken (or by ``sub.ack(event)``), and a dead
+        member's unacknowledged ones are delivered again after ``claim_after`` seconds.
+        """
+        if group is not None:
+            from ..relay.client import group_trades
+
+            # a GroupSubscription: the Subscription API (it delegates) plus ack()
+            return cast(Subscription[TradeUpdate], group_trades(
+                self, market, group, consumer, claim_after=claim_after,
+                queue_size=queue_size, overflow=overflow))
         return self._trades(market, None, queue_size=queue_size, overflow=overflow)
 
     def stream_orders(self, account: Union[AccountInfo, str], *, queue_size: QueueSize = None,

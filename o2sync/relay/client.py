@@ -10,6 +10,7 @@ from ..o2.rest import RestClient
 from ..redact import redact_url
 from ._o2 import O2Reading
 from ._redis import connect_redis
+from .groups import GroupInfo, GroupSubscription, check_group, default_consumer
 from .source import RelaySource
 
 #: The URLs a relay-reading client without an exchange URL is given: never dialled
@@ -70,3 +71,34 @@ def o2_from_relay(cls: Any, url: str, prefix: str = "o2sync", *,
     client._engine.attach_source(RelaySource(url, prefix, O2Reading(client, prefix)))
     client.relay_url = url
     return client
+
+
+def group_trades(client: Any, market: Any, group: str, consumer: Optional[str], *,
+                 claim_after: float = 30.0, queue_size: Any = None, overflow: Any = None
+                 ) -> GroupSubscription:
+    """``stream_trades(market, group=...)`` of a client reading a relay."""
+    from ..engine.venue import TopicSpec
+
+    check_group(group, consumer)
+    if not claim_after > 0:
+        raise ValueError(f"claim_after must be > 0, got {claim_after!r}")
+    source = client._engine.source
+    if not isinstance(source, RelaySource):
+        raise ValueError("group= needs a client that reads a relay (O2Client.from_relay)")
+    m = client.get_market(market)
+    info = GroupInfo(group, consumer or default_consumer(), claim_after)
+    key = ("trades", m.market_id)
+    if key in client._engine.topics:
+        raise ValueError(f"trades of {m.pair} are already streamed on this client; a "
+                         f"group member reads a stream on its own (use another client)")
+    spec = TopicSpec(key, client.ws_url, (), info)
+    inner = client._engine.subscribe(spec, name=f"trades:{m.pair}@{group}",
+                                     queue_size=queue_size, overflow=overflow)
+    info.sub = inner
+    stream = source.reading.stream_for(client._engine.topics[key])
+    assert stream is not None
+
+    def acker(ids: list[bytes]) -> None:
+        source.ack(stream, group, ids)
+
+    return GroupSubscription(inner, info, acker)

@@ -28,12 +28,15 @@ from ..redact import redact_url
 from ._o2 import O2Reading
 from ._redis import connect_redis
 from .envelope import EPOCH, FRAME, GAP, SNAPSHOT, Entry, meta_key
+from .groups import GroupInfo
 
 log = logging.getLogger(__name__)
 
 BLOCK_MS = 200  # longest XREAD wait: bounds how long close() waits for the reader
 _COUNT = 1000  # entries per read
 _RETRY = 0.2  # seconds between attempts while the engine is down
+#: Entries a group member reads at once: small, so a burst spreads over the members.
+GROUP_PREFETCH = 16
 
 
 @dataclass
@@ -45,6 +48,8 @@ class _Reading:
     last_id: Optional[bytes] = None  # None: not positioned yet
     epoch: Optional[str] = None
     seq: int = 0
+    group: Optional[GroupInfo] = None  # read as a member of this consumer group
+    claim_due: float = 0.0
 
 
 class RelaySource(Source):
@@ -65,7 +70,8 @@ class RelaySource(Source):
         self._ever_connected = False
         self._thread: Optional[threading.Thread] = None
         self.counters = dict(entries=0, frames=0, snapshots=0, gaps=0, jumps=0, epochs=0,
-                             bad_entries=0, engine_errors=0)
+                             bad_entries=0, engine_errors=0, acked=0, reclaimed=0,
+                             ack_failures=0)
 
     def __repr__(self) -> str:
         return f"<RelaySource {redact_url(self.url)} prefix={self.prefix!r}>"
@@ -191,7 +197,11 @@ class RelaySource(Source):
                 continue
             reading = _Reading(topic, stream)
             self._readings[id(topic)] = reading
-            self._position(reading)
+            if isinstance(topic.info, GroupInfo):
+                reading.group = topic.info
+                self._join_group(reading)
+            else:
+                self._position(reading)
 
     def _position(self, r: _Reading) -> None:
         """Where a topic starts: a depth book at the latest snapshot entry, any other
@@ -210,11 +220,37 @@ class RelaySource(Source):
             if entry is not None:
                 r.epoch, r.seq = entry.epoch, entry.seq
 
+    def _join_group(self, r: _Reading) -> None:
+        """Create the group at the stream's end (new entries only), unless it exists."""
+        assert r.group is not None
+        try:
+            self.redis.xgroup_create(r.stream, r.group.group, id="$", mkstream=True)
+        except Exception as exc:
+            if "BUSYGROUP" not in str(exc):
+                raise
+
+    def ack(self, stream: str, group: str, ids: list[bytes]) -> None:
+        """XACK (a consumer's thread); a failure leaves them to be delivered again."""
+        try:
+            self.counters["acked"] += int(self.redis.xack(stream, group, *ids))
+        except Exception as exc:
+            self.counters["ack_failures"] += 1
+            log.warning("%s: could not acknowledge %d entries of %s: %r",
+                        self.engine.name, len(ids), stream, exc)
+
     def _read_once(self) -> None:
-        ids = {r.stream: r.last_id for r in self._readings.values()}
-        result = self.redis.xread(ids, count=_COUNT, block=BLOCK_MS)
+        groups = [r for r in self._readings.values() if r.group is not None]
+        plain = [r for r in self._readings.values() if r.group is None]
+        calls = len(groups) + (1 if plain else 0)
+        block = max(BLOCK_MS // calls, 10)
+        for r in groups:
+            self._read_group(r, block)
+        if not plain:
+            return
+        ids = {r.stream: r.last_id for r in plain}
+        result = self.redis.xread(ids, count=_COUNT, block=block)
         by_stream: dict[str, list[_Reading]] = {}
-        for r in self._readings.values():
+        for r in plain:
             by_stream.setdefault(r.stream, []).append(r)
         for name, entries in result or ():
             name = name.decode() if isinstance(name, bytes) else name
@@ -224,6 +260,46 @@ class RelaySource(Source):
                 for r in by_stream.get(name, ()):
                     r.last_id = entry_id
                     self._entry(r, fields)
+
+    def _read_group(self, r: _Reading, block: int) -> None:
+        info = r.group
+        assert info is not None
+        now = time.monotonic()
+        if now >= r.claim_due:  # what dead members took and never acknowledged
+            r.claim_due = now + info.claim_after / 2
+            _, claimed, *_ = self.redis.xautoclaim(
+                r.stream, info.group, info.consumer, int(info.claim_after * 1000),
+                start_id="0-0", count=_COUNT)
+            for entry_id, fields in claimed:
+                if fields:  # None: trimmed meanwhile
+                    self.counters["reclaimed"] += 1
+                    self._group_entry(r, entry_id, fields)
+        result = self.redis.xreadgroup(info.group, info.consumer, {r.stream: ">"},
+                                       count=GROUP_PREFETCH, block=block)
+        for _, entries in result or ():
+            for entry_id, fields in entries:
+                if self._stop.is_set():
+                    return
+                self._group_entry(r, entry_id, fields)
+
+    def _group_entry(self, r: _Reading, entry_id: bytes, fields: dict[bytes, bytes]) -> None:
+        """One entry for this member: an event handed over waits for its ack; one
+        the queue dropped stays pending (reclaimed later); anything else is done."""
+        info = r.group
+        assert info is not None
+        entry = self._parse(fields)
+        self.counters["entries"] += 1
+        sub = info.sub
+        if entry is None or entry.type != FRAME or sub is None:
+            self.ack(r.stream, info.group, [entry_id])
+            return
+        self.counters["frames"] += 1
+        dropped, received = sub.counts[0], sub.counts[1]
+        self.engine.source_frame(r.topic.url or "", entry.data)
+        if sub.counts[1] != received:
+            info.ids.append(entry_id)
+        elif sub.counts[0] == dropped:  # not an event (counted as a decode error)
+            self.ack(r.stream, info.group, [entry_id])
 
     def _parse(self, fields: dict[bytes, bytes]) -> Optional[Entry]:
         try:
