@@ -332,10 +332,10 @@ def test_engine_out_of_memory_is_a_counted_gap_and_books_heal(
             assert book.wait_ready(10)
             for _ in range(100):  # bounded: fill the engine until it refuses writes
                 sim.step(1000)
-                if wait_until(lambda: relay.stats()["engine_errors"] > 0, 0.2):
+                if wait_until(lambda: relay.stats()["engine_lost"] > 0, 0.2):
                     break
-            assert relay.stats()["engine_errors"] > 0  # OOM: "command not allowed"
-            assert relay.stats()["engine_lost"] > 0
+            assert relay.stats()["engine_lost"] > 0  # OOM: "command not allowed"
+            assert relay.stats()["engine_errors"] > 0
             r = server.client()
             r.config_set("maxmemory", "0")  # the operator makes room
             r.close()
