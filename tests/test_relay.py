@@ -30,6 +30,9 @@ def relayed(sim: Simulator, redis_server: Any) -> Any:
     upstream = client_for(sim)
     relay = Relay(upstream, [f"depth:{PAIR}", f"trades:{PAIR}"], redis_server.url,
                   snapshot_every=20, maxlen=1000).start()
+    # the exchange has both subscriptions before a test moves the market
+    assert sim.wait_for(lambda s: bool(s.client_frames("subscribe_trades"))
+                        and bool(s.client_frames("subscribe_depth")), 5)
     yield upstream, relay
     assert relay.close()
     assert upstream.close()
