@@ -195,3 +195,17 @@ def tplus(tsim: Any) -> Iterator[Any]:
     for made in factory.made:
         assert made.close(timeout=5)
     assert wait_until(lambda: not client_thread_names(), 5), client_thread_names()
+
+
+@pytest.fixture
+def redis_server(tmp_path: Path) -> Iterator[Any]:
+    """A started Redis server (no persistence) on a free loopback port; the test
+    fails, never skips, when it cannot start (see tests/redis_server.py)."""
+    from redis_server import RedisServer
+
+    try:
+        server = RedisServer(tmp_path).start()
+    except RuntimeError as exc:
+        pytest.fail(f"the relay tests need a Redis server: {exc}")
+    yield server
+    server.kill()

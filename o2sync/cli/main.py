@@ -241,6 +241,11 @@ def _add_endpoint_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--api-url", type=http_url,
                         help="REST base URL (derived from --ws-url if omitted; env "
                              "O2SYNC_O2_API_URL)")
+    parser.add_argument("--from", dest="from_relay", metavar="redis://HOST:PORT[/DB]",
+                        help="read the streams from an 'o2sync relay' in Redis instead of "
+                             "the exchange (O2; with --relay-prefix)")
+    parser.add_argument("--relay-prefix", default="o2sync",
+                        help="prefix of the relay's streams (default: %(default)s)")
     parser.add_argument("--sim-rate", type=non_negative_float, default=20.0,
                         help="events/s of the built-in simulator used when no URL or "
                              "network is given (default: %(default)s)")
@@ -276,6 +281,13 @@ def _client(args: argparse.Namespace, command: str = "watch") -> Iterator[Any]:
     options: dict[str, Any] = dict(_CLI_REST)
     if getattr(args, "reconnect_attempts", None) is not None:
         options["max_reconnect_attempts"] = args.reconnect_attempts
+    if getattr(args, "from_relay", None):
+        if command == "relay":
+            raise CommandError("o2sync relay: --from reads a relay; relay from the exchange", 2)
+        with O2Client.from_relay(args.from_relay, args.relay_prefix,
+                                 api_url=args.api_url, **options) as client:
+            yield client
+        return
     if args.network:
         with O2Client(Network(args.network), **options) as client:
             yield client
@@ -758,8 +770,38 @@ def _replay_tplus(args: argparse.Namespace, recording: Any) -> int:
 
 # -- command line ---------------------------------------------------------------------
 
+# -- relay ------------------------------------------------------------------------------
+
+
+def _add_relay(subparsers: Any) -> None:
+    from o2sync.cli.relay import add_relay
+
+    add_relay(subparsers, _add_endpoint_options, run_relay)
+
+
+def run_relay(args: argparse.Namespace) -> int:
+    from o2sync.cli import relay
+    from o2sync.cli.recording import parse_stream_spec
+
+    with _command("relay", args) as state:
+        if args.streams == ["status"]:
+            relay.print_status(relay.status(args.to, args.prefix), args.json)
+            return int(state["code"])
+        for spec in args.streams:
+            parse_stream_spec(spec, args.venue)
+        with _client(args, "relay") as client:
+            _report(state, client, "relay")
+            stats, interrupted = relay.relay_until_stopped(client, args)
+            print(f"relayed {stats['frames']} frames ({stats['entries']} entries, "
+                  f"dropped {stats['dropped']}, engine lost {stats['engine_lost']})",
+                  flush=True)
+            if interrupted:
+                state["code"] = EXIT_INTERRUPTED
+    return int(state["code"])
+
+
 _COMMANDS: Sequence[Callable[[Any], None]] = (
-    _add_demo, _add_watch, _add_record, _add_replay, _add_sim)
+    _add_demo, _add_watch, _add_record, _add_replay, _add_sim, _add_relay)
 
 
 class _Parser(argparse.ArgumentParser):

@@ -236,4 +236,7 @@ class EngineDelivery:
             sockets=sockets,
             callback_backlog=self.dispatcher.backlog,
         )
+        source = getattr(self, "source", None)
+        if source is not None:
+            out["source"] = source.stats()
         return out

@@ -29,6 +29,7 @@ from .link import Link, LinkState
 from .options import Options, check_queue_size, overflow_policy
 from .registry import ERRORS, LIFECYCLE, SubRef, Topic
 from .sockets import EngineSockets
+from .source import Source
 from .subscription import Subscription
 from .threads import wait_slice
 from .venue import TopicSpec, Venue
@@ -80,6 +81,7 @@ class StreamEngine(EngineSockets, EngineDelivery):
         self._unproven: set[str] = set()  # urls whose socket has not delivered an event yet
         self._socket_ids = itertools.count(1)
         self._state = ConnectionState.DISCONNECTED
+        self.source: Optional[Source] = None  # frames from a relay log, not sockets
         self.watchdog = Watchdog(name, self, options)
         self.dispatcher = Dispatcher(f"{name}-dispatcher", options.dispatcher, self._hook_failed)
         venue.bind(self)
@@ -98,6 +100,10 @@ class StreamEngine(EngineSockets, EngineDelivery):
 
     def connect(self, url: str, timeout: Optional[float]) -> None:
         """Open the socket of ``url`` (if not open) and block until it is up."""
+        if self.source is not None:
+            self._check_open()
+            self.source.connect(timeout)
+            return
         with self._lock:
             self._check_open()
             link = self.links.get(url) or self._open_link(url)
@@ -123,6 +129,8 @@ class StreamEngine(EngineSockets, EngineDelivery):
     @property
     def is_connected(self) -> bool:
         """True while every socket in use is up and its topics are replayed."""
+        if self.source is not None:
+            return self.source.is_connected
         with self._lock:
             return bool(self.links) and all(self._is_live(url) for url in self.links)
 
@@ -155,6 +163,8 @@ class StreamEngine(EngineSockets, EngineDelivery):
             ok = part.join(max(deadline - time.monotonic(), 0)) and ok
         for conn in self._retired:
             ok = conn.join(max(deadline - time.monotonic(), 0)) and ok
+        if self.source is not None:
+            ok = self.source.join(max(deadline - time.monotonic(), 0)) and ok
         if not ok:
             log.warning("%s: some threads did not stop within %.1fs", self.name, timeout)
         return ok
@@ -177,6 +187,8 @@ class StreamEngine(EngineSockets, EngineDelivery):
             subs = [s for t in self.topics.values() for s in t.subscribers]
             self._pinned.clear()
         self.watchdog.stop()
+        if self.source is not None:
+            self.source.stop()
         for link in links:
             self._retire(link)
         for sub in subs:
@@ -243,6 +255,9 @@ class StreamEngine(EngineSockets, EngineDelivery):
     def _topic_started(self, topic: Topic) -> None:
         if topic.url is None:
             return
+        if self.source is not None:
+            self.source.topic_started(topic)
+            return
         link = self.links.get(topic.url) or self._open_link(topic.url)
         if self._is_live(link.url):
             self._send_all(link, topic.subscribe_frames)
@@ -280,6 +295,10 @@ class StreamEngine(EngineSockets, EngineDelivery):
         if topic.refs:
             return
         del self.topics[topic.key]
+        if self.source is not None:
+            if topic.url is not None:
+                self.source.topic_stopped(topic)
+            return
         link = self.links.get(topic.url) if topic.url is not None else None
         if link is None:
             return
@@ -296,6 +315,10 @@ class StreamEngine(EngineSockets, EngineDelivery):
         with self._lock:
             if (self.topics.get(topic.key) is not topic or topic.url is None
                     or self._closing):
+                return
+            if self.source is not None:
+                topic.awaiting_snapshot = True
+                self.source.resync(topic)
                 return
             topic.awaiting_snapshot = True  # deltas are skipped until the snapshot
             if topic.resync_pending:
@@ -351,3 +374,48 @@ class StreamEngine(EngineSockets, EngineDelivery):
         fetches), never on a reader."""
         self.start()
         self.watchdog.submit(task, delay)
+
+    # ------------------------------------------------------------- frame source
+
+    def attach_source(self, source: Source) -> None:
+        """Read every topic from ``source`` instead of sockets (before any topic)."""
+        with self._lock:
+            self._check_open()
+            if self.source is not None or any(t.url is not None for t in self.topics.values()):
+                raise RuntimeError(f"{self.name}: a source is attached before any stream")
+            self.source = source
+        source.bind(self)
+
+    def source_frame(self, url: str, data: bytes) -> None:
+        """A raw frame the source read for the socket ``url`` (the source's thread):
+        the taps and the venue's route, as for a frame off a socket."""
+        self._on_frame(url, data)
+
+    def source_gap(self, topic: Topic, lost: int) -> None:
+        """The source lost ``lost`` frames of ``topic`` (0: an unknown number; a jump,
+        a gap, a new epoch): depth consumers wait for the next snapshot (sinks are
+        told), the others count the loss in ``dropped``."""
+        with self._lock:
+            if self.topics.get(topic.key) is not topic:
+                return
+            depth = any(s.is_depth for s in topic.subscribers)
+            topic.awaiting_snapshot = depth
+        for sub in topic.subscribers:
+            if sub.is_depth:
+                sub.lost()
+            else:
+                sub.counts[0] += lost
+
+    def source_state(self, state: ConnectionState, attempt: int, message: str,
+                     path: str) -> None:
+        """The source changed state: publish it as a lifecycle event."""
+        log.info("%s %s: %s %s", self.name, path, state.value, message)
+        with self._lock:
+            if self._finished:
+                return
+            self._state = state
+            if state in (ConnectionState.CONNECTED, ConnectionState.RECONNECTED):
+                self._connected.set()
+            else:
+                self._connected.clear()
+            self._publish(LIFECYCLE.key, ConnectionEvent(state, attempt, message, path))

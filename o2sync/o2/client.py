@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from typing import Any, Callable, Optional, Union, overload
+from typing import Any, Callable, Optional, Union, cast, overload
 from urllib.parse import urlsplit, urlunsplit
 
 from .._json import dumps
@@ -176,6 +176,22 @@ class O2Client(StreamingClient):
         self.api = O2Api(self.config, action_timeout_seconds=action_timeout_seconds,
                          rest=self.rest)
 
+    @classmethod
+    def from_relay(cls, url: str, prefix: str = "o2sync", *, api_url: Optional[str] = None,
+                   **options: Any) -> O2Client:
+        """A client reading the streams an ``o2sync relay`` logs in Redis at ``url``
+        (``redis://HOST:PORT[/DB]``) under ``prefix``, not the exchange's sockets.
+
+        ``stream_*``, ``on_*``, ``order_book``, lifecycle and ``stats()`` work as on a
+        direct client (the same decoders read the relayed raw frames). The markets
+        come from the relay; other REST calls need ``api_url`` (else they raise
+        :class:`~o2sync.relay.client.RelayRestError`). Needs ``o2sync[relay]``.
+        """
+        from ..relay.client import o2_from_relay
+
+        client: O2Client = o2_from_relay(cls, url, prefix, api_url=api_url, **options)
+        return client
+
     # ------------------------------------------------------------ connection
 
     def connect(self, timeout: Optional[float] = 10.0) -> O2Client:
@@ -293,14 +309,32 @@ class O2Client(StreamingClient):
     # ------------------------------------------------------------ streams
 
     def stream_depth(self, market: MarketLike, precision: int = 1, *,
-                     queue_size: QueueSize = None, overflow: OverflowArg = None
-                     ) -> Subscription[DepthUpdate]:
+                     queue_size: QueueSize = None, overflow: OverflowArg = None,
+                     group: Optional[str] = None) -> Subscription[DepthUpdate]:
         """Depth of a market: a snapshot first (and after every reconnect), then deltas."""
+        if group is not None:
+            raise ValueError("depth refuses group mode: a book needs every delta "
+                             "(group= is for trades and the other streams)")
         return self._depth(market, precision, None, queue_size=queue_size, overflow=overflow)
 
     def stream_trades(self, market: MarketLike, *, queue_size: QueueSize = None,
-                      overflow: OverflowArg = None) -> Subscription[TradeUpdate]:
-        """New trades of a market."""
+                      overflow: OverflowArg = None, group: Optional[str] = None,
+                      consumer: Optional[str] = None, claim_after: float = 30.0
+                      ) -> Subscription[TradeUpdate]:
+        """New trades of a market.
+
+        On a client reading a relay, ``group="workers"`` makes this consumer one member
+        of that consumer group: each trade update goes to one member, at least once;
+        it is acknowledged when the next is taken (or by ``sub.ack(event)``), and a dead
+        member's unacknowledged ones are delivered again after ``claim_after`` seconds.
+        """
+        if group is not None:
+            from ..relay.client import group_trades
+
+            # a GroupSubscription: the Subscription API (it delegates) plus ack()
+            return cast(Subscription[TradeUpdate], group_trades(
+                self, market, group, consumer, claim_after=claim_after,
+                queue_size=queue_size, overflow=overflow))
         return self._trades(market, None, queue_size=queue_size, overflow=overflow)
 
     def stream_orders(self, account: Union[AccountInfo, str], *, queue_size: QueueSize = None,
