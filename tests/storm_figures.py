@@ -30,6 +30,7 @@ from storms_util import (
     MARKET,
     MIB,
     PeakRss,
+    fragment_stream,
     hostile,
     live_websockets,
     o2_client,
@@ -68,13 +69,7 @@ def storms(window: float) -> dict[str, Any]:
 def memory(venue: str, bound: int, fragment: int, window: float) -> dict[str, Any]:
     with hostile("fragments", fragment=fragment) as server:
         peak = PeakRss()
-        if venue == "o2":
-            client: Any = o2_client(server.ws("fragments"), server.http("fragments"),
-                                    max_message_size=bound)
-            stream = client.stream_trades(MARKET)
-        else:
-            client = tplus_client(server.http("fragments"), max_message_size=bound)
-            stream = client.stream_klines(ASSET)
+        client, stream = fragment_stream(server, venue, bound)
         time.sleep(window)  # the measurement window itself
         growth = peak.stop()
         out = {"peak RSS growth MiB": round(growth / MIB, 1),

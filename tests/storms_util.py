@@ -101,6 +101,16 @@ def tplus_client(base_url: str, **options: Any) -> MarketDataClient:
     return MarketDataClient(base_url, **options)
 
 
+def fragment_stream(server: HostileServer, venue: str, bound: int) -> tuple[Any, Any]:
+    """A client of ``venue`` on the server's endless-fragments port, with one stream
+    open on it (the socket that receives the fragments): ``(client, stream)``."""
+    if venue == "o2":
+        o2 = o2_client(server.ws("fragments"), server.http("fragments"), max_message_size=bound)
+        return o2, o2.stream_trades(MARKET)
+    tp = tplus_client(server.http("fragments"), max_message_size=bound)
+    return tp, tp.stream_klines(ASSET)
+
+
 def client_threads(client: Any) -> list[str]:
     """The live threads of one client."""
     prefix = f"{client._engine.name}-"

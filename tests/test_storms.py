@@ -36,6 +36,7 @@ from storms_util import (
     HostileServer,
     PeakRss,
     client_threads,
+    fragment_stream,
     hostile,
     live_websockets,
     o2_client,
@@ -137,13 +138,7 @@ def test_endless_fragmented_message_stays_within_the_memory_bound(
         gc.disable()  # what is not freed at once would pile up: the cycle this is about
         try:
             peak = PeakRss()
-            if venue == "o2":
-                client: Any = o2_client(server.ws("fragments"), server.http("fragments"),
-                                        max_message_size=bound)
-                stream = client.stream_trades(MARKET)
-            else:
-                client = tplus_client(server.http("fragments"), max_message_size=bound)
-                stream = client.stream_klines(ASSET)
+            client, stream = fragment_stream(server, venue, bound)
             closing.append(client)
             assert wait_until(lambda: server.stats("fragments")["handshakes"] >= 4, 10)
             growth = peak.stop()

@@ -36,6 +36,7 @@ from tplus.model.user_event import parse_user_event
 from tplus.model.user_margin import parse_user_margin_info
 from tplus.model.user_solvency import parse_user_solvency
 from tplus.utils.user import User
+from tplus_sdk_driver import Capture
 
 PARSERS: dict[str, Callable[[Any], Any]] = {
     "ticker": Ticker.model_validate,
@@ -143,15 +144,6 @@ async def live(mds_url: str, oms_url: str, seed: str, n: int, seconds: float
         for client in (mds, oms, stranger):
             await client.close()
     return {"rest": rest, "streams": streams, "refusal": refusal}
-
-
-class Capture(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(logging.WARNING)
-        self.messages: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.messages.append(f"{record.name} {record.levelname}: {record.getMessage()[:300]}")
 
 
 if __name__ == "__main__":
