@@ -169,9 +169,11 @@ class O2Client(StreamingClient):
                                backoff=opts.rest_backoff, proxy=opts.proxy,
                                ca_bundle=opts.ca_bundle,
                                retry_after_max=opts.rest_retry_after_max)
-        self.config = custom_config or NetworkConfig(
-            self.api_url, self.ws_url, get_config(network).fuel_rpc,
-            get_config(network).faucet_url)
+        if custom_config is None:
+            known = get_config(network)
+            custom_config = NetworkConfig(self.api_url, self.ws_url, known.fuel_rpc,
+                                          known.faucet_url)
+        self.config = custom_config
         #: o2-sdk's low-level REST client, over this client's connection pool
         self.api = O2Api(self.config, action_timeout_seconds=action_timeout_seconds,
                          rest=self.rest)
