@@ -44,7 +44,7 @@ from ._account_models import (
     UserSolvency,
     WithdrawalCompleted,
 )
-from .decode import _asset, _bool, _get, _int, _obj, _opt, _str
+from .decode import _asset, _bool, _dec, _get, _int, _obj, _opt, _str
 from .errors import UnknownEventKind
 
 __all__ = [
@@ -66,10 +66,6 @@ Obj = dict[str, Any]
 _POSITION_SIDES = frozenset(("long", "short", "closed"))
 _BASIS_DOMAINS = frozenset(("spot", "margin"))
 _BASIS_SIDES = frozenset(("long", "short"))
-
-
-def _dec(d: Obj, key: str, what: str, signed: bool = False) -> Decimal:
-    return strict_decimal(_get(d, key, what), f"{what}.{key}", signed=signed)
 
 
 def _sdec(d: Obj, key: str, what: str) -> Decimal:
